@@ -1,0 +1,36 @@
+# The two set-up commands of a fresh clone: `make demo` and `make test`.
+# Both create .venv at the repo root and install from the project's own files
+# (pyproject.toml, pinned by constraints.txt).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[sandbox,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m airflow_provider_flink_k8s.demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# Re-pin every dependency after changing pyproject.toml.
+constraints: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .cache out

@@ -1,0 +1,87 @@
+"""The identity standalone Flink pods run as, and the RBAC Kubernetes HA needs.
+
+Flink's Kubernetes HA services keep leader election and job metadata in ConfigMaps of
+the cluster's namespace, so with HA the pods need a service account that may manage
+ConfigMaps there (Flink's HA documentation). Without HA the pods need no API access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flink_k8s.manifests.labels import cluster_labels, object_metadata
+from airflow_provider_flink_k8s.manifests.names import object_names
+from airflow_provider_flink_k8s.resources.configuration import ha_enabled
+
+if TYPE_CHECKING:
+    from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
+
+__all__ = ["HA_CONFIGMAP_VERBS", "render_rbac", "service_account_name"]
+
+HA_CONFIGMAP_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
+"""What Flink's Kubernetes HA services do with ConfigMaps (leader election, job graphs,
+checkpoint pointers, and cleanup when a job ends)."""
+
+
+def service_account_name(cluster: FlinkCluster) -> str | None:
+    """The service account of the standalone pods.
+
+    The spec's ``service_account`` if given; else, with HA, ``<name>`` (rendered by
+    :func:`render_rbac`); else ``None`` -- the namespace's default account.
+    """
+    if cluster.service_account:
+        return cluster.service_account
+    if ha_enabled(cluster):
+        return object_names(cluster).rbac
+    return None
+
+
+def render_rbac(cluster: FlinkCluster) -> list[dict[str, Any]]:
+    """ServiceAccount (only when the spec names none), Role and RoleBinding for HA.
+
+    :return: the objects in apply order; empty without HA.
+    """
+    if not ha_enabled(cluster):
+        return []
+    name = object_names(cluster).rbac
+    account = service_account_name(cluster)
+    labels = cluster_labels(cluster)
+    objects: list[dict[str, Any]] = []
+    if not cluster.service_account:
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": object_metadata(cluster, name, labels),
+            }
+        )
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": object_metadata(cluster, name, labels),
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["configmaps"],
+                    "verbs": list(HA_CONFIGMAP_VERBS),
+                }
+            ],
+        }
+    )
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": object_metadata(cluster, name, labels),
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": name,
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": account, "namespace": cluster.namespace}
+            ],
+        }
+    )
+    return objects

@@ -1,0 +1,1 @@
+"""Resource sizing for Flink clusters on Kubernetes: memory, plans and load-based parallelism."""

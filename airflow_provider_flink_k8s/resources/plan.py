@@ -1,0 +1,224 @@
+"""The resource plan: how many pods of which size a cluster spec asks for.
+
+:func:`plan_cluster` turns a validated spec into numbers every later step reuses: the
+TaskManager count, each container's requests and limits as Kubernetes quantities that
+equal Flink's process sizes, the Flink configuration that makes Flink agree with
+Kubernetes, the memory breakdown Flink will compute, and the cluster's totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flink_k8s.resources.configuration import flink_configuration
+from airflow_provider_flink_k8s.resources.memory import (
+    JobManagerMemory,
+    TaskManagerMemory,
+    jobmanager_memory,
+    taskmanager_memory,
+)
+from airflow_provider_flink_k8s.resources.sizing import taskmanagers_for
+from airflow_provider_flink_k8s.units import format_cpu, format_k8s_memory
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
+
+__all__ = ["ClusterPlan", "ContainerResources", "RolePlan", "plan_cluster"]
+
+
+@dataclass(frozen=True)
+class ContainerResources:
+    """One container's requests and limits: CPU in cores, memory in bytes."""
+
+    cpu_request: float
+    cpu_limit: float
+    memory_request: int
+    memory_limit: int
+
+    def to_k8s(self) -> dict[str, dict[str, str]]:
+        """The Kubernetes ``resources`` block (``{"requests": {...}, "limits": {...}}``)."""
+        return {
+            "requests": {
+                "cpu": format_cpu(self.cpu_request),
+                "memory": format_k8s_memory(self.memory_request),
+            },
+            "limits": {
+                "cpu": format_cpu(self.cpu_limit),
+                "memory": format_k8s_memory(self.memory_limit),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    """All pods of one role (JobManager or TaskManager): how many, and each one's size."""
+
+    replicas: int
+    resources: ContainerResources
+
+    @property
+    def cpu_requests(self) -> float:
+        """CPU requested by all replicas together."""
+        return self.replicas * self.resources.cpu_request
+
+    @property
+    def memory_requests(self) -> int:
+        """Memory (bytes) requested by all replicas together."""
+        return self.replicas * self.resources.memory_request
+
+    @property
+    def cpu_limits(self) -> float:
+        """CPU limit of all replicas together."""
+        return self.replicas * self.resources.cpu_limit
+
+    @property
+    def memory_limits(self) -> int:
+        """Memory limit (bytes) of all replicas together."""
+        return self.replicas * self.resources.memory_limit
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """What a cluster needs, decided from its spec alone."""
+
+    parallelism: int | None
+    """Default parallelism of the job; ``None`` for a session cluster."""
+    max_parallelism: int | None
+    slots_per_taskmanager: int
+    jobmanager: RolePlan
+    taskmanager: RolePlan
+    jobmanager_memory: JobManagerMemory
+    taskmanager_memory: TaskManagerMemory
+    flink_configuration: Mapping[str, str]
+    """The full Flink configuration (sorted), as the standalone ``config.yaml`` holds it."""
+
+    @property
+    def total_slots(self) -> int:
+        """Task slots of all TaskManagers."""
+        return self.taskmanager.replicas * self.slots_per_taskmanager
+
+    @property
+    def cpu_requests(self) -> float:
+        """CPU requested by the whole cluster."""
+        return self.jobmanager.cpu_requests + self.taskmanager.cpu_requests
+
+    @property
+    def memory_requests(self) -> int:
+        """Memory (bytes) requested by the whole cluster."""
+        return self.jobmanager.memory_requests + self.taskmanager.memory_requests
+
+    @property
+    def cpu_limits(self) -> float:
+        """CPU limit of the whole cluster."""
+        return self.jobmanager.cpu_limits + self.taskmanager.cpu_limits
+
+    @property
+    def memory_limits(self) -> int:
+        """Memory limit (bytes) of the whole cluster."""
+        return self.jobmanager.memory_limits + self.taskmanager.memory_limits
+
+    def summary(self) -> dict[str, Any]:
+        """A plain-JSON digest for logs, XCom and the demo."""
+        return {
+            "parallelism": self.parallelism,
+            "max_parallelism": self.max_parallelism,
+            "taskmanagers": self.taskmanager.replicas,
+            "slots_per_taskmanager": self.slots_per_taskmanager,
+            "total_slots": self.total_slots,
+            "jobmanager": {
+                "replicas": self.jobmanager.replicas,
+                "resources": self.jobmanager.resources.to_k8s(),
+                "jvm_args": self.jobmanager_memory.jvm_args(),
+            },
+            "taskmanager": {
+                "replicas": self.taskmanager.replicas,
+                "resources": self.taskmanager.resources.to_k8s(),
+                "jvm_args": self.taskmanager_memory.jvm_args(),
+                "managed_memory": format_k8s_memory(self.taskmanager_memory.managed),
+                "network_memory": format_k8s_memory(self.taskmanager_memory.network),
+            },
+            "totals": {
+                "requests": {
+                    "cpu": format_cpu(self.cpu_requests),
+                    "memory": format_k8s_memory(self.memory_requests),
+                },
+                "limits": {
+                    "cpu": format_cpu(self.cpu_limits),
+                    "memory": format_k8s_memory(self.memory_limits),
+                },
+            },
+        }
+
+
+def _job_parallelism(cluster: FlinkCluster) -> int | None:
+    if cluster.job is None:
+        return None
+    if cluster.job.parallelism is not None:
+        return cluster.job.parallelism
+    if cluster.taskmanager.replicas is not None:
+        return cluster.taskmanager.replicas * cluster.taskmanager.slots
+    return 1
+
+
+def _factor(conf: Mapping[str, str], key: str) -> float:
+    return float(conf.get(key, "1.0"))
+
+
+def _container(
+    cpu: float, memory: int, conf: Mapping[str, str], role: str
+) -> ContainerResources:
+    """Requests equal Flink's sizes; limits apply Flink's Kubernetes limit factors."""
+    cpu_factor = _factor(conf, f"kubernetes.{role}.cpu.limit-factor")
+    memory_factor = _factor(conf, f"kubernetes.{role}.memory.limit-factor")
+    return ContainerResources(
+        cpu_request=cpu,
+        cpu_limit=cpu * cpu_factor,
+        memory_request=memory,
+        # Flink's native Kubernetes integration truncates the product to whole bytes too.
+        memory_limit=int(memory * memory_factor),
+    )
+
+
+def plan_cluster(cluster: FlinkCluster) -> ClusterPlan:
+    """Plan the pods of a validated cluster spec.
+
+    TaskManager replicas are ``taskmanager.replicas`` when pinned, else
+    ``ceil(parallelism / slots)`` for an application cluster and 1 for a session cluster.
+    Each container requests exactly Flink's total process memory and its CPU; limits are
+    the requests times ``kubernetes.<role>.{cpu,memory}.limit-factor`` (default 1.0).
+    """
+    conf = flink_configuration(cluster)
+    parallelism = _job_parallelism(cluster)
+    slots = cluster.taskmanager.slots
+    if cluster.taskmanager.replicas is not None:
+        tm_replicas = cluster.taskmanager.replicas
+    elif parallelism is not None:
+        tm_replicas = taskmanagers_for(parallelism, slots)
+    else:
+        tm_replicas = 1
+    tm_memory = taskmanager_memory(conf)
+    jm_memory = jobmanager_memory(conf)
+    return ClusterPlan(
+        parallelism=parallelism,
+        max_parallelism=cluster.job.max_parallelism if cluster.job else None,
+        slots_per_taskmanager=slots,
+        jobmanager=RolePlan(
+            replicas=cluster.jobmanager.replicas,
+            resources=_container(
+                cluster.jobmanager.cpu, jm_memory.total_process, conf, "jobmanager"
+            ),
+        ),
+        taskmanager=RolePlan(
+            replicas=tm_replicas,
+            resources=_container(
+                cluster.taskmanager.cpu, tm_memory.total_process, conf, "taskmanager"
+            ),
+        ),
+        jobmanager_memory=jm_memory,
+        taskmanager_memory=tm_memory,
+        flink_configuration=MappingProxyType(dict(conf)),
+    )

@@ -1,0 +1,351 @@
+"""The cluster spec: the pydantic models a DAG author writes.
+
+A :class:`FlinkCluster` describes one Flink cluster -- its JobManager and TaskManagers,
+the job it runs (application mode) and where state goes -- independently of how it is
+deployed (``target``: native Kubernetes objects or a FlinkDeployment for the Flink
+Kubernetes Operator). Constructing one validates it completely: every field rule, the
+rules between fields, and Flink's memory model, so a bad spec is refused before anything
+touches a cluster.
+
+Field names are snake_case; :func:`load_cluster` also reads YAML/JSON text or files.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from airflow_provider_flink_k8s.exceptions import SpecError
+from airflow_provider_flink_k8s.spec.fields import (
+    CLUSTER_NAME_MAX_LENGTH,
+    Cpu,
+    Dns1123Label,
+    Dns1123Subdomain,
+    FlinkVersion,
+    LabelMap,
+    Memory,
+    check_dns1035_label,
+)
+from airflow_provider_flink_k8s.units import parse_memory
+
+__all__ = [
+    "FlinkCluster",
+    "HighAvailabilitySpec",
+    "JobManagerSpec",
+    "JobSpec",
+    "RestServiceSpec",
+    "TaskManagerSpec",
+]
+
+MAX_PARALLELISM_LIMIT = 32768
+"""Flink's upper bound for ``pipeline.max-parallelism`` (2^15 key groups)."""
+
+
+class _SpecModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+
+class JobManagerSpec(_SpecModel):
+    """Size and count of the JobManager."""
+
+    cpu: Cpu = 1.0
+    """CPU cores for the JobManager container (``1``, ``0.5`` or ``"500m"``); the request,
+    and the limit times ``kubernetes.jobmanager.cpu.limit-factor``."""
+
+    memory: Memory = "1600m"
+    """Total process memory of the JobManager (``jobmanager.memory.process.size``), which is
+    also the container's memory request: Flink's syntax (``"1600m"`` = 1600 MiB) or a
+    Kubernetes quantity (``"2Gi"``)."""
+
+    replicas: int = Field(1, ge=1)
+    """JobManager replicas; more than 1 (standby JobManagers) needs high availability."""
+
+    pod_template: dict[str, Any] | None = None
+    """A Kubernetes PodTemplateSpec merged into the JobManager pod only (after the shared
+    ``pod_template``)."""
+
+    @property
+    def memory_bytes(self) -> int:
+        """The process memory in bytes."""
+        return parse_memory(self.memory)
+
+
+class TaskManagerSpec(_SpecModel):
+    """Size, slots and count of the TaskManagers."""
+
+    cpu: Cpu = 1.0
+    """CPU cores per TaskManager container; also Flink's ``taskmanager.cpu.cores``."""
+
+    memory: Memory = "1728m"
+    """Total process memory per TaskManager (``taskmanager.memory.process.size``), also the
+    container's memory request."""
+
+    slots: int = Field(1, ge=1)
+    """Task slots per TaskManager (``taskmanager.numberOfTaskSlots``)."""
+
+    replicas: int | None = Field(None, ge=1)
+    """TaskManager count. Leave it out to derive it: ``ceil(job.parallelism / slots)`` in
+    application mode, 1 for a session cluster. When set it wins over parallelism, as in the
+    Flink Kubernetes Operator."""
+
+    pod_template: dict[str, Any] | None = None
+    """A Kubernetes PodTemplateSpec merged into the TaskManager pods only."""
+
+    @property
+    def memory_bytes(self) -> int:
+        """The process memory in bytes."""
+        return parse_memory(self.memory)
+
+
+class JobSpec(_SpecModel):
+    """The job an application cluster runs."""
+
+    jar_uri: str = Field(min_length=1)
+    """Where the job's jar is: ``local:///opt/flink/usrlib/job.jar`` (inside the image),
+    ``file://``, or a remote URI the image can read (``s3://``, ``https://``)."""
+
+    entry_class: str | None = None
+    """Fully qualified main class; optional when the jar's manifest names one."""
+
+    args: list[str] = Field(default_factory=list)
+    """Arguments passed to the main class."""
+
+    parallelism: int | None = Field(None, ge=1, le=MAX_PARALLELISM_LIMIT)
+    """Default parallelism of the job (``parallelism.default``). Derived from
+    ``taskmanager.replicas x taskmanager.slots`` when only the replicas are set, else 1."""
+
+    max_parallelism: int | None = Field(None, ge=1, le=MAX_PARALLELISM_LIMIT)
+    """Maximum parallelism (``pipeline.max-parallelism``): the number of key groups, the
+    upper bound for any later rescale. Pick one with many divisors (120, 360, 720)."""
+
+    upgrade_mode: Literal["stateless", "savepoint", "last-state"] = "stateless"
+    """How state survives an upgrade or rescale that restarts the job: ``stateless`` (start
+    empty), ``savepoint`` (stop with a savepoint, restore from it; needs ``savepoint_dir``),
+    ``last-state`` (restore from the latest checkpoint; needs high availability and
+    ``checkpoint_dir``)."""
+
+    initial_savepoint: str | None = None
+    """Savepoint or retained checkpoint path to start the job from."""
+
+    allow_non_restored_state: bool = False
+    """Start even if the savepoint holds state no operator of the job claims."""
+
+    state: Literal["running", "suspended"] = "running"
+    """Desired job state: ``suspended`` keeps the spec but stops the job (operator target)."""
+
+    @model_validator(mode="after")
+    def _parallelism_within_max(self) -> JobSpec:
+        if (
+            self.parallelism is not None
+            and self.max_parallelism is not None
+            and self.parallelism > self.max_parallelism
+        ):
+            raise ValueError(
+                f"job.parallelism ({self.parallelism}) must be <= job.max_parallelism "
+                f"({self.max_parallelism})"
+            )
+        return self
+
+
+class HighAvailabilitySpec(_SpecModel):
+    """Kubernetes high availability: leader election and job metadata in ConfigMaps."""
+
+    enabled: bool = False
+    """Turn on Flink's Kubernetes HA services (``high-availability.type: kubernetes``)."""
+
+    storage_dir: str | None = None
+    """Durable directory for HA metadata (``high-availability.storageDir``), e.g.
+    ``s3://bucket/flink/ha``; required when enabled."""
+
+    @model_validator(mode="after")
+    def _storage_when_enabled(self) -> HighAvailabilitySpec:
+        if self.enabled and not self.storage_dir:
+            raise ValueError(
+                "high_availability.storage_dir is required when high availability is enabled"
+            )
+        return self
+
+
+class RestServiceSpec(_SpecModel):
+    """How the JobManager's REST API and web UI are exposed."""
+
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
+    """Kubernetes Service type of the ``<name>-rest`` Service."""
+
+    node_port: int | None = Field(None, ge=30000, le=32767)
+    """Fixed node port (only with type NodePort); left to Kubernetes when absent."""
+
+    annotations: dict[str, str] = Field(default_factory=dict)
+    """Annotations on the REST Service (e.g. a cloud load balancer's settings)."""
+
+    @model_validator(mode="after")
+    def _node_port_needs_node_port_type(self) -> RestServiceSpec:
+        if self.node_port is not None and self.type == "ClusterIP":
+            raise ValueError(
+                "rest_service.node_port is only allowed with type NodePort or LoadBalancer"
+            )
+        return self
+
+
+def _flatten_configuration(value: Any, prefix: str = "") -> dict[str, str]:
+    """Flatten nested YAML (``{"taskmanager": {"numberOfTaskSlots": 2}}``) to Flink keys."""
+    if not isinstance(value, dict):
+        raise ValueError("flink_configuration must be a mapping of Flink keys to values")
+    flat: dict[str, str] = {}
+    for key, item in value.items():
+        full = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(_flatten_configuration(item, f"{full}."))
+        elif isinstance(item, bool):
+            flat[full] = "true" if item else "false"
+        elif isinstance(item, list):
+            # Flink's list syntax outside YAML lists: items separated by ';'.
+            flat[full] = ";".join(str(part) for part in item)
+        elif item is None:
+            raise ValueError(f"flink_configuration[{full!r}] has no value")
+        else:
+            flat[full] = str(item)
+    return flat
+
+
+def _normalize_env(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [{"name": str(name), "value": str(item)} for name, item in value.items()]
+    if isinstance(value, list):
+        for entry in value:
+            if not isinstance(entry, dict) or "name" not in entry:
+                raise ValueError(
+                    "env entries must be Kubernetes EnvVar objects with a 'name' "
+                    "(or give env as a mapping of names to values)"
+                )
+        return [dict(entry) for entry in value]
+    raise ValueError("env must be a mapping of names to values or a list of EnvVar objects")
+
+
+class FlinkCluster(_SpecModel):
+    """One Flink cluster on Kubernetes, as a DAG author describes it.
+
+    Construct it from keyword arguments, a dict (:meth:`model_validate`), or YAML/JSON text
+    or a file (:func:`~airflow_provider_flink_k8s.spec.load_cluster`). Construction refuses a
+    bad spec with an error naming each broken field and its rule.
+    """
+
+    name: str
+    """Cluster name: a DNS-1035 label of at most 45 characters. Every object of the cluster
+    is named after it (``<name>-jobmanager``, ``<name>-rest``, ...) and labelled with it."""
+
+    namespace: Dns1123Label = "default"
+    """Kubernetes namespace the cluster lives in."""
+
+    flink_version: FlinkVersion = "2.3"
+    """Flink version of the image (``"2.3"``; ``"v2_3"`` and ``"2.3.0"`` are accepted)."""
+
+    image: str | None = None
+    """Container image; defaults to the official ``flink:<flink_version>`` image."""
+
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    """Kubernetes image pull policy of the Flink containers."""
+
+    mode: Literal["session", "application"] = "session"
+    """``application``: the cluster runs ``job`` and exists for it; ``session``: a
+    long-running cluster jobs are submitted to. Defaults to ``application`` when a ``job``
+    is given, else ``session``."""
+
+    target: Literal["standalone", "operator"] = "standalone"
+    """``standalone``: native Kubernetes Deployments and Services (Flink's standalone
+    Kubernetes layout, no operator needed); ``operator``: one FlinkDeployment for the Flink
+    Kubernetes Operator."""
+
+    jobmanager: JobManagerSpec = Field(default_factory=JobManagerSpec)
+    """JobManager size and replicas."""
+
+    taskmanager: TaskManagerSpec = Field(default_factory=TaskManagerSpec)
+    """TaskManager size, slots and replicas."""
+
+    job: JobSpec | None = None
+    """The job of an application cluster; required in application mode, refused in session
+    mode (submit session jobs with ``FlinkSubmitJobOperator``)."""
+
+    flink_configuration: dict[str, str] = Field(default_factory=dict)
+    """Flink configuration overrides (``config.yaml`` keys), flat or nested; they win over
+    everything the provider derives except the keys a spec field owns (memory process
+    sizes, slots), which must be set through those fields."""
+
+    high_availability: HighAvailabilitySpec = Field(default_factory=HighAvailabilitySpec)
+    """Kubernetes HA services (needed for standby JobManagers and ``last-state`` upgrades)."""
+
+    checkpoint_dir: str | None = None
+    """Durable checkpoint directory (``execution.checkpointing.dir``)."""
+
+    savepoint_dir: str | None = None
+    """Default savepoint directory (``execution.checkpointing.savepoint-dir``)."""
+
+    rest_service: RestServiceSpec = Field(default_factory=RestServiceSpec)
+    """How the REST API / web UI Service is exposed."""
+
+    service_account: Dns1123Subdomain | None = None
+    """ServiceAccount of the Flink pods. With HA and no account given, the standalone
+    target creates ``<name>`` with the Role HA needs."""
+
+    labels: LabelMap = Field(default_factory=dict)
+    """Extra labels on every object and pod of the cluster."""
+
+    annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra annotations on every object and pod of the cluster."""
+
+    env: list[dict[str, Any]] = Field(default_factory=list)
+    """Environment of the Flink containers: a mapping of names to values, or a list of
+    Kubernetes EnvVar objects (for ``valueFrom``)."""
+
+    pod_template: dict[str, Any] | None = None
+    """A Kubernetes PodTemplateSpec merged into both JobManager and TaskManager pods
+    (node selectors, tolerations, volumes, sidecars...). The Flink container in it must be
+    named ``flink-main-container``."""
+
+    log_configuration: dict[str, str] | None = None
+    """Logging files by name (e.g. ``log4j-console.properties``) replacing Flink's defaults."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("mode") is None:
+            data = {**data, "mode": "application" if data.get("job") else "session"}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return check_dns1035_label(value, CLUSTER_NAME_MAX_LENGTH)
+
+    @field_validator("flink_configuration", mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> dict[str, str]:
+        return _flatten_configuration(value or {})
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, value: Any) -> list[dict[str, Any]]:
+        return _normalize_env(value or [])
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> FlinkCluster:
+        # Imported here: validation needs the memory model, which lives in resources/.
+        from airflow_provider_flink_k8s.spec.validation import cluster_problems
+
+        problems = cluster_problems(self)
+        if problems:
+            # SpecError is a ValueError: pydantic keeps it in the error's context, and
+            # load_cluster() recovers every problem from it.
+            raise SpecError(problems)
+        return self
+
+    @property
+    def effective_image(self) -> str:
+        """The image the containers run."""
+        return self.image or f"flink:{self.flink_version}"

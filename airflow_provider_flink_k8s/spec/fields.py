@@ -1,0 +1,153 @@
+"""Reusable field types and name rules for the spec models.
+
+Each type validates and normalises one kind of value so the models stay declarative:
+memory sizes keep the text the user wrote (Flink's syntax or a Kubernetes quantity),
+CPU amounts become floats, names must satisfy the Kubernetes rule that the objects
+derived from them will meet.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+from airflow_provider_flink_k8s.units import QuantityError, parse_cpu, parse_memory
+
+__all__ = [
+    "CLUSTER_NAME_MAX_LENGTH",
+    "Cpu",
+    "Dns1123Label",
+    "Dns1123Subdomain",
+    "FlinkVersion",
+    "LabelMap",
+    "Memory",
+    "SUPPORTED_FLINK_VERSIONS",
+    "check_dns1035_label",
+    "check_dns1123_label",
+    "normalize_flink_version",
+]
+
+# Flink versions the Flink Kubernetes Operator's CRD still accepts and that ship
+# ``config.yaml`` (1.19+); older ones read only ``flink-conf.yaml``.
+SUPPORTED_FLINK_VERSIONS = ("1.19", "1.20", "2.0", "2.1", "2.2", "2.3", "2.4")
+
+# The operator refuses longer cluster ids (its native resources append suffixes and the
+# HA ConfigMaps are prefixed with it); the standalone objects append "-taskmanager".
+CLUSTER_NAME_MAX_LENGTH = 45
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+
+
+def check_dns1123_label(value: str, max_length: int = 63) -> str:
+    """Refuse what is not an RFC 1123 label (lower-case alphanumerics and '-')."""
+    if len(value) > max_length:
+        raise ValueError(f"must be at most {max_length} characters (got {len(value)})")
+    if not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 label: use lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def check_dns1035_label(value: str, max_length: int = 63) -> str:
+    """Refuse what is not an RFC 1035 label (as RFC 1123, but starting with a letter).
+
+    Service names must be RFC 1035 labels, and a cluster's Services are named after it.
+    """
+    if len(value) > max_length:
+        raise ValueError(f"must be at most {max_length} characters (got {len(value)})")
+    if not _DNS1035_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1035 label: use lower-case letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit"
+        )
+    return value
+
+
+def _check_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 subdomain: lower-case alphanumeric labels "
+            "separated by '.', at most 253 characters"
+        )
+    return value
+
+
+def _check_label_key(key: str) -> None:
+    prefix, _, name = key.rpartition("/")
+    if prefix:
+        _check_subdomain(prefix)
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        raise ValueError(
+            f"label key {key!r} is not a qualified name: an optional DNS prefix and '/', "
+            "then at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
+        )
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        _check_label_key(key)
+        if len(value) > 63 or not _LABEL_VALUE.match(value):
+            raise ValueError(
+                f"label {key!r} has an invalid value {value!r}: at most 63 alphanumerics, "
+                "'-', '_' or '.', starting and ending alphanumeric"
+            )
+    return labels
+
+
+def _check_memory(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{value!r} is not a memory size; use e.g. '1600m', '4g' or '2Gi'")
+    try:
+        parse_memory(value)
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from None
+    return str(value).strip()
+
+
+def _check_cpu(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{value!r} is not a CPU amount; use e.g. 1, 0.5 or '500m'")
+    try:
+        cores = parse_cpu(value)
+    except QuantityError as exc:
+        raise ValueError(f"cpu must be > 0: {exc}") from None
+    if cores < 0.001:
+        raise ValueError(f"cpu must be at least 0.001 (1m), the smallest Kubernetes unit; got {value!r}")
+    return cores
+
+
+def normalize_flink_version(value: Any) -> str:
+    """Accept ``"2.3"``, ``"v2_3"``, ``2.3`` or ``"2.3.0"`` and return ``"2.3"``."""
+    text = str(value).strip().lower()
+    if text.startswith("v"):
+        text = text[1:].replace("_", ".")
+    parts = text.split(".")
+    if len(parts) == 3 and parts[2].isdigit():
+        text = ".".join(parts[:2])
+    if text not in SUPPORTED_FLINK_VERSIONS:
+        raise ValueError(
+            f"{value!r} is not a supported Flink version; supported: "
+            + ", ".join(SUPPORTED_FLINK_VERSIONS)
+        )
+    return text
+
+
+Memory = Annotated[str, BeforeValidator(_check_memory)]
+"""A memory size in Flink's syntax (``"1600m"`` = 1600 MiB, ``"4g"``) or a Kubernetes
+quantity (``"2Gi"``); the text is kept as written."""
+
+Cpu = Annotated[float, BeforeValidator(_check_cpu)]
+"""A CPU amount in cores (``1``, ``0.5``) or a Kubernetes quantity (``"500m"``)."""
+
+Dns1123Label = Annotated[str, AfterValidator(check_dns1123_label)]
+Dns1123Subdomain = Annotated[str, AfterValidator(_check_subdomain)]
+FlinkVersion = Annotated[str, BeforeValidator(normalize_flink_version)]
+LabelMap = Annotated[dict[str, str], AfterValidator(_check_labels)]

@@ -1,0 +1,167 @@
+"""Rules between fields of a cluster spec, collected rather than raised one at a time.
+
+Single-field rules live on the models (pydantic refuses them first); the rules here need
+the whole spec. :func:`cluster_problems` returns every broken rule so the author fixes
+them in one round, like the Flink Kubernetes Operator's validator but complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from airflow_provider_flink_k8s.exceptions import FlinkConfigurationError, SpecProblem
+from airflow_provider_flink_k8s.resources.configuration import (
+    flink_configuration,
+    ha_enabled,
+    owned_key_conflicts,
+)
+from airflow_provider_flink_k8s.resources.memory import jobmanager_memory, taskmanager_memory
+
+if TYPE_CHECKING:
+    from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
+
+__all__ = ["MANAGED_LABELS", "cluster_problems"]
+
+MANAGED_LABELS = frozenset(
+    {"app", "component", "app.kubernetes.io/name", "app.kubernetes.io/instance",
+     "app.kubernetes.io/component", "app.kubernetes.io/managed-by"}
+)
+"""Labels the provider sets to find a cluster's objects; users may not override them."""
+
+_LIMIT_FACTOR_KEYS = (
+    "kubernetes.jobmanager.cpu.limit-factor",
+    "kubernetes.jobmanager.memory.limit-factor",
+    "kubernetes.taskmanager.cpu.limit-factor",
+    "kubernetes.taskmanager.memory.limit-factor",
+)
+
+Check = Callable[["FlinkCluster"], Iterator[SpecProblem]]
+
+
+def cluster_problems(cluster: FlinkCluster) -> tuple[SpecProblem, ...]:
+    """Every cross-field rule the cluster breaks; empty when it is valid."""
+    checks: tuple[Check, ...] = (
+        _mode_and_job,
+        _high_availability,
+        _upgrade_mode,
+        _parallelism_fits_slots,
+        _owned_keys,
+        _limit_factors,
+        _labels,
+        _memory_model,
+        _pod_templates,
+    )
+    return tuple(problem for check in checks for problem in check(cluster))
+
+
+def _mode_and_job(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    if cluster.mode == "application" and cluster.job is None:
+        yield SpecProblem("job", "required in application mode (give job.jar_uri), "
+                          "or use mode 'session'")
+    if cluster.mode == "session" and cluster.job is not None:
+        yield SpecProblem("job", "only allowed in application mode; submit jobs to a session "
+                          "cluster with FlinkSubmitJobOperator, or use mode 'application'")
+
+
+def _high_availability(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    if cluster.jobmanager.replicas > 1 and not ha_enabled(cluster):
+        yield SpecProblem(
+            "jobmanager.replicas",
+            f"{cluster.jobmanager.replicas} JobManagers need high availability "
+            "(set high_availability.enabled and high_availability.storage_dir), or use 1",
+        )
+
+
+def _upgrade_mode(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    job = cluster.job
+    if job is None:
+        return
+    conf = cluster.flink_configuration
+    if job.upgrade_mode == "savepoint" and not (
+        cluster.savepoint_dir
+        or conf.get("execution.checkpointing.savepoint-dir")
+        or conf.get("state.savepoints.dir")
+    ):
+        yield SpecProblem("job.upgrade_mode",
+                          "'savepoint' needs a savepoint directory: set savepoint_dir")
+    if job.upgrade_mode == "last-state":
+        if not ha_enabled(cluster):
+            yield SpecProblem("job.upgrade_mode", "'last-state' needs high availability "
+                              "(high_availability.enabled) to find the latest checkpoint")
+        if not (
+            cluster.checkpoint_dir
+            or conf.get("execution.checkpointing.dir")
+            or conf.get("state.checkpoints.dir")
+        ):
+            yield SpecProblem("job.upgrade_mode",
+                              "'last-state' needs a checkpoint directory: set checkpoint_dir")
+
+
+def _parallelism_fits_slots(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    job, tm = cluster.job, cluster.taskmanager
+    if job is None or job.parallelism is None or tm.replicas is None:
+        return
+    slots = tm.replicas * tm.slots
+    scheduler = cluster.flink_configuration.get("scheduler-mode", "").lower()
+    if job.parallelism > slots and scheduler != "reactive":
+        yield SpecProblem(
+            "job.parallelism",
+            f"{job.parallelism} exceeds the {slots} slots of {tm.replicas} TaskManager(s) x "
+            f"{tm.slots} slot(s); raise taskmanager.replicas or slots, or leave "
+            "taskmanager.replicas out to derive it",
+        )
+
+
+def _owned_keys(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    for key, field in owned_key_conflicts(cluster).items():
+        yield SpecProblem(f"flink_configuration[{key!r}]", f"is set by the field {field}; "
+                          "set it there only")
+
+
+def _limit_factors(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    for key in _LIMIT_FACTOR_KEYS:
+        text = cluster.flink_configuration.get(key)
+        if text is None:
+            continue
+        try:
+            factor = float(text)
+        except ValueError:
+            factor = float("nan")
+        if not factor >= 1.0:
+            yield SpecProblem(f"flink_configuration[{key!r}]",
+                              f"must be a number >= 1.0 (limit = request x factor); got {text!r}")
+
+
+def _labels(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    for key in sorted(MANAGED_LABELS.intersection(cluster.labels)):
+        yield SpecProblem(f"labels[{key!r}]",
+                          "is set by the provider to find the cluster's objects; use another key")
+
+
+def _memory_model(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    conf = flink_configuration(cluster)
+    for field, compute in (("taskmanager.memory", taskmanager_memory),
+                           ("jobmanager.memory", jobmanager_memory)):
+        try:
+            compute(conf)
+        except FlinkConfigurationError as exc:
+            yield SpecProblem(field, f"does not fit Flink's memory model: {exc}")
+
+
+def _pod_templates(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    templates = (
+        ("pod_template", cluster.pod_template),
+        ("jobmanager.pod_template", cluster.jobmanager.pod_template),
+        ("taskmanager.pod_template", cluster.taskmanager.pod_template),
+    )
+    for field, template in templates:
+        if template is None:
+            continue
+        unknown = sorted(set(template) - {"metadata", "spec", "apiVersion", "kind"})
+        if unknown:
+            yield SpecProblem(field, "must be a Kubernetes PodTemplateSpec (metadata, spec); "
+                              f"unknown keys: {', '.join(unknown)}")
+        spec = template.get("spec")
+        if spec is not None and not isinstance(spec, dict):
+            yield SpecProblem(f"{field}.spec", "must be a PodSpec mapping")

@@ -1,0 +1,107 @@
+"""Flink's and Kubernetes' quantity notations, and the trap between them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_provider_flink_k8s.units import (
+    QuantityError,
+    format_cpu,
+    format_flink_memory,
+    format_k8s_memory,
+    parse_cpu,
+    parse_flink_memory,
+    parse_k8s_quantity,
+    parse_memory,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("1600m", 1600 * 2**20),
+        ("1600 MB", 1600 * 2**20),
+        ("4g", 4 * 2**30),
+        ("4 gibibytes", 4 * 2**30),
+        ("12k", 12 * 1024),
+        ("1t", 2**40),
+        ("100", 100),
+        ("100 bytes", 100),
+        ("  64b ", 64),
+    ],
+)
+def test_parse_flink_memory(text: str, size: int) -> None:
+    assert parse_flink_memory(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "argument is an empty- or whitespace-only string"),
+        ("m", "text does not start with a number"),
+        ("1.5g", "Memory size unit '.5g' does not match any of the recognized units"),
+        ("2Gi", "Memory size unit 'gi' does not match"),
+        ("99999999999999999999", "cannot be re represented as 64bit number (numeric overflow)"),
+        ("9999999999t", "cannot be re represented as 64bit number of bytes"),
+    ],
+)
+def test_parse_flink_memory_refuses_like_flink(text: str, message: str) -> None:
+    with pytest.raises(QuantityError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_flink_memory(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2Gi", Decimal(2 * 2**30)),
+        ("500m", Decimal("0.5")),
+        ("1.5", Decimal("1.5")),
+        ("1e3", Decimal(1000)),
+        ("1E-3", Decimal("0.001")),
+        ("100M", Decimal(100_000_000)),
+        (".5", Decimal("0.5")),
+        (3, Decimal(3)),
+        (0.25, Decimal("0.25")),
+    ],
+)
+def test_parse_k8s_quantity(text: str | int | float, value: Decimal) -> None:
+    assert parse_k8s_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "Gi", "1 Gi", "1gi", "1.2.3", "1Kib", float("nan"), True])
+def test_parse_k8s_quantity_refuses(text: object) -> None:
+    with pytest.raises(QuantityError):
+        parse_k8s_quantity(text)  # type: ignore[arg-type]
+
+
+def test_flink_m_is_mebibytes_never_milli() -> None:
+    # The trap: as a Kubernetes quantity "1600m" is 1.6 bytes.
+    assert parse_k8s_quantity("1600m") == Decimal("1.6")
+    assert parse_memory("1600m") == 1600 * 2**20
+    assert parse_memory("2Gi") == 2 * 2**30
+    assert parse_memory("1.5G") == 1_500_000_000
+
+
+def test_cpu_m_is_milli() -> None:
+    assert parse_cpu("500m") == 0.5
+    assert parse_cpu(2) == 2.0
+    with pytest.raises(QuantityError, match="must be greater than 0"):
+        parse_cpu("0")
+
+
+@pytest.mark.parametrize(
+    ("cores", "text"), [(2.0, "2"), (0.5, "500m"), (1.25, "1250m"), (0.0001, "1m"), (3.0005, "3001m")]
+)
+def test_format_cpu(cores: float, text: str) -> None:
+    assert format_cpu(cores) == text
+
+
+@given(st.integers(min_value=1, max_value=2**50))
+def test_memory_formats_round_trip(size: int) -> None:
+    assert parse_memory(format_k8s_memory(size)) == size
+    assert parse_memory(format_flink_memory(size)) == size
+    assert parse_flink_memory(format_flink_memory(size)) == size
