@@ -29,6 +29,7 @@ __all__ = [
     "cluster_selector",
     "component_labels",
     "label_selector",
+    "managed_labels",
     "object_metadata",
     "selector_labels",
 ]
@@ -64,15 +65,29 @@ def cluster_selector(cluster: FlinkCluster) -> dict[str, str]:
     }
 
 
-def cluster_labels(cluster: FlinkCluster) -> dict[str, str]:
-    """Labels of every object of the cluster: the user's labels plus the managed ones."""
-    managed = {
+def managed_labels(cluster: FlinkCluster, component: Component | None = None) -> dict[str, str]:
+    """The labels the provider owns on an object: no template or user label overrides them.
+
+    :param component: the role of a JobManager/TaskManager object, or ``None`` for an
+        object of the whole cluster (ConfigMap, RBAC, FlinkDeployment).
+    """
+    labels = {
         "app": cluster.name,
         "app.kubernetes.io/name": "flink",
         **cluster_selector(cluster),
     }
+    if component is not None:
+        # Flink's own examples select on app/component; app.kubernetes.io/component is
+        # the recommended twin, used in the (immutable) selectors.
+        labels["component"] = component
+        labels["app.kubernetes.io/component"] = component
+    return _sorted(labels)
+
+
+def cluster_labels(cluster: FlinkCluster) -> dict[str, str]:
+    """Labels of every object of the cluster: the user's labels plus the managed ones."""
     # Validation refuses user labels with managed keys; the managed ones win regardless.
-    return _sorted({**cluster.labels, **managed})
+    return _sorted({**cluster.labels, **managed_labels(cluster)})
 
 
 def selector_labels(cluster: FlinkCluster, component: Component) -> dict[str, str]:
@@ -87,15 +102,9 @@ def selector_labels(cluster: FlinkCluster, component: Component) -> dict[str, st
 
 
 def component_labels(cluster: FlinkCluster, component: Component) -> dict[str, str]:
-    """Labels of one role's objects and pods: cluster labels, selector labels and Flink's
-    ``component`` label (as in Flink's own Kubernetes examples)."""
-    return _sorted(
-        {
-            **cluster_labels(cluster),
-            **selector_labels(cluster, component),
-            "component": component,
-        }
-    )
+    """Labels of one role's objects and pods: the user's labels plus the managed ones
+    (a superset of :func:`selector_labels`)."""
+    return _sorted({**cluster.labels, **managed_labels(cluster, component)})
 
 
 def cluster_annotations(

@@ -11,37 +11,53 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.manifests.labels import cluster_labels, object_metadata
 from airflow_provider_flink_k8s.manifests.names import object_names
-from airflow_provider_flink_k8s.resources.configuration import ha_enabled
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
 
-__all__ = ["HA_CONFIGMAP_VERBS", "render_rbac", "service_account_name"]
+__all__ = ["HA_CONFIGMAP_VERBS", "kubernetes_ha", "render_rbac", "service_account_name"]
 
 HA_CONFIGMAP_VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
 """What Flink's Kubernetes HA services do with ConfigMaps (leader election, job graphs,
 checkpoint pointers, and cleanup when a job ends)."""
 
 
+_KUBERNETES_HA_TYPES = (
+    "kubernetes",
+    "org.apache.flink.kubernetes.highavailability.kuberneteshaservicesfactory",
+)
+
+
+def kubernetes_ha(cluster: FlinkCluster) -> bool:
+    """Whether the cluster uses Flink's *Kubernetes* HA services (the ones needing RBAC);
+    ZooKeeper HA, set through ``flink_configuration``, needs no API access."""
+    if cluster.high_availability.enabled:
+        return True
+    conf = cluster.flink_configuration
+    kind = conf.get("high-availability.type", conf.get("high-availability", ""))
+    return kind.strip().lower() in _KUBERNETES_HA_TYPES
+
+
 def service_account_name(cluster: FlinkCluster) -> str | None:
     """The service account of the standalone pods.
 
-    The spec's ``service_account`` if given; else, with HA, ``<name>`` (rendered by
+    The spec's ``service_account`` if given; else, with Kubernetes HA, ``<name>`` (rendered by
     :func:`render_rbac`); else ``None`` -- the namespace's default account.
     """
     if cluster.service_account:
         return cluster.service_account
-    if ha_enabled(cluster):
+    if kubernetes_ha(cluster):
         return object_names(cluster).rbac
     return None
 
 
 def render_rbac(cluster: FlinkCluster) -> list[dict[str, Any]]:
-    """ServiceAccount (only when the spec names none), Role and RoleBinding for HA.
+    """ServiceAccount (only when the spec names none), Role and RoleBinding for
+    Kubernetes HA.
 
-    :return: the objects in apply order; empty without HA.
+    :return: the objects in apply order; empty without Kubernetes HA.
     """
-    if not ha_enabled(cluster):
+    if not kubernetes_ha(cluster):
         return []
     name = object_names(cluster).rbac
     account = service_account_name(cluster)

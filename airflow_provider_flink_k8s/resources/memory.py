@@ -52,13 +52,15 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from airflow_provider_flink_k8s.exceptions import FlinkConfigurationError
 from airflow_provider_flink_k8s.units import JAVA_LONG_MAX, QuantityError, parse_flink_memory
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FlinkConfigurationError",
@@ -163,8 +165,12 @@ def _parse_hex_float(text: str, fmt: tuple[int, int, int]) -> float:
     return -magnitude if negative else magnitude
 
 
-def _scan_decimal(text: str, start: int) -> tuple[str, int, int, bool]:
-    """Scan digits and one point: (significant digits, decimal exponent, next index, any)."""
+def _scan_decimal(text: str, start: int) -> tuple[str, int, int, int]:
+    """Scan digits and one point as readJavaFormatString does.
+
+    :return: (significant digits, decimal exponent of ``0.<digits>``, digits seen after the
+        leading zeros, index after the scan); the digit count is -1 when no digit was seen.
+    """
     digits: list[str] = []
     leading = trailing = 0
     point: int | None = None
@@ -183,11 +189,12 @@ def _scan_decimal(text: str, start: int) -> tuple[str, int, int, bool]:
         pos += 1
     significant = "".join(digits[: len(digits) - trailing])
     dec_exp = (point - leading) if point is not None else len(digits)
-    return significant, dec_exp, pos, bool(digits) or leading > 0
+    seen = len(digits) if digits or leading else -1
+    return significant, dec_exp, seen, pos
 
 
-def _scan_exponent(text: str, pos: int, limit: int, dec_exp: int) -> tuple[int, int]:
-    """Scan ``e[+-]digits`` the way readJavaFormatString does, clamping huge exponents."""
+def _scan_exponent(text: str, pos: int, n_digits: int, dec_exp: int) -> tuple[int, int]:
+    """Apply ``e[+-]digits`` exactly as readJavaFormatString, huge exponents included."""
     pos += 1
     if pos >= len(text):
         raise _NumberFormat(text)
@@ -195,17 +202,22 @@ def _scan_exponent(text: str, pos: int, limit: int, dec_exp: int) -> tuple[int, 
     if text[pos] in "+-":
         sign = -1 if text[pos] == "-" else 1
         pos += 1
-    start = pos
-    while pos < len(text) and text[pos] in "0123456789":
+    start, value, overflow = pos, 0, False
+    while pos < len(text):
+        # Java flags overflow before looking at the next char, digit or not.
+        overflow = overflow or value >= (2**31 - 1) // 10
+        if text[pos] not in "0123456789":
+            break
+        value = value * 10 + int(text[pos])
         pos += 1
     if pos == start:
         raise _NumberFormat(text)
-    value = int(text[start:pos])
-    if value > limit:
-        if sign == 1 and dec_exp < 0 and value + dec_exp < limit and value < 2**31 // 10 * 10:
-            return dec_exp + value, pos
-        return sign * limit, pos
-    return dec_exp + sign * value, pos
+    limit = 324 + n_digits
+    if not overflow and value <= limit:
+        return dec_exp + sign * value, pos
+    if not overflow and sign == 1 and dec_exp < 0 and value + dec_exp < limit:
+        return dec_exp + value, pos
+    return sign * limit, pos
 
 
 def _parse_java_float(text: str, fmt: tuple[int, int, int]) -> float:
@@ -219,11 +231,11 @@ def _parse_java_float(text: str, fmt: tuple[int, int, int]) -> float:
         return math.nan if rest == "NaN" else (-math.inf if negative else math.inf)
     if rest[:2] in ("0x", "0X"):
         return _parse_hex_float(text, fmt)
-    digits, dec_exp, pos, seen = _scan_decimal(text, pos)
-    if not seen:
+    digits, dec_exp, n_digits, pos = _scan_decimal(text, pos)
+    if n_digits < 0:
         raise _NumberFormat(text)
     if pos < len(text) and text[pos] in "eE":
-        dec_exp, pos = _scan_exponent(text, pos, 324 + len(digits), dec_exp)
+        dec_exp, pos = _scan_exponent(text, pos, n_digits, dec_exp)
     if pos < len(text) and (pos != len(text) - 1 or text[pos] not in "fFdD"):
         raise _NumberFormat(text)
     if not digits or dec_exp < -400:
@@ -281,12 +293,16 @@ def _parse_memory_size(text: str) -> int:
 # Java's number printing: JDK 17 FloatingDecimal / FormattedFloatingDecimal
 # ---------------------------------------------------------------------------------------
 
-_N_5_BITS = (0, 3, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28, 31, 33, 35, 38, 40, 42, 45, 47)
-_N_5_BITS += (49, 52, 54, 56, 59, 61)
-_INSIGNIFICANT_DIGITS = (0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6)
-_INSIGNIFICANT_DIGITS += (6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12)
-_INSIGNIFICANT_DIGITS += (12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17)
-_INSIGNIFICANT_DIGITS += (18, 18, 18, 19)
+_N_5_BITS: tuple[int, ...] = (
+    0, 3, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28, 31, 33, 35, 38, 40, 42, 45, 47, 49, 52, 54,
+    56, 59, 61,
+)  # fmt: skip
+# insignificantDigitsForPow2(p) == number of decimal digits of 2**p that do not matter
+_INSIGNIFICANT_DIGITS: tuple[int, ...] = (
+    0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9,
+    9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16,
+    16, 16, 17, 17, 17, 18, 18, 18, 19,
+)  # fmt: skip
 
 
 def _wrap(value: int, bits: int) -> int:
@@ -333,8 +349,9 @@ def _develop_long_digits(value: int, insignificant: int) -> _Digits:
 
 
 def _estimate_dec_exp(fract_bits: int, bin_exp: int) -> int:
-    mantissa = struct.unpack(">d", struct.pack(">Q", (1023 << 52) | (fract_bits & (2**52 - 1))))
-    d = (mantissa[0] - 1.5) * 0.289529654 + 0.176091259 + float(bin_exp) * 0.301029995663981
+    bits = (1023 << 52) | (fract_bits & (2**52 - 1))
+    mantissa: float = struct.unpack(">d", struct.pack(">Q", bits))[0]
+    d = (mantissa - 1.5) * 0.289529654 + 0.176091259 + float(bin_exp) * 0.301029995663981
     return math.floor(d)
 
 
@@ -443,7 +460,7 @@ def _round_last_digit(
 
 def _binary_to_ascii(value: float, compat: bool) -> tuple[bool, _Digits]:
     """``FloatingDecimal.getBinaryToASCIIConverter`` for a finite double: (negative, digits)."""
-    bits = struct.unpack(">Q", struct.pack(">d", value))[0]
+    bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
     negative = bool(bits >> 63)
     fract_bits = bits & (2**52 - 1)
     bin_exp = (bits >> 52) & 0x7FF
@@ -536,8 +553,7 @@ def _multiply(size: int, multiplier: float) -> int:
     """``MemorySize.multiply(double)``."""
     if multiplier < 0:
         raise _JavaError("multiplier must be >= 0")
-    sign, digits, exponent = _big_decimal(multiplier).as_tuple()
-    product = Fraction(size * int("".join(map(str, digits)))) * Fraction(10) ** int(exponent)
+    product = Fraction(size) * Fraction(_big_decimal(multiplier))
     if product > JAVA_LONG_MAX:
         raise _JavaError(_LONG_OVERFLOW)
     return math.trunc(product)
@@ -609,9 +625,6 @@ _JM_OVERHEAD_MAX = _Option("jobmanager.memory.jvm-overhead.max", "1g")
 _JM_OVERHEAD_FRACTION = _Option("jobmanager.memory.jvm-overhead.fraction", "0.1")
 _JM_DIRECT_LIMIT = _Option("jobmanager.memory.enable-jvm-direct-memory-limit", "false")
 
-_FLOAT32 = _BINARY32
-_FLOAT64 = _BINARY64
-
 
 class _Config:
     """Flink's ``Configuration`` over string values: key first, then deprecated keys."""
@@ -628,7 +641,7 @@ class _Config:
                 return str(self._values[key])
         return None
 
-    def _typed(self, option: _Option, parse: Callable[[str], object]) -> object:
+    def _typed(self, option: _Option, parse: Callable[[str], _T]) -> _T | None:
         raw = self._raw(option)
         if raw is None:
             return None if option.default is None else parse(option.default)
@@ -637,13 +650,19 @@ class _Config:
         except (_NumberFormat, QuantityError, ValueError):
             raise _JavaError(f"Could not parse value '{raw}' for key '{option.key}'.") from None
 
+    def _required(self, option: _Option, parse: Callable[[str], _T]) -> _T:
+        value = self._typed(option, parse)
+        if value is None:  # only options with a default are read this way
+            raise _JavaError(f"No value for '{option.key}'.")
+        return value
+
     def memory(self, option: _Option) -> int:
-        """``ProcessMemoryUtils.getMemorySizeFromConfig``: any failure is one message."""
+        """``ProcessMemoryUtils.getMemorySizeFromConfig``: any failure is this one message."""
         try:
             value = self._typed(option, _parse_memory_size)
         except _JavaError:
             value = None
-        if not isinstance(value, int):
+        if value is None:
             raise _IllegalConfiguration(
                 f"Cannot read memory size from config option '{option.key}'."
             )
@@ -651,13 +670,534 @@ class _Config:
 
     def fraction(self, option: _Option) -> float:
         """A float option, widened to double."""
-        return float(self._typed(option, lambda text: _parse_java_float(text, _FLOAT32)))  # type: ignore[arg-type]
+        return self._required(option, lambda text: _parse_java_float(text, _BINARY32))
 
     def double(self, option: _Option) -> float:
-        return float(self._typed(option, lambda text: _parse_java_float(text, _FLOAT64)))  # type: ignore[arg-type]
+        return self._required(option, lambda text: _parse_java_float(text, _BINARY64))
 
     def integer(self, option: _Option) -> int:
-        return int(self._typed(option, _parse_java_int))  # type: ignore[call-overload]
+        return self._required(option, _parse_java_int)
 
     def boolean(self, option: _Option) -> bool:
-        return bool(self._typed(option, _parse_java_boolean))
+        return self._required(option, _parse_java_boolean)
+
+
+# ---------------------------------------------------------------------------------------
+# ProcessMemoryUtils: fractions, JVM metaspace and overhead, the three derivation routes
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RangeFraction:
+    min: int
+    max: int
+    fraction: float
+
+
+@dataclass(frozen=True)
+class _ProcessOptions:
+    """``ProcessMemoryOptions``: which keys a process (TM or JM) reads."""
+
+    fine_grained: tuple[_Option, ...]
+    total_flink: _Option
+    total_process: _Option
+    metaspace: _Option
+    overhead_min: _Option
+    overhead_max: _Option
+    overhead_fraction: _Option
+
+
+_TM_OPTIONS = _ProcessOptions(
+    (_TM_TASK_HEAP, _TM_MANAGED),
+    _TM_FLINK,
+    _TM_PROCESS,
+    _TM_METASPACE,
+    _TM_OVERHEAD_MIN,
+    _TM_OVERHEAD_MAX,
+    _TM_OVERHEAD_FRACTION,
+)
+_JM_OPTIONS = _ProcessOptions(
+    (_JM_HEAP,),
+    _JM_FLINK,
+    _JM_PROCESS,
+    _JM_METASPACE,
+    _JM_OVERHEAD_MIN,
+    _JM_OVERHEAD_MAX,
+    _JM_OVERHEAD_FRACTION,
+)
+
+
+def _range_fraction(config: _Config, minimum: int, maximum: int, option: _Option) -> _RangeFraction:
+    """``ProcessMemoryUtils.getRangeFraction``: a float in [0, 1) and min <= max."""
+    fraction = config.fraction(option)
+    if not (minimum <= maximum and 0 <= fraction < 1):
+        raise _IllegalConfiguration(
+            f"Inconsistently configured {option} ({_java_double_to_string(fraction)}) and "
+            f"its min ({_human(minimum)}), max ({_human(maximum)}) value"
+        )
+    return _RangeFraction(minimum, maximum, fraction)
+
+
+def _cap(size: int, rf: _RangeFraction) -> int:
+    if size > rf.max:
+        return rf.max
+    return max(size, rf.min)
+
+
+def _derive_with_fraction(base: int, rf: _RangeFraction) -> int:
+    return _cap(_multiply(base, rf.fraction), rf)
+
+
+def _derive_with_inverse_fraction(base: int, rf: _RangeFraction) -> int:
+    # Java computes the ratio in double arithmetic first, exactly like this.
+    return _cap(_multiply(base, rf.fraction / (1 - rf.fraction)), rf)
+
+
+def _overhead_range(config: _Config, options: _ProcessOptions) -> _RangeFraction:
+    minimum = config.memory(options.overhead_min)
+    maximum = config.memory(options.overhead_max)
+    return _range_fraction(config, minimum, maximum, options.overhead_fraction)
+
+
+def _jvm_from_total_process(
+    config: _Config, options: _ProcessOptions, process: int
+) -> tuple[int, int]:
+    """(metaspace, overhead) when only the total process size is given."""
+    metaspace = config.memory(options.metaspace)
+    overhead = _derive_with_fraction(process, _overhead_range(config, options))
+    if _add(metaspace, overhead) > process:
+        raise _IllegalConfiguration(
+            f"Sum of configured JVM Metaspace ({_human(metaspace)}) and JVM Overhead "
+            f"({_human(overhead)}) exceed configured Total Process Memory ({_human(process)})."
+        )
+    return metaspace, overhead
+
+
+def _jvm_from_total_flink(config: _Config, options: _ProcessOptions, flink: int) -> tuple[int, int]:
+    """(metaspace, overhead) around a known total Flink size."""
+    metaspace = config.memory(options.metaspace)
+    flink_and_metaspace = _add(flink, metaspace)
+    if not config.contains(options.total_process):
+        overhead = _derive_with_inverse_fraction(
+            flink_and_metaspace, _overhead_range(config, options)
+        )
+        _add(flink, metaspace, overhead)  # Flink sums these for a check that cannot fail
+        return metaspace, overhead
+    process = config.memory(options.total_process)
+    flink_and_metaspace = _add(flink, config.memory(options.metaspace))
+    if process < flink_and_metaspace:
+        raise _IllegalConfiguration(
+            f"The configured Total Process Memory size ({_human(process)}) is less than the "
+            f"sum of the derived Total Flink Memory size ({_human(flink)}) and the configured "
+            f"or default JVM Metaspace size  ({_human(metaspace)})."
+        )
+    overhead = _subtract(process, flink_and_metaspace)
+    rf = _overhead_range(config, options)
+    if overhead > rf.max or overhead < rf.min:
+        raise _IllegalConfiguration(
+            f"Derived JVM Overhead size ({_human(overhead)}) is not in configured JVM Overhead "
+            f"range [{_human(rf.min)}, {_human(rf.max)}]."
+        )
+    return metaspace, overhead
+
+
+def _missing_sizes(options: _ProcessOptions) -> _IllegalConfiguration:
+    fine_grained = " and ".join(option.key for option in options.fine_grained)
+    return _IllegalConfiguration(
+        f"Either required fine-grained memory ({fine_grained}), or Total Flink Memory size "
+        f"({options.total_flink}), or Total Process Memory size ({options.total_process}) "
+        "need to be configured explicitly."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# TaskExecutorFlinkMemoryUtils
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TaskExecutorFlinkMemory:
+    framework_heap: int
+    framework_off_heap: int
+    task_heap: int
+    task_off_heap: int
+    network: int
+    managed: int
+
+    def total(self) -> int:
+        return _add(
+            self.framework_heap,
+            self.framework_off_heap,
+            self.task_heap,
+            self.task_off_heap,
+            self.network,
+            self.managed,
+        )
+
+
+def _network_range(config: _Config) -> _RangeFraction:
+    minimum = config.memory(_TM_NETWORK_MIN)
+    maximum = config.memory(_TM_NETWORK_MAX)
+    return _range_fraction(config, minimum, maximum, _TM_NETWORK_FRACTION)
+
+
+def _managed(config: _Config, flink: int) -> int:
+    if config.contains(_TM_MANAGED):
+        return config.memory(_TM_MANAGED)
+    rf = _range_fraction(config, 0, JAVA_LONG_MAX, _TM_MANAGED_FRACTION)
+    return _derive_with_fraction(flink, rf)
+
+
+def _sum_with_task_heap_exceeds(parts: tuple[int, ...], flink: int) -> _IllegalConfiguration:
+    fh, fo, th, to, managed = (_human(part) for part in parts)
+    return _IllegalConfiguration(
+        f"Sum of configured Framework Heap Memory ({fh}), Framework Off-Heap Memory ({fo}), "
+        f"Task Heap Memory ({th}), Task Off-Heap Memory ({to}) and Managed Memory ({managed}) "
+        f"exceed configured Total Flink Memory ({_human(flink)})."
+    )
+
+
+def _network_as_rest(config: _Config, parts: tuple[int, ...], flink: int) -> int:
+    """Network memory when the total Flink size and the task heap are both given."""
+    if _add(*parts) > flink:
+        raise _sum_with_task_heap_exceeds(parts, flink)
+    network = _subtract(flink, _add(*parts))
+    try:
+        rf = _network_range(config)
+        if network > rf.max or network < rf.min:
+            raise _IllegalConfiguration("out of range")
+    except _IllegalConfiguration:
+        raise _IllegalConfiguration(
+            "If Total Flink, Task Heap and (or) Managed Memory sizes are explicitly configured "
+            "then the Network Memory size is the rest of the Total Flink memory after "
+            "subtracting all other configured types of memory, but the derived Network Memory "
+            "is inconsistent with its configuration."
+        ) from None
+    return network
+
+
+def _check_total_flink(config: _Config, memory: _TaskExecutorFlinkMemory) -> None:
+    if not config.contains(_TM_FLINK):
+        return
+    configured = config.memory(_TM_FLINK)
+    if configured != memory.total():
+        sizes = (
+            ("Framework Heap Memory", memory.framework_heap),
+            ("Framework Off-Heap Memory", memory.framework_off_heap),
+            ("Task Heap Memory", memory.task_heap),
+            ("Task Off-Heap Memory", memory.task_off_heap),
+            ("Network Memory", memory.network),
+            ("Managed Memory", memory.managed),
+        )
+        listed = ", ".join(f"{name} ({_human(size)})" for name, size in sizes)
+        raise _IllegalConfiguration(
+            f"Configured and Derived Flink internal memory sizes (total "
+            f"{_human(memory.total())}) do not add up to the configured Total Flink Memory "
+            f"size ({_human(configured)}). Configured and Derived Flink internal memory sizes "
+            f"are: {listed}."
+        )
+
+
+def _tm_from_fine_grained(config: _Config) -> _TaskExecutorFlinkMemory:
+    task_heap = config.memory(_TM_TASK_HEAP)
+    managed = config.memory(_TM_MANAGED)
+    framework_heap = config.memory(_TM_FRAMEWORK_HEAP)
+    framework_off_heap = config.memory(_TM_FRAMEWORK_OFF_HEAP)
+    task_off_heap = config.memory(_TM_TASK_OFF_HEAP)
+    parts = (framework_heap, framework_off_heap, task_heap, task_off_heap, managed)
+    if config.contains(_TM_FLINK):
+        network = _network_as_rest(config, parts, config.memory(_TM_FLINK))
+    else:
+        network = _derive_with_inverse_fraction(_add(*parts), _network_range(config))
+    memory = _TaskExecutorFlinkMemory(
+        framework_heap, framework_off_heap, task_heap, task_off_heap, network, managed
+    )
+    _check_total_flink(config, memory)
+    return memory
+
+
+def _tm_from_total_flink(config: _Config, flink: int) -> _TaskExecutorFlinkMemory:
+    framework_heap = config.memory(_TM_FRAMEWORK_HEAP)
+    framework_off_heap = config.memory(_TM_FRAMEWORK_OFF_HEAP)
+    task_off_heap = config.memory(_TM_TASK_OFF_HEAP)
+    if config.contains(_TM_TASK_HEAP):
+        task_heap = config.memory(_TM_TASK_HEAP)
+        managed = _managed(config, flink)
+        parts = (framework_heap, framework_off_heap, task_heap, task_off_heap, managed)
+        network = _network_as_rest(config, parts, flink)
+    else:
+        managed = _managed(config, flink)
+        network = _derive_with_fraction(flink, _network_range(config))
+        others = _add(framework_heap, framework_off_heap, task_off_heap, managed, network)
+        if others > flink:
+            fh, fo, to, mg, net = map(
+                _human, (framework_heap, framework_off_heap, task_off_heap, managed, network)
+            )
+            raise _IllegalConfiguration(
+                f"Sum of configured Framework Heap Memory ({fh}), Framework Off-Heap Memory "
+                f"({fo}), Task Off-Heap Memory ({to}), Managed Memory ({mg}) and Network "
+                f"Memory ({net}) exceed configured Total Flink Memory ({_human(flink)})."
+            )
+        task_heap = _subtract(flink, others)
+    memory = _TaskExecutorFlinkMemory(
+        framework_heap, framework_off_heap, task_heap, task_off_heap, network, managed
+    )
+    _check_total_flink(config, memory)
+    return memory
+
+
+def _tm_process(config: _Config) -> tuple[_TaskExecutorFlinkMemory, int, int]:
+    """``ProcessMemoryUtils.memoryProcessSpecFromConfig`` for a TaskExecutor."""
+    if all(config.contains(option) for option in _TM_OPTIONS.fine_grained):
+        flink_memory = _tm_from_fine_grained(config)
+        jvm = _jvm_from_total_flink(config, _TM_OPTIONS, flink_memory.total())
+    elif config.contains(_TM_FLINK):
+        flink = config.memory(_TM_FLINK)
+        flink_memory = _tm_from_total_flink(config, flink)
+        jvm = _jvm_from_total_flink(config, _TM_OPTIONS, flink)
+    elif config.contains(_TM_PROCESS):
+        process = config.memory(_TM_PROCESS)
+        jvm = _jvm_from_total_process(config, _TM_OPTIONS, process)
+        flink_memory = _tm_from_total_flink(config, _subtract(process, _add(*jvm)))
+    else:
+        raise _missing_sizes(_TM_OPTIONS)
+    return flink_memory, jvm[0], jvm[1]
+
+
+def _cpu_cores(config: _Config) -> float:
+    """``TaskExecutorProcessUtils.getCpuCoresWithFallback(config, -1.0)`` as a CPUResource."""
+    if config.contains(_TM_CPU_CORES):
+        cores = config.double(_TM_CPU_CORES)
+    else:
+        cores = float(config.integer(_TM_SLOTS))
+    if cores <= 0:  # NaN passes this check, as in Java, and fails in BigDecimal below
+        raise _IllegalConfiguration(
+            "TaskExecutors need to be started with a positive number of CPU cores. Please "
+            f"configure {_TM_CPU_CORES.key} accordingly."
+        )
+    with localcontext() as context:
+        context.prec = 1000
+        value = _big_decimal(cores).quantize(Decimal("1e-8"), rounding=ROUND_DOWN)
+    return float(value)
+
+
+# ---------------------------------------------------------------------------------------
+# JobManagerFlinkMemoryUtils
+# ---------------------------------------------------------------------------------------
+
+
+def _jm_from_fine_grained(config: _Config) -> tuple[int, int]:
+    """(heap, off-heap) when the JVM heap is given."""
+    heap = config.memory(_JM_HEAP)
+    off_heap = config.memory(_JM_OFF_HEAP)
+    if not config.contains(_JM_FLINK):
+        return heap, off_heap
+    flink = config.memory(_JM_FLINK)
+    if config.contains(_JM_OFF_HEAP):
+        if _add(heap, off_heap) != flink:
+            raise _IllegalConfiguration(
+                f"Sum of the configured JVM Heap Memory ({_human(heap)}) and the configured "
+                f"Off-heap Memory ({_human(off_heap)}) does not match the configured Total "
+                f"Flink Memory ({_human(flink)}). Please, make the configuration consistent "
+                "or configure only one option: either JVM Heap or Total Flink Memory."
+            )
+        return heap, off_heap
+    if flink < heap:
+        raise _IllegalConfiguration(
+            f"The configured JVM Heap Memory ({_human(heap)}) exceeds the configured Total "
+            f"Flink Memory ({_human(flink)}). Please, make the configuration consistent or "
+            "configure only one option: either JVM Heap or Total Flink Memory."
+        )
+    return heap, _subtract(flink, heap)
+
+
+def _jm_from_total_flink(config: _Config, flink: int) -> tuple[int, int]:
+    off_heap = config.memory(_JM_OFF_HEAP)
+    if flink <= off_heap:
+        raise _IllegalConfiguration(
+            f"The configured Total Flink Memory ({_human(flink)}) is less than the configured "
+            f"Off-heap Memory ({_human(off_heap)})."
+        )
+    return _subtract(flink, off_heap), off_heap
+
+
+def _jm_process(config: _Config) -> tuple[int, int, int, int]:
+    """(heap, off-heap, metaspace, overhead) for a JobManager."""
+    if config.contains(_JM_HEAP):
+        heap, off_heap = _jm_from_fine_grained(config)
+        jvm = _jvm_from_total_flink(config, _JM_OPTIONS, _add(heap, off_heap))
+    elif config.contains(_JM_FLINK):
+        flink = config.memory(_JM_FLINK)
+        heap, off_heap = _jm_from_total_flink(config, flink)
+        jvm = _jvm_from_total_flink(config, _JM_OPTIONS, flink)
+    elif config.contains(_JM_PROCESS):
+        process = config.memory(_JM_PROCESS)
+        jvm = _jvm_from_total_process(config, _JM_OPTIONS, process)
+        heap, off_heap = _jm_from_total_flink(config, _subtract(process, _add(*jvm)))
+    else:
+        raise _missing_sizes(_JM_OPTIONS)
+    return heap, off_heap, jvm[0], jvm[1]
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskManagerMemory:
+    """A TaskManager's memory, as Flink derives it (every size in bytes).
+
+    ``total_flink`` is the sum of the six Flink components; ``total_process`` adds JVM
+    metaspace and overhead and is what the container needs. ``cpu_cores`` and ``slots`` are
+    the values BashJavaUtils hands the TaskManager.
+    """
+
+    framework_heap: int
+    task_heap: int
+    framework_off_heap: int
+    task_off_heap: int
+    network: int
+    managed: int
+    jvm_metaspace: int
+    jvm_overhead: int
+    total_flink: int
+    total_process: int
+    cpu_cores: float
+    slots: int
+
+    @property
+    def heap(self) -> int:
+        """JVM heap (``-Xmx`` and ``-Xms``): framework heap + task heap."""
+        return self.framework_heap + self.task_heap
+
+    @property
+    def direct(self) -> int:
+        """JVM direct memory limit: framework off-heap + task off-heap + network."""
+        return self.framework_off_heap + self.task_off_heap + self.network
+
+    def jvm_args(self) -> str:
+        """The JVM options Flink's ``taskmanager.sh`` passes (BashJavaUtils' first line)."""
+        return (
+            f"-Xmx{self.heap} -Xms{self.heap} -XX:MaxDirectMemorySize={self.direct} "
+            f"-XX:MaxMetaspaceSize={self.jvm_metaspace}"
+        )
+
+    def dynamic_properties(self) -> dict[str, str]:
+        """The ``-D key=value`` pairs of BashJavaUtils' second line."""
+        return {
+            _TM_CPU_CORES.key: _java_double_to_string(self.cpu_cores),
+            _TM_FRAMEWORK_HEAP.key: f"{self.framework_heap}b",
+            _TM_FRAMEWORK_OFF_HEAP.key: f"{self.framework_off_heap}b",
+            _TM_TASK_HEAP.key: f"{self.task_heap}b",
+            _TM_TASK_OFF_HEAP.key: f"{self.task_off_heap}b",
+            _TM_NETWORK_MIN.key: f"{self.network}b",
+            _TM_NETWORK_MAX.key: f"{self.network}b",
+            _TM_MANAGED.key: f"{self.managed}b",
+            _TM_METASPACE.key: f"{self.jvm_metaspace}b",
+            _TM_OVERHEAD_MIN.key: f"{self.jvm_overhead}b",
+            _TM_OVERHEAD_MAX.key: f"{self.jvm_overhead}b",
+            _TM_SLOTS.key: str(self.slots),
+            "external-resources": "none",
+        }
+
+
+@dataclass(frozen=True)
+class JobManagerMemory:
+    """A JobManager's memory, as Flink derives it (every size in bytes).
+
+    ``direct_memory_limit`` is ``jobmanager.memory.enable-jvm-direct-memory-limit``: whether
+    ``-XX:MaxDirectMemorySize`` (= ``off_heap``) is part of the JVM options.
+    """
+
+    heap: int
+    off_heap: int
+    jvm_metaspace: int
+    jvm_overhead: int
+    total_flink: int
+    total_process: int
+    direct_memory_limit: bool = False
+
+    def jvm_args(self) -> str:
+        """The JVM options Flink's ``jobmanager.sh`` passes (BashJavaUtils' first line)."""
+        direct = f" -XX:MaxDirectMemorySize={self.off_heap}" if self.direct_memory_limit else ""
+        return f"-Xmx{self.heap} -Xms{self.heap}{direct} -XX:MaxMetaspaceSize={self.jvm_metaspace}"
+
+    def dynamic_properties(self) -> dict[str, str]:
+        """The ``-D key=value`` pairs of BashJavaUtils' second line."""
+        return {
+            _JM_HEAP.key: f"{self.heap}b",
+            _JM_OFF_HEAP.key: f"{self.off_heap}b",
+            _JM_METASPACE.key: f"{self.jvm_metaspace}b",
+            _JM_OVERHEAD_MIN.key: f"{self.jvm_overhead}b",
+            _JM_OVERHEAD_MAX.key: f"{self.jvm_overhead}b",
+        }
+
+
+def _taskmanager_memory(config: _Config) -> TaskManagerMemory:
+    try:
+        flink, metaspace, overhead = _tm_process(config)
+        cpu_cores = _cpu_cores(config)
+        slots = config.integer(_TM_SLOTS)
+    except _IllegalConfiguration as exc:
+        raise _IllegalConfiguration(f"TaskManager memory configuration failed: {exc}") from None
+    total_flink = flink.total()
+    return TaskManagerMemory(
+        framework_heap=flink.framework_heap,
+        task_heap=flink.task_heap,
+        framework_off_heap=flink.framework_off_heap,
+        task_off_heap=flink.task_off_heap,
+        network=flink.network,
+        managed=flink.managed,
+        jvm_metaspace=metaspace,
+        jvm_overhead=overhead,
+        total_flink=total_flink,
+        total_process=_add(total_flink, metaspace, overhead),
+        cpu_cores=cpu_cores,
+        slots=slots,
+    )
+
+
+def taskmanager_memory(config: Mapping[str, str]) -> TaskManagerMemory:
+    """Derive a TaskManager's memory from a Flink configuration, as Flink 2.3 does.
+
+    :param config: Flink keys to string values, e.g.
+        ``{"taskmanager.memory.process.size": "4096m"}``; unrelated keys are ignored.
+    :raises FlinkConfigurationError: when Flink would refuse the configuration; the message
+        is Flink's (``TaskManager memory configuration failed: ...`` for its checks).
+    :return: every component in bytes, plus CPU cores and slots as BashJavaUtils passes them.
+    """
+    try:
+        return _taskmanager_memory(_Config(config))
+    except _JavaError as exc:
+        raise FlinkConfigurationError(str(exc)) from None
+
+
+def jobmanager_memory(config: Mapping[str, str]) -> JobManagerMemory:
+    """Derive a JobManager's memory from a Flink configuration, as Flink 2.3 does.
+
+    Flink 2.3 reports JobManager failures without a prefix (the TaskManager path has
+    ``TaskManager memory configuration failed: ``); so does this function.
+
+    :param config: Flink keys to string values, e.g.
+        ``{"jobmanager.memory.process.size": "1600m"}``; unrelated keys are ignored.
+    :raises FlinkConfigurationError: when Flink would refuse the configuration, with
+        Flink's message.
+    :return: every component in bytes.
+    """
+    view = _Config(config)
+    try:
+        heap, off_heap, metaspace, overhead = _jm_process(view)
+        direct_limit = view.boolean(_JM_DIRECT_LIMIT)
+    except _JavaError as exc:
+        raise FlinkConfigurationError(str(exc)) from None
+    total_flink = heap + off_heap
+    return JobManagerMemory(
+        heap=heap,
+        off_heap=off_heap,
+        jvm_metaspace=metaspace,
+        jvm_overhead=overhead,
+        total_flink=total_flink,
+        total_process=total_flink + metaspace + overhead,
+        direct_memory_limit=direct_limit,
+    )

@@ -174,7 +174,7 @@ def _node_reasons(
         sample = next(p for p in pods if p.role == role)
         total = sum(1 for p in pods if p.role == role)
         left = sum(1 for p in unplaced if p.role == role)
-        each = f"{_plural(total, role)} need"
+        each = f"{_plural(total, role)} {'needs' if total == 1 else 'need'}"
         if round(sample.cpu * 1000) > round(largest_cpu * 1000):
             reasons.append(f"{each} {_cores(sample.cpu)} CPU each; the largest node has "
                            f"{_cores(largest_cpu)} allocatable")
@@ -183,9 +183,10 @@ def _node_reasons(
                            f"node has {format_k8s_memory(largest_memory)} allocatable")
         else:
             reasons.append(
-                f"{left} of {each} {_cores(sample.cpu)} CPU and "
-                f"{format_k8s_memory(sample.memory)} each find no node with room left "
-                f"({_plural(len(nodes), 'node')}: {_cores(sum(n.cpu for n in nodes))} CPU, "
+                f"{left} of {_plural(total, role)} ({_cores(sample.cpu)} CPU, "
+                f"{format_k8s_memory(sample.memory)} each) {'finds' if left == 1 else 'find'} "
+                f"no node with room left ({_plural(len(nodes), 'node')}: "
+                f"{_cores(sum(n.cpu for n in nodes))} CPU, "
                 f"{format_k8s_memory(sum(n.memory for n in nodes))} allocatable in total)"
             )
     return reasons

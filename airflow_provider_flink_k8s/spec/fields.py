@@ -82,8 +82,11 @@ def _check_subdomain(value: str) -> str:
 
 def _check_label_key(key: str) -> None:
     prefix, _, name = key.rpartition("/")
-    if prefix:
-        _check_subdomain(prefix)
+    if prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+        raise ValueError(
+            f"label key {key!r} has an invalid prefix {prefix!r}: it must be a DNS-1123 "
+            "subdomain (lower-case alphanumeric labels separated by '.')"
+        )
     if not name or len(name) > 63 or not _LABEL_NAME.match(name):
         raise ValueError(
             f"label key {key!r} is not a qualified name: an optional DNS prefix and '/', "

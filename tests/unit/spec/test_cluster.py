@@ -163,8 +163,8 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
      "taskmanager.memory: does not fit Flink's memory model: TaskManager memory configuration "
      "failed: Sum of configured JVM Metaspace"),
     ("jm memory too small", mutate("jobmanager.memory", "448m"),
-     "jobmanager.memory: does not fit Flink's memory model: JobManager memory configuration "
-     "failed"),
+     "jobmanager.memory: does not fit Flink's memory model: The configured Total Flink Memory "
+     "(0 bytes) is less than the configured Off-heap Memory (128.000mb (134217728 bytes))."),
     ("tm memory model via overrides", mutate("flink_configuration",
      {"taskmanager.memory.managed.fraction": "1.5"}),
      "taskmanager.memory: does not fit Flink's memory model"),
@@ -224,7 +224,7 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
      "flink_configuration['kubernetes.taskmanager.memory.limit-factor']: must be a number >= 1.0"),
     ("flink configuration not a mapping", mutate("flink_configuration", ["a=b"]),
      "flink_configuration: flink_configuration must be a mapping"),
-    ("bad label key", mutate("labels", {"team/a/b": "x"}), "labels: label key 'team/a/b'"),
+    ("bad label key", mutate("labels", {"team/a/b": "x"}), "labels: label key 'team/a/b' has an invalid prefix 'team/a'"),
     ("bad label value", mutate("labels", {"team": "a b"}),
      "labels: label 'team' has an invalid value 'a b'"),
     ("managed label", mutate("labels", {"app.kubernetes.io/instance": "x"}),
