@@ -27,6 +27,18 @@ DEFAULT_SPEC = REPO / "example_dags" / "specs" / "clickstream.yaml"
 SAMPLE_NODES = [NodeCapacity(f"node-{i}", cpu=4.0, memory=8 * 2**30, pods=110) for i in range(3)]
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (the ConfigMap's files) as readable ``|`` blocks."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str_representer)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Plan and render a cluster spec; print the plan and where the manifests went."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         old.unlink()
     for index, obj in enumerate(manifests):
         name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
-        (out / name).write_text(yaml.safe_dump(obj, sort_keys=False), encoding="utf-8")
+        (out / name).write_text(yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False), encoding="utf-8")
 
     print(f"Cluster {cluster.namespace}/{cluster.name} ({cluster.mode} mode, {cluster.target})")
     print(json.dumps(plan.summary(), indent=2))

@@ -92,7 +92,5 @@ def config_checksum(config_files: Mapping[str, str]) -> str:
 
     Stamped on the pod templates, it changes exactly when a file's name or content does.
     """
-    canonical = json.dumps(
-        sorted(config_files.items()), ensure_ascii=False, separators=(",", ":")
-    )
+    canonical = json.dumps(sorted(config_files.items()), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

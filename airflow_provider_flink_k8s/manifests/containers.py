@@ -80,8 +80,9 @@ def _jar_args(jar_uri: str) -> list[str]:
 def _application_args(job: JobSpec, ha: bool) -> list[str]:
     """Arguments of the image's ``standalone-job`` command, in the operator's order.
 
-    The job's own arguments come last: the entrypoint's parser stops at the first
-    argument it does not know, and hands it and the rest to the job's main method.
+    The job's own arguments come last, after ``--``: the entrypoint's parser (commons-cli)
+    would otherwise read a job argument that looks like one of its options -- ``-s``, or
+    any prefix such as ``--job`` -- as that option.
     """
     args = ["standalone-job"]
     if job.entry_class:
@@ -92,7 +93,8 @@ def _application_args(job: JobSpec, ha: bool) -> list[str]:
         args += ["--fromSavepoint", job.initial_savepoint]
     if ha:
         args.append(_HA_ADDRESS_ARG)
-    return args + _jar_args(job.jar_uri) + list(job.args)
+    args += _jar_args(job.jar_uri)
+    return [*args, "--", *job.args] if job.args else args
 
 
 def jobmanager_args(cluster: FlinkCluster) -> list[str]:
@@ -148,7 +150,9 @@ def _probes(component: Component) -> dict[str, Any]:
     JobManager (what the REST Service routes to) and on the RPC port for TaskManagers."""
     if component == "jobmanager":
         rpc = JOBMANAGER_PORTS["rpc"]
-        ready: dict[str, Any] = {"httpGet": {"path": "/overview", "port": JOBMANAGER_PORTS["webui"]}}
+        ready: dict[str, Any] = {
+            "httpGet": {"path": "/overview", "port": JOBMANAGER_PORTS["webui"]}
+        }
     else:
         rpc = TASKMANAGER_PORTS["rpc"]
         ready = {"tcpSocket": {"port": rpc}}

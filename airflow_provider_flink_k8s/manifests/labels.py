@@ -13,10 +13,11 @@ recommended ``app.kubernetes.io/*`` set.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
 
 __all__ = [
@@ -59,10 +60,9 @@ def cluster_selector(cluster: FlinkCluster) -> dict[str, str]:
     ``managed-by`` keeps objects of another tool that happen to use the same instance name
     (for instance a Flink native cluster's pods, labelled ``app=<name>``) out of a teardown.
     """
-    return {
-        "app.kubernetes.io/instance": cluster.name,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-    }
+    return _sorted(
+        {"app.kubernetes.io/instance": cluster.name, "app.kubernetes.io/managed-by": MANAGED_BY}
+    )
 
 
 def managed_labels(cluster: FlinkCluster, component: Component | None = None) -> dict[str, str]:
@@ -95,10 +95,7 @@ def selector_labels(cluster: FlinkCluster, component: Component) -> dict[str, st
 
     They are immutable once a Deployment exists, so they never include user labels.
     """
-    return {
-        **cluster_selector(cluster),
-        "app.kubernetes.io/component": component,
-    }
+    return _sorted({**cluster_selector(cluster), "app.kubernetes.io/component": component})
 
 
 def component_labels(cluster: FlinkCluster, component: Component) -> dict[str, str]:

@@ -19,8 +19,10 @@ pod templates users already know):
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["MAIN_CONTAINER", "merge_objects", "merge_pod_templates"]
 

@@ -51,6 +51,13 @@ def service_account_name(cluster: FlinkCluster) -> str | None:
     return None
 
 
+def _object(cluster: FlinkCluster, api_version: str, kind: str, **fields: Any) -> dict[str, Any]:
+    """An RBAC object named ``<name>`` with the cluster's labels."""
+    name = object_names(cluster).rbac
+    metadata = object_metadata(cluster, name, cluster_labels(cluster))
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **fields}
+
+
 def render_rbac(cluster: FlinkCluster) -> list[dict[str, Any]]:
     """ServiceAccount (only when the spec names none), Role and RoleBinding for
     Kubernetes HA.
@@ -59,45 +66,23 @@ def render_rbac(cluster: FlinkCluster) -> list[dict[str, Any]]:
     """
     if not kubernetes_ha(cluster):
         return []
-    name = object_names(cluster).rbac
-    account = service_account_name(cluster)
-    labels = cluster_labels(cluster)
-    objects: list[dict[str, Any]] = []
+    rbac = "rbac.authorization.k8s.io"
+    rule = {"apiGroups": [""], "resources": ["configmaps"], "verbs": list(HA_CONFIGMAP_VERBS)}
+    subject = {
+        "kind": "ServiceAccount",
+        "name": service_account_name(cluster),
+        "namespace": cluster.namespace,
+    }
+    objects = [
+        _object(cluster, f"{rbac}/v1", "Role", rules=[rule]),
+        _object(
+            cluster,
+            f"{rbac}/v1",
+            "RoleBinding",
+            roleRef={"apiGroup": rbac, "kind": "Role", "name": object_names(cluster).rbac},
+            subjects=[subject],
+        ),
+    ]
     if not cluster.service_account:
-        objects.append(
-            {
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": object_metadata(cluster, name, labels),
-            }
-        )
-    objects.append(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": object_metadata(cluster, name, labels),
-            "rules": [
-                {
-                    "apiGroups": [""],
-                    "resources": ["configmaps"],
-                    "verbs": list(HA_CONFIGMAP_VERBS),
-                }
-            ],
-        }
-    )
-    objects.append(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": object_metadata(cluster, name, labels),
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": name,
-            },
-            "subjects": [
-                {"kind": "ServiceAccount", "name": account, "namespace": cluster.namespace}
-            ],
-        }
-    )
+        objects.insert(0, _object(cluster, "v1", "ServiceAccount"))
     return objects

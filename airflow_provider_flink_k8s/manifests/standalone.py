@@ -144,7 +144,8 @@ def render_standalone(cluster: FlinkCluster, plan: ClusterPlan) -> list[dict[str
     """Every object of a standalone cluster, in apply order (see the module docstring).
 
     :param cluster: a validated spec with ``target == "standalone"``.
-    :param plan: its resource plan (:func:`~airflow_provider_flink_k8s.resources.plan.plan_cluster`).
+    :param plan: its resource plan, from
+        :func:`~airflow_provider_flink_k8s.resources.plan.plan_cluster`.
     """
     files = config_files(cluster, plan.flink_configuration)
     checksum = config_checksum(files)

@@ -133,6 +133,10 @@ def flink_configuration(cluster: FlinkCluster) -> dict[str, str]:
     conf.update(_common_keys(cluster))
     if cluster.target == "standalone":
         conf.update(_standalone_network_keys(cluster))
+        if cluster.mode == "application":
+            # Keep the JobManager up once a bounded job finishes: otherwise it exits, the
+            # Deployment restarts it, and the job runs again (the operator sets the same).
+            conf["execution.shutdown-on-application-finish"] = "false"
     if ha_enabled(cluster):
         conf["kubernetes.cluster-id"] = cluster.name
         conf["kubernetes.namespace"] = cluster.namespace

@@ -588,7 +588,8 @@ class _Option:
     def __str__(self) -> str:
         """``ConfigOption.toString``, which Flink puts into some messages."""
         keys = ", ".join(f"{{key={key}, isDeprecated=true}}" for key in self.deprecated)
-        return f"Key: '{self.key}' , default: {self.default} (fallback keys: [{keys}])"
+        default = "null" if self.default is None else self.default
+        return f"Key: '{self.key}' , default: {default} (fallback keys: [{keys}])"
 
 
 _TM_PROCESS = _Option("taskmanager.memory.process.size")

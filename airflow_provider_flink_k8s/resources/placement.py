@@ -129,9 +129,9 @@ def _fits(pod: PodRequest, free: list[float | int | None]) -> bool:
     )
 
 
-def _place(pods: Sequence[PodRequest], nodes: Sequence[NodeCapacity]) -> tuple[
-    list[tuple[str, str]], list[PodRequest]
-]:
+def _place(
+    pods: Sequence[PodRequest], nodes: Sequence[NodeCapacity]
+) -> tuple[list[tuple[str, str]], list[PodRequest]]:
     """First-fit-decreasing: largest pods first, each on the first node with room."""
     free: list[list[float | int | None]] = [[n.cpu, n.memory, n.pods] for n in nodes]
     counters: dict[str, int] = {}
@@ -176,11 +176,15 @@ def _node_reasons(
         left = sum(1 for p in unplaced if p.role == role)
         each = f"{_plural(total, role)} {'needs' if total == 1 else 'need'}"
         if round(sample.cpu * 1000) > round(largest_cpu * 1000):
-            reasons.append(f"{each} {_cores(sample.cpu)} CPU each; the largest node has "
-                           f"{_cores(largest_cpu)} allocatable")
+            reasons.append(
+                f"{each} {_cores(sample.cpu)} CPU each; the largest node has "
+                f"{_cores(largest_cpu)} allocatable"
+            )
         elif sample.memory > largest_memory:
-            reasons.append(f"{each} {format_k8s_memory(sample.memory)} memory each; the largest "
-                           f"node has {format_k8s_memory(largest_memory)} allocatable")
+            reasons.append(
+                f"{each} {format_k8s_memory(sample.memory)} memory each; the largest "
+                f"node has {format_k8s_memory(largest_memory)} allocatable"
+            )
         else:
             reasons.append(
                 f"{left} of {_plural(total, role)} ({_cores(sample.cpu)} CPU, "
@@ -209,8 +213,10 @@ def _quota_reasons(plan: ClusterPlan, quota: QuotaStatus) -> list[str]:
             continue
         hard, used = quota.hard[resource], quota.used.get(resource, Decimal(0))
         if used + need > hard:
-            show = _show_cpu if "cpu" in resource else (
-                _show_memory if "memory" in resource else _show_count
+            show = (
+                _show_cpu
+                if "cpu" in resource
+                else (_show_memory if "memory" in resource else _show_count)
             )
             reasons.append(
                 f"ResourceQuota {quota.name!r}: {resource} would reach {show(used + need)} of "

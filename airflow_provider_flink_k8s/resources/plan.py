@@ -133,13 +133,13 @@ class ClusterPlan:
                 "replicas": self.jobmanager.replicas,
                 "resources": self.jobmanager.resources.to_k8s(),
                 "jvm_args": self.jobmanager_memory.jvm_args(),
+                "memory_bytes": _memory_components(self.jobmanager_memory),
             },
             "taskmanager": {
                 "replicas": self.taskmanager.replicas,
                 "resources": self.taskmanager.resources.to_k8s(),
                 "jvm_args": self.taskmanager_memory.jvm_args(),
-                "managed_memory": format_k8s_memory(self.taskmanager_memory.managed),
-                "network_memory": format_k8s_memory(self.taskmanager_memory.network),
+                "memory_bytes": _memory_components(self.taskmanager_memory),
             },
             "totals": {
                 "requests": {
@@ -152,6 +152,15 @@ class ClusterPlan:
                 },
             },
         }
+
+
+def _memory_components(memory: JobManagerMemory | TaskManagerMemory) -> dict[str, int]:
+    """The byte-sized components of a memory breakdown, by Flink's names."""
+    return {
+        name: value
+        for name, value in vars(memory).items()
+        if isinstance(value, int) and not isinstance(value, bool) and name != "slots"
+    }
 
 
 def _job_parallelism(cluster: FlinkCluster) -> int | None:
@@ -168,9 +177,7 @@ def _factor(conf: Mapping[str, str], key: str) -> float:
     return float(conf.get(key, "1.0"))
 
 
-def _container(
-    cpu: float, memory: int, conf: Mapping[str, str], role: str
-) -> ContainerResources:
+def _container(cpu: float, memory: int, conf: Mapping[str, str], role: str) -> ContainerResources:
     """Requests equal Flink's sizes; limits apply Flink's Kubernetes limit factors."""
     cpu_factor = _factor(conf, f"kubernetes.{role}.cpu.limit-factor")
     memory_factor = _factor(conf, f"kubernetes.{role}.memory.limit-factor")

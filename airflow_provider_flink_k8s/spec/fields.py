@@ -39,7 +39,9 @@ CLUSTER_NAME_MAX_LENGTH = 45
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
@@ -123,7 +125,9 @@ def _check_cpu(value: Any) -> float:
     except QuantityError as exc:
         raise ValueError(f"cpu must be > 0: {exc}") from None
     if cores < 0.001:
-        raise ValueError(f"cpu must be at least 0.001 (1m), the smallest Kubernetes unit; got {value!r}")
+        raise ValueError(
+            f"cpu must be at least 0.001 (1m), the smallest Kubernetes unit; got {value!r}"
+        )
     return cores
 
 

@@ -86,8 +86,13 @@ def load_cluster(source: FlinkCluster | Mapping[str, Any] | str | os.PathLike[st
     if isinstance(source, (str, os.PathLike)):
         data, origin = _read_text(source)
     if not isinstance(data, Mapping):
-        raise SpecError([SpecProblem("", f"{origin} must be a mapping of cluster fields, "
-                                     f"not {type(data).__name__}")])
+        raise SpecError(
+            [
+                SpecProblem(
+                    "", f"{origin} must be a mapping of cluster fields, not {type(data).__name__}"
+                )
+            ]
+        )
     try:
         return FlinkCluster.model_validate(dict(data))
     except ValidationError as exc:

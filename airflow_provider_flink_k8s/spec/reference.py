@@ -79,8 +79,14 @@ def _nested(annotation: Any) -> list[type[BaseModel]]:
 
 def _section(model: type[BaseModel]) -> str:
     doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-    lines = [f"## {model.__name__}", "", doc, "", "| field | type | default | description |",
-             "| --- | --- | --- | --- |"]
+    lines = [
+        f"## {model.__name__}",
+        "",
+        doc,
+        "",
+        "| field | type | default | description |",
+        "| --- | --- | --- | --- |",
+    ]
     for name, field in model.model_fields.items():
         description = " ".join((field.description or "").split()).replace("|", "\\|")
         lines.append(

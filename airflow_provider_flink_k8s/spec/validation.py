@@ -7,6 +7,7 @@ them in one round, like the Flink Kubernetes Operator's validator but complete.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,14 @@ if TYPE_CHECKING:
 __all__ = ["MANAGED_LABELS", "cluster_problems"]
 
 MANAGED_LABELS = frozenset(
-    {"app", "component", "app.kubernetes.io/name", "app.kubernetes.io/instance",
-     "app.kubernetes.io/component", "app.kubernetes.io/managed-by"}
+    {
+        "app",
+        "component",
+        "app.kubernetes.io/name",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/component",
+        "app.kubernetes.io/managed-by",
+    }
 )
 """Labels the provider sets to find a cluster's objects; users may not override them."""
 
@@ -51,17 +58,23 @@ def cluster_problems(cluster: FlinkCluster) -> tuple[SpecProblem, ...]:
         _labels,
         _memory_model,
         _pod_templates,
+        _log_configuration,
+        _standalone_entry_class,
     )
     return tuple(problem for check in checks for problem in check(cluster))
 
 
 def _mode_and_job(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     if cluster.mode == "application" and cluster.job is None:
-        yield SpecProblem("job", "required in application mode (give job.jar_uri), "
-                          "or use mode 'session'")
+        yield SpecProblem(
+            "job", "required in application mode (give job.jar_uri), or use mode 'session'"
+        )
     if cluster.mode == "session" and cluster.job is not None:
-        yield SpecProblem("job", "only allowed in application mode; submit jobs to a session "
-                          "cluster with FlinkSubmitJobOperator, or use mode 'application'")
+        yield SpecProblem(
+            "job",
+            "only allowed in application mode; submit jobs to a session "
+            "cluster with FlinkSubmitJobOperator, or use mode 'application'",
+        )
 
 
 def _high_availability(cluster: FlinkCluster) -> Iterator[SpecProblem]:
@@ -83,19 +96,24 @@ def _upgrade_mode(cluster: FlinkCluster) -> Iterator[SpecProblem]:
         or conf.get("execution.checkpointing.savepoint-dir")
         or conf.get("state.savepoints.dir")
     ):
-        yield SpecProblem("job.upgrade_mode",
-                          "'savepoint' needs a savepoint directory: set savepoint_dir")
+        yield SpecProblem(
+            "job.upgrade_mode", "'savepoint' needs a savepoint directory: set savepoint_dir"
+        )
     if job.upgrade_mode == "last-state":
         if not ha_enabled(cluster):
-            yield SpecProblem("job.upgrade_mode", "'last-state' needs high availability "
-                              "(high_availability.enabled) to find the latest checkpoint")
+            yield SpecProblem(
+                "job.upgrade_mode",
+                "'last-state' needs high availability "
+                "(high_availability.enabled) to find the latest checkpoint",
+            )
         if not (
             cluster.checkpoint_dir
             or conf.get("execution.checkpointing.dir")
             or conf.get("state.checkpoints.dir")
         ):
-            yield SpecProblem("job.upgrade_mode",
-                              "'last-state' needs a checkpoint directory: set checkpoint_dir")
+            yield SpecProblem(
+                "job.upgrade_mode", "'last-state' needs a checkpoint directory: set checkpoint_dir"
+            )
 
 
 def _parallelism_fits_slots(cluster: FlinkCluster) -> Iterator[SpecProblem]:
@@ -115,8 +133,9 @@ def _parallelism_fits_slots(cluster: FlinkCluster) -> Iterator[SpecProblem]:
 
 def _owned_keys(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     for key, field in owned_key_conflicts(cluster).items():
-        yield SpecProblem(f"flink_configuration[{key!r}]", f"is set by the field {field}; "
-                          "set it there only")
+        yield SpecProblem(
+            f"flink_configuration[{key!r}]", f"is set by the field {field}; set it there only"
+        )
 
 
 def _limit_factors(cluster: FlinkCluster) -> Iterator[SpecProblem]:
@@ -129,20 +148,26 @@ def _limit_factors(cluster: FlinkCluster) -> Iterator[SpecProblem]:
         except ValueError:
             factor = float("nan")
         if not factor >= 1.0:
-            yield SpecProblem(f"flink_configuration[{key!r}]",
-                              f"must be a number >= 1.0 (limit = request x factor); got {text!r}")
+            yield SpecProblem(
+                f"flink_configuration[{key!r}]",
+                f"must be a number >= 1.0 (limit = request x factor); got {text!r}",
+            )
 
 
 def _labels(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     for key in sorted(MANAGED_LABELS.intersection(cluster.labels)):
-        yield SpecProblem(f"labels[{key!r}]",
-                          "is set by the provider to find the cluster's objects; use another key")
+        yield SpecProblem(
+            f"labels[{key!r}]",
+            "is set by the provider to find the cluster's objects; use another key",
+        )
 
 
 def _memory_model(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     conf = flink_configuration(cluster)
-    for field, compute in (("taskmanager.memory", taskmanager_memory),
-                           ("jobmanager.memory", jobmanager_memory)):
+    for field, compute in (
+        ("taskmanager.memory", taskmanager_memory),
+        ("jobmanager.memory", jobmanager_memory),
+    ):
         try:
             compute(conf)
         except FlinkConfigurationError as exc:
@@ -160,8 +185,41 @@ def _pod_templates(cluster: FlinkCluster) -> Iterator[SpecProblem]:
             continue
         unknown = sorted(set(template) - {"metadata", "spec", "apiVersion", "kind"})
         if unknown:
-            yield SpecProblem(field, "must be a Kubernetes PodTemplateSpec (metadata, spec); "
-                              f"unknown keys: {', '.join(unknown)}")
+            yield SpecProblem(
+                field,
+                "must be a Kubernetes PodTemplateSpec (metadata, spec); "
+                f"unknown keys: {', '.join(unknown)}",
+            )
         spec = template.get("spec")
         if spec is not None and not isinstance(spec, dict):
             yield SpecProblem(f"{field}.spec", "must be a PodSpec mapping")
+
+
+_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def _log_configuration(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    for name in sorted(cluster.log_configuration or {}):
+        field = f"log_configuration[{name!r}]"
+        if len(name) > 253 or not _CONFIG_MAP_KEY.match(name):
+            yield SpecProblem(field, "must be a file name of letters, digits, '-', '_' or '.'")
+        elif name in ("config.yaml", "flink-conf.yaml"):
+            yield SpecProblem(
+                field,
+                "the Flink configuration comes from the spec; set keys in "
+                "flink_configuration instead",
+            )
+
+
+def _standalone_entry_class(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    job = cluster.job
+    if cluster.target != "standalone" or job is None or job.entry_class:
+        return
+    path = job.jar_uri.removeprefix("local://").removeprefix("file://")
+    # Flink's standalone-job entry point reads the main class only from jars in usrlib.
+    if not path.startswith("/opt/flink/usrlib/"):
+        yield SpecProblem(
+            "job.entry_class",
+            "required for a jar outside /opt/flink/usrlib "
+            "on the standalone target (Flink finds the main class only there)",
+        )

@@ -70,7 +70,10 @@ def test_airflow_lists_the_provider(tmp_path: Path) -> None:
     airflow = Path(sys.executable).with_name("airflow")
     result = subprocess.run(
         [str(airflow), "providers", "list", "--output", "json"],
-        capture_output=True, text=True, env=env, timeout=180,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"airflow-provider-flink-k8s"' in result.stdout

@@ -94,7 +94,8 @@ def test_cpu_m_is_milli() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cores", "text"), [(2.0, "2"), (0.5, "500m"), (1.25, "1250m"), (0.0001, "1m"), (3.0005, "3001m")]
+    ("cores", "text"),
+    [(2.0, "2"), (0.5, "500m"), (1.25, "1250m"), (0.0001, "1m"), (3.0005, "3001m")],
 )
 def test_format_cpu(cores: float, text: str) -> None:
     assert format_cpu(cores) == text

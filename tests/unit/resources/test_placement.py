@@ -18,12 +18,16 @@ GI = 2**30
 
 
 def plan(tm_cpu: float = 2, tms: int = 6, tm_memory: str = "4g") -> ClusterPlan:
-    return plan_cluster(load_cluster({
-        "name": "etl",
-        "jobmanager": {"cpu": 1, "memory": "2g"},
-        "taskmanager": {"cpu": tm_cpu, "memory": tm_memory, "slots": 1, "replicas": tms},
-        "job": {"jar_uri": "local:///j.jar", "parallelism": tms},
-    }))
+    return plan_cluster(
+        load_cluster(
+            {
+                "name": "etl",
+                "jobmanager": {"cpu": 1, "memory": "2g"},
+                "taskmanager": {"cpu": tm_cpu, "memory": tm_memory, "slots": 1, "replicas": tms},
+                "job": {"jar_uri": "local:///opt/flink/usrlib/j.jar", "parallelism": tms},
+            }
+        )
+    )
 
 
 def nodes(count: int, cpu: float, memory_gi: int) -> list[NodeCapacity]:
@@ -93,13 +97,23 @@ def test_node_from_kubernetes_object() -> None:
 
 
 def test_quota_exceeded() -> None:
-    quota = QuotaStatus.from_k8s({
-        "metadata": {"name": "team-quota"},
-        "spec": {"hard": {"requests.cpu": "10", "limits.memory": "64Gi", "pods": "20",
-                          "count/jobs.batch": "5"}},
-        "status": {"hard": {"requests.cpu": "10", "limits.memory": "64Gi", "pods": "20"},
-                   "used": {"requests.cpu": "2", "limits.memory": "1Gi", "pods": "3"}},
-    })
+    quota = QuotaStatus.from_k8s(
+        {
+            "metadata": {"name": "team-quota"},
+            "spec": {
+                "hard": {
+                    "requests.cpu": "10",
+                    "limits.memory": "64Gi",
+                    "pods": "20",
+                    "count/jobs.batch": "5",
+                }
+            },
+            "status": {
+                "hard": {"requests.cpu": "10", "limits.memory": "64Gi", "pods": "20"},
+                "used": {"requests.cpu": "2", "limits.memory": "1Gi", "pods": "3"},
+            },
+        }
+    )
     assert quota.hard["requests.cpu"] == Decimal(10)
     result = check_placement(plan(), nodes(10, 8, 32), quota)
     assert result.reasons == (

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.spec import load_cluster
+
+REPO = Path(__file__).resolve().parents[3]
 
 APP: dict[str, Any] = {
     "name": "clickstream",
@@ -25,19 +28,22 @@ def plan(**changes: Any) -> Any:
     ("parallelism", "slots", "replicas", "expected"),
     [(5, 2, None, 3), (4, 2, None, 2), (1, 4, None, 1), (8, 1, None, 8), (2, 2, 3, 3)],
 )
-def test_taskmanager_replicas(parallelism: int, slots: int, replicas: int | None,
-                              expected: int) -> None:
+def test_taskmanager_replicas(
+    parallelism: int, slots: int, replicas: int | None, expected: int
+) -> None:
     result = plan(
         taskmanager={"cpu": 1, "memory": "1728m", "slots": slots, "replicas": replicas},
-        job={"jar_uri": "local:///j.jar", "parallelism": parallelism},
+        job={"jar_uri": "local:///opt/flink/usrlib/j.jar", "parallelism": parallelism},
     )
     assert result.taskmanager.replicas == expected
     assert result.total_slots == expected * slots
 
 
 def test_parallelism_derived_from_pinned_replicas() -> None:
-    result = plan(taskmanager={"memory": "1728m", "slots": 2, "replicas": 3},
-                  job={"jar_uri": "local:///j.jar"})
+    result = plan(
+        taskmanager={"memory": "1728m", "slots": 2, "replicas": 3},
+        job={"jar_uri": "local:///opt/flink/usrlib/j.jar"},
+    )
     assert result.parallelism == 6
     assert result.flink_configuration["parallelism.default"] == "6"
 
@@ -74,10 +80,12 @@ def test_kubernetes_quantity_memory_is_written_in_flink_syntax() -> None:
 
 
 def test_limit_factors() -> None:
-    result = plan(flink_configuration={
-        "kubernetes.taskmanager.cpu.limit-factor": "2",
-        "kubernetes.taskmanager.memory.limit-factor": "1.5",
-    })
+    result = plan(
+        flink_configuration={
+            "kubernetes.taskmanager.cpu.limit-factor": "2",
+            "kubernetes.taskmanager.memory.limit-factor": "1.5",
+        }
+    )
     assert result.taskmanager.resources.to_k8s()["limits"] == {"cpu": "4", "memory": "6Gi"}
     assert result.taskmanager.resources.to_k8s()["requests"] == {"cpu": "2", "memory": "4Gi"}
 
@@ -93,7 +101,8 @@ def test_totals() -> None:
 
 def test_flink_configuration_agrees_with_kubernetes() -> None:
     conf = plan(
-        checkpoint_dir="s3://b/cp", savepoint_dir="s3://b/sp",
+        checkpoint_dir="s3://b/cp",
+        savepoint_dir="s3://b/sp",
         high_availability={"enabled": True, "storage_dir": "s3://b/ha"},
         flink_configuration={"execution.checkpointing.interval": "10s"},
     ).flink_configuration
@@ -113,8 +122,9 @@ def test_flink_configuration_agrees_with_kubernetes() -> None:
 
 
 def test_flink_119_uses_the_old_state_keys() -> None:
-    conf = plan(flink_version="1.19", checkpoint_dir="s3://b/cp",
-                savepoint_dir="s3://b/sp").flink_configuration
+    conf = plan(
+        flink_version="1.19", checkpoint_dir="s3://b/cp", savepoint_dir="s3://b/sp"
+    ).flink_configuration
     assert conf["state.checkpoints.dir"] == "s3://b/cp"
     assert conf["state.savepoints.dir"] == "s3://b/sp"
 
@@ -124,3 +134,25 @@ def test_user_configuration_feeds_the_memory_model() -> None:
     default = plan()
     assert result.taskmanager_memory.managed < default.taskmanager_memory.managed
     assert result.taskmanager_memory.total_process == default.taskmanager_memory.total_process
+
+
+def test_worked_example_of_the_docs() -> None:
+    """The numbers docs/resources.md walks through for the demo pipeline's spec."""
+    example = plan_cluster(load_cluster(REPO / "example_dags" / "specs" / "clickstream.yaml"))
+    assert example.taskmanager.replicas == 2
+    tm = example.taskmanager_memory
+    assert (tm.jvm_overhead, tm.total_flink, tm.managed, tm.network, tm.task_heap) == (
+        201326592,
+        1342177280,
+        536870920,
+        134217730,
+        402653174,
+    )
+    assert tm.jvm_args() == (
+        "-Xmx536870902 -Xms536870902 -XX:MaxDirectMemorySize=268435458 "
+        "-XX:MaxMetaspaceSize=268435456"
+    )
+    assert example.jobmanager_memory.jvm_args() == (
+        "-Xmx1073741824 -Xms1073741824 -XX:MaxMetaspaceSize=268435456"
+    )
+    assert example.summary()["totals"]["requests"] == {"cpu": "2500m", "memory": "5056Mi"}
