@@ -27,6 +27,7 @@ PACKAGES = [
     "airflow_provider_flink_k8s",
     "airflow_provider_flink_k8s.spec",
     "airflow_provider_flink_k8s.resources",
+    "airflow_provider_flink_k8s.resources.sizing",
     "airflow_provider_flink_k8s.manifests",
 ]
 
