@@ -29,14 +29,21 @@ What "exactly" covers (all of it checked byte for byte against Flink's own BashJ
   ``BigDecimal.valueOf(double)`` goes through ``Double.toString``. Long overflow fails like
   Flink's ``Math.addExact`` (``"long overflow"``).
 
-``Double.toString`` on JDK 17 (Flink's Java) is not Python's ``repr``: JDK < 19 sometimes
-prints a longer digit string than the shortest one (for example ``2.0E-3`` as ``0.0020``,
-and for large integral doubles it keeps more digits), and a different string is a different
-``BigDecimal`` and can change a product by one byte. Rather than prove the float-widened
-fractions never hit those cases, this module ports JDK 17's ``FloatingDecimal.dtoa``
-(including its ``int``/``long`` overflow behaviour) and ``FormattedFloatingDecimal`` (for
-the ``%.3f`` of ``MemorySize.toHumanReadableString``, which rounds half-up on those digits),
-so every double is printed the way the JVM running Flink prints it.
+``Double.toString`` on JDK 17 (the Java Flink 2.3 targets) is not Python's ``repr``: before
+JDK 19 it sometimes prints more digits than the shortest round-trip string (``2.0**62`` is
+``4.6116860184273879E18``, ``1e23`` is ``9.999999999999999E22``), and a different string is
+a different ``BigDecimal``, so a product could differ by a byte. Sampling found no fraction
+(a float widened to double) and no inverse ratio ``f / (1 - f)`` where JDK 17 and ``repr``
+disagree, but sampling is no proof and ``taskmanager.cpu.cores`` takes any double, so this
+module ports JDK 17's ``FloatingDecimal.dtoa`` (``int``/``long`` wrap-around included) and
+``FormattedFloatingDecimal``: every double is printed as the JVM running Flink prints it,
+including the ``%.3f`` of ``MemorySize.toHumanReadableString``, which rounds half-up on
+those digits (``1.0005`` gives ``1.001`` where C's ``printf`` gives ``1.000``).
+
+Messages: the TaskManager path prefixes Flink's own checks with ``TaskManager memory
+configuration failed: ``; the JobManager path of Flink 2.3 has no such prefix, so
+JobManager messages carry none either. Parse errors of non-memory options (``Could not parse value ...``) and long overflow (``long overflow``)
+are never prefixed, as in Flink.
 
 Not modelled: external resources (``external-resources``; the ``-D`` line always carries
 ``external-resources=none``) and YAML typing of values in a ``config.yaml`` file (a value

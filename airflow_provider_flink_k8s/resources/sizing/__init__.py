@@ -21,8 +21,8 @@ from airflow_provider_flink_k8s.resources.sizing.model import (
 )
 
 __all__ = [
-    "PARALLELISM_OVERRIDES_KEY",
     "AlignmentMode",
+    "PARALLELISM_OVERRIDES_KEY",
     "SizingOptions",
     "SizingRecommendation",
     "VertexDecision",

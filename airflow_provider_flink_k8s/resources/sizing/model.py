@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
-    "PARALLELISM_OVERRIDES_KEY",
     "AlignmentMode",
+    "PARALLELISM_OVERRIDES_KEY",
     "SizingOptions",
     "SizingRecommendation",
     "VertexDecision",
