@@ -24,6 +24,7 @@ __all__ = [
     "format_cpu",
     "format_flink_memory",
     "format_k8s_memory",
+    "java_trim",
     "parse_cpu",
     "parse_flink_memory",
     "parse_k8s_quantity",
@@ -69,6 +70,20 @@ _K8S_QUANTITY = re.compile(
 )
 
 
+def java_trim(text: str) -> str:
+    """Java's ``String.trim()``: strip every character up to U+0020, and nothing else.
+
+    Python's :meth:`str.strip` removes a different set (e.g. U+00A0, but not U+0001), and
+    Flink trims the Java way.
+    """
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
 class QuantityError(ValueError):
     """Raised when a memory or CPU value does not parse; the message says why."""
 
@@ -80,13 +95,13 @@ def parse_flink_memory(text: str) -> int:
     :raises QuantityError: with Flink's own wording when Flink would refuse the text.
     :return: the size in bytes.
     """
-    trimmed = text.strip()
+    trimmed = java_trim(text)
     if not trimmed:
         raise QuantityError("argument is an empty- or whitespace-only string")
     pos = 0
     while pos < len(trimmed) and "0" <= trimmed[pos] <= "9":
         pos += 1
-    number, unit = trimmed[:pos], trimmed[pos:].strip().lower()
+    number, unit = trimmed[:pos], java_trim(trimmed[pos:]).lower()
     if not number:
         raise QuantityError("text does not start with a number")
     value = int(number)

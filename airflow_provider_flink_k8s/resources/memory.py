@@ -42,8 +42,8 @@ those digits (``1.0005`` gives ``1.001`` where C's ``printf`` gives ``1.000``).
 
 Messages: the TaskManager path prefixes Flink's own checks with ``TaskManager memory
 configuration failed: ``; the JobManager path of Flink 2.3 has no such prefix, so
-JobManager messages carry none either. Parse errors of non-memory options (``Could not parse value ...``) and long overflow (``long overflow``)
-are never prefixed, as in Flink.
+JobManager messages carry none either. Parse errors of non-memory options (``Could not
+parse value ...``) and ``long overflow`` are never prefixed, as in Flink.
 
 Not modelled: external resources (``external-resources``; the ``-D`` line always carries
 ``external-resources=none``) and YAML typing of values in a ``config.yaml`` file (a value

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -75,7 +75,7 @@ class FieldError:
 
     type: ErrorType
     field: str
-    value: Any = field(default=_NO_VALUE, compare=False)
+    value: Any = _NO_VALUE
     detail: str = ""
 
     def body(self) -> str:
@@ -236,7 +236,8 @@ def too_large_resource_version(requested: int, current: int) -> ApiError:
 
 def internal_error(message: str) -> ApiError:
     details = {"causes": [{"message": message}]}
-    return ApiError(status_failure(500, "InternalError", f"Internal error occurred: {message}", details))
+    message = f"Internal error occurred: {message}"
+    return ApiError(status_failure(500, "InternalError", message, details))
 
 
 def unknown_error(message: str) -> ApiError:

@@ -106,3 +106,15 @@ def test_memory_formats_round_trip(size: int) -> None:
     assert parse_memory(format_k8s_memory(size)) == size
     assert parse_memory(format_flink_memory(size)) == size
     assert parse_flink_memory(format_flink_memory(size)) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("\x011g", 2**30), ("128\x01m", 128 * 2**20), ("\t64 mb\n", 64 * 2**20)]
+)
+def test_flink_memory_trims_like_java(text: str, size: int) -> None:
+    assert parse_flink_memory(text) == size
+
+
+def test_non_breaking_space_is_not_trimmed_by_java() -> None:
+    with pytest.raises(QuantityError, match="does not match any of the recognized units"):
+        parse_flink_memory("1g\u00a0")

@@ -1,0 +1,221 @@
+"""Schema checks: Kubernetes' OpenAPI schemas for built-ins, a CRD's openAPIV3Schema for CRs.
+
+:class:`SchemaValidator.check` returns a :class:`SchemaReport`: the rule violations
+(422 Invalid with causes) and, separately, the unknown fields -- those are not errors
+but pruned, warned about or refused depending on ``fieldValidation``
+(:func:`unknown_field_message`). Built-in schemas come from ``kubernetes_validate``'s
+strict JSON schemas, loaded once per kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import referencing
+
+from airflow_provider_flink_k8s.sandbox.errors import ErrorType, FieldError
+from airflow_provider_flink_k8s.sandbox.resources import ResourceType
+
+__all__ = [
+    "KUBERNETES_SCHEMA_VERSION",
+    "SchemaReport",
+    "SchemaValidator",
+    "builtin_validator",
+    "crd_validator",
+    "format_path",
+    "prune",
+    "unknown_field_message",
+]
+
+KUBERNETES_SCHEMA_VERSION = "1.37"
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SchemaReport:
+    """What a schema says about one object."""
+
+    errors: tuple[FieldError, ...] = ()
+    unknown: tuple[Path, ...] = ()
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("spec", "containers", 0, "name")`` -> ``spec.containers[0].name``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def unknown_field_message(unknown: Sequence[Path]) -> str:
+    """``strict decoding error: unknown field "spec.foo", unknown field "bar"``."""
+    fields = ", ".join(f'unknown field "{format_path(path)}"' for path in unknown)
+    return f"strict decoding error: {fields}"
+
+
+def prune(obj: Any, unknown: Iterable[Path]) -> None:
+    """Remove the unknown fields from ``obj`` in place (the server drops them)."""
+    for path in unknown:
+        parent = obj
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
+
+
+_PY_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    for python_type, name in _PY_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return "array" if isinstance(value, list) else "object"
+
+
+def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    known = set(schema.get("properties", {}))
+    return [key for key in error.instance if key not in known]
+
+
+def _type_error(path: str, error: jsonschema.ValidationError) -> FieldError:
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
+    actual = _json_type(error.instance)
+    detail = f'{path} in body must be of type {" or ".join(names)}: "{actual}"'
+    return FieldError(ErrorType.TYPE_INVALID, path, actual, detail)
+
+
+def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
+    path = format_path(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        prefix = f"{path}." if path else ""
+        missing = [p for p in error.validator_value if p not in error.instance]
+        return [FieldError(ErrorType.REQUIRED, prefix + name) for name in missing[:1]]
+    if kind == "type":
+        return [_type_error(path, error)]
+    if kind == "enum":
+        values = ", ".join(json.dumps(v) for v in error.validator_value if v is not None)
+        detail = f"supported values: {values}"
+        return [FieldError(ErrorType.NOT_SUPPORTED, path, error.instance, detail)]
+    details = {
+        "minimum": f"should be greater than or equal to {error.validator_value}",
+        "maximum": f"should be less than or equal to {error.validator_value}",
+        "pattern": f"should match '{error.validator_value}'",
+        "minLength": f"should be at least {error.validator_value} chars long",
+        "maxLength": f"should be at most {error.validator_value} chars long",
+        "minItems": f"should have at least {error.validator_value} items",
+        "maxItems": f"should have at most {error.validator_value} items",
+    }
+    detail = f"{path} in body {details[kind]}" if kind in details else error.message
+    return [FieldError(ErrorType.INVALID, path, error.instance, detail)]
+
+
+class SchemaValidator:
+    """A compiled JSON schema that reports errors and unknown fields separately."""
+
+    def __init__(self, validator: Any) -> None:
+        self._validator = validator
+
+    def check(self, obj: Mapping[str, Any]) -> SchemaReport:
+        errors: list[FieldError] = []
+        unknown: list[Path] = []
+        for error in self._validator.iter_errors(obj):
+            if error.validator == "additionalProperties" and error.validator_value is False:
+                base = tuple(error.absolute_path)
+                unknown.extend((*base, key) for key in _extra_keys(error))
+            else:
+                errors.extend(_field_errors(error))
+        return SchemaReport(tuple(errors), tuple(sorted(unknown, key=format_path)))
+
+
+def _schema_file(name: str) -> Any:
+    folder = f"v{KUBERNETES_SCHEMA_VERSION}.0-local-strict"
+    path = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema" / folder
+    with (path / name).open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@functools.cache
+def _definitions_registry() -> referencing.Registry[Any]:
+    definitions = referencing.Resource.from_contents(_schema_file("_definitions.json"))
+    return definitions @ referencing.Registry()
+
+
+@functools.cache
+def _builtin(api_version: str, kind: str) -> SchemaValidator | None:
+    group, _, version = api_version.rpartition("/")
+    prefix = f"-{group.split('.')[0]}" if group else ""
+    try:
+        schema = _schema_file(f"{kind.lower()}{prefix}-{version}.json")
+    except FileNotFoundError:
+        return None
+    validator = jsonschema.Draft202012Validator(schema, registry=_definitions_registry())
+    return SchemaValidator(validator)
+
+
+def builtin_validator(resource_type: ResourceType) -> SchemaValidator | None:
+    """The strict Kubernetes schema of a built-in kind (``None`` when there is none)."""
+    return _builtin(resource_type.api_version, resource_type.kind)
+
+
+_DROPPED = {"format", "nullable", "default", "description", "example", "externalDocs"}
+_ROOT_FIELDS = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}}
+
+
+def _json_schema(node: Any) -> Any:
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED or key.startswith("x-kubernetes-"):
+            continue
+        if key == "properties":
+            out[key] = {name: _json_schema(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties", "not"):
+            out[key] = _json_schema(value)
+        elif key in ("anyOf", "allOf", "oneOf"):
+            out[key] = [_json_schema(sub) for sub in value]
+        else:
+            out[key] = value
+    if node.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+    if node.get("x-kubernetes-embedded-resource"):
+        out.setdefault("properties", {}).update(_ROOT_FIELDS, metadata={"type": "object"})
+    if (
+        node.get("type") == "object"
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def crd_validator(open_api_v3_schema: Mapping[str, Any]) -> SchemaValidator:
+    """A validator for custom resources of one CRD version.
+
+    ``metadata``, ``apiVersion`` and ``kind`` are the server's to check, so the root
+    accepts them whatever the schema says; unknown fields elsewhere are reported as
+    unknown (to be pruned), as a structural schema prunes them.
+    """
+    schema = _json_schema(open_api_v3_schema)
+    schema.setdefault("properties", {}).update(_ROOT_FIELDS, metadata={"type": "object"})
+    schema.setdefault("type", "object")
+    if not open_api_v3_schema.get("x-kubernetes-preserve-unknown-fields"):
+        schema["additionalProperties"] = False
+    return SchemaValidator(jsonschema.Draft7Validator(schema))
