@@ -46,16 +46,27 @@ _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
 
-def check_dns1123_label(value: str, max_length: int = 63) -> str:
-    """Refuse what is not an RFC 1123 label (lower-case alphanumerics and '-')."""
+def _check_label(
+    value: str, pattern: re.Pattern[str], name: str, rule: str, max_length: int
+) -> str:
     if len(value) > max_length:
         raise ValueError(f"must be at most {max_length} characters (got {len(value)})")
-    if not _DNS1123_LABEL.match(value):
+    if not pattern.match(value):
         raise ValueError(
-            f"{value!r} is not a DNS-1123 label: use lower-case letters, digits and '-', "
-            "starting and ending with a letter or digit"
+            f"{value!r} is not a {name}: use lower-case letters, digits and '-', {rule}"
         )
     return value
+
+
+def check_dns1123_label(value: str, max_length: int = 63) -> str:
+    """Refuse what is not an RFC 1123 label (lower-case alphanumerics and '-')."""
+    return _check_label(
+        value,
+        _DNS1123_LABEL,
+        "DNS-1123 label",
+        "starting and ending with a letter or digit",
+        max_length,
+    )
 
 
 def check_dns1035_label(value: str, max_length: int = 63) -> str:
@@ -63,14 +74,13 @@ def check_dns1035_label(value: str, max_length: int = 63) -> str:
 
     Service names must be RFC 1035 labels, and a cluster's Services are named after it.
     """
-    if len(value) > max_length:
-        raise ValueError(f"must be at most {max_length} characters (got {len(value)})")
-    if not _DNS1035_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1035 label: use lower-case letters, digits and '-', "
-            "starting with a letter and ending with a letter or digit"
-        )
-    return value
+    return _check_label(
+        value,
+        _DNS1035_LABEL,
+        "DNS-1035 label",
+        "starting with a letter and ending with a letter or digit",
+        max_length,
+    )
 
 
 def _check_subdomain(value: str) -> str:
