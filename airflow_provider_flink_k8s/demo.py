@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         old.unlink()
     for index, obj in enumerate(manifests):
         name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
-        (out / name).write_text(yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False), encoding="utf-8")
+        (out / name).write_text(
+            yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False), encoding="utf-8"
+        )
 
     print(f"Cluster {cluster.namespace}/{cluster.name} ({cluster.mode} mode, {cluster.target})")
     print(json.dumps(plan.summary(), indent=2))

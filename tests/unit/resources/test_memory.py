@@ -19,7 +19,9 @@ from airflow_provider_flink_k8s.resources.memory import (
     FlinkConfigurationError,
     JobManagerMemory,
     TaskManagerMemory,
+    java_format,
     jobmanager_memory,
+    memory_size,
     taskmanager_memory,
 )
 
@@ -657,7 +659,7 @@ def test_the_error_is_the_providers_and_a_value_error() -> None:
     ],
 )
 def test_double_to_string_is_jdk17s(value: float, java: str) -> None:
-    assert memory._java_double_to_string(value) == java
+    assert java_format.double_to_string(value) == java
 
 
 @pytest.mark.parametrize(
@@ -671,7 +673,7 @@ def test_double_to_string_is_jdk17s(value: float, java: str) -> None:
     ],
 )
 def test_format_3f_is_javas(value: float, java: str) -> None:
-    assert memory._java_format_fixed(value, 3) == java
+    assert java_format.format_fixed(value, 3) == java
 
 
 @pytest.mark.parametrize(
@@ -685,4 +687,4 @@ def test_format_3f_is_javas(value: float, java: str) -> None:
     ],
 )
 def test_human_readable_is_memory_sizes(size: int, human: str) -> None:
-    assert memory._human(size) == human
+    assert memory_size.human(size) == human

@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_flink_k8s.resources import memory
 from airflow_provider_flink_k8s.resources.memory import (
     FlinkConfigurationError,
+    errors,
+    java_format,
+    java_parse,
     jobmanager_memory,
+    memory_size,
     taskmanager_memory,
 )
 
@@ -376,9 +379,9 @@ _DOUBLES = st.one_of(
 def test_double_to_string_is_jdk17s(flink_oracle: Any, values: list[float]) -> None:
     replies = flink_oracle.ask([["DOUBLE_TO_STRING", _bits(v)] for v in values])
     found = [
-        (v, r.value, memory._java_double_to_string(v))
+        (v, r.value, java_format.double_to_string(v))
         for v, r in zip(values, replies, strict=True)
-        if r.value != memory._java_double_to_string(v)
+        if r.value != java_format.double_to_string(v)
     ]
     assert not found, found[:5]
 
@@ -394,9 +397,9 @@ def test_double_to_string_is_jdk17s(flink_oracle: Any, values: list[float]) -> N
 def test_format_3f_is_jdk17s(flink_oracle: Any, values: list[float]) -> None:
     replies = flink_oracle.ask([["FORMAT3", _bits(v)] for v in values])
     found = [
-        (v, r.value, memory._java_format_fixed(v, 3))
+        (v, r.value, java_format.format_fixed(v, 3))
         for v, r in zip(values, replies, strict=True)
-        if r.value != memory._java_format_fixed(v, 3)
+        if r.value != java_format.format_fixed(v, 3)
     ]
     assert not found, found[:5]
 
@@ -417,15 +420,18 @@ _NUMBER_TEXT = st.one_of(
 
 def _parsed(text: str, fmt: tuple[int, int, int]) -> str | None:
     try:
-        return _bits(memory._parse_java_float(text, fmt))
-    except memory._NumberFormat:
+        return _bits(java_parse.parse_java_float(text, fmt))
+    except errors.NumberFormat:
         return None
 
 
 @ORACLE
 @given(st.lists(_NUMBER_TEXT, min_size=100, max_size=100))
 def test_float_and_double_parsing_is_javas(flink_oracle: Any, texts: list[str]) -> None:
-    for request, fmt in (("PARSE_FLOAT", memory._BINARY32), ("PARSE_DOUBLE", memory._BINARY64)):
+    for request, fmt in (
+        ("PARSE_FLOAT", java_parse.BINARY32),
+        ("PARSE_DOUBLE", java_parse.BINARY64),
+    ):
         replies = flink_oracle.ask([[request, text] for text in texts])
         found = []
         for text, reply in zip(texts, replies, strict=True):
@@ -460,10 +466,10 @@ def test_multiply_and_human_readable_are_flinks(
     replies = flink_oracle.ask([["MULTIPLY", str(size), _bits(f)] for size, f in cases])
     for (size, factor), reply in zip(cases, replies, strict=True):
         try:
-            ours = str(memory._multiply(size, factor))
-        except memory._JavaError as exc:
+            ours = str(memory_size.multiply(size, factor))
+        except errors.JavaError as exc:
             ours = f"ERR {exc}"
         assert ours == (reply.value if reply.ok else f"ERR {reply.message}"), (size, factor)
     sizes = [size for size, _ in cases]
     humans = flink_oracle.ask([["HUMAN", str(size)] for size in sizes])
-    assert [memory._human(size) for size in sizes] == [reply.value for reply in humans]
+    assert [memory_size.human(size) for size in sizes] == [reply.value for reply in humans]

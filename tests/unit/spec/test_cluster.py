@@ -420,7 +420,8 @@ def test_unreadable_sources(source: str, message: str) -> None:
         ),
         (
             mutate("job", {"jar_uri": "s3://bucket/job.jar"}),
-            "job.entry_class: required for a jar outside /opt/flink/usrlib on the standalone target",
+            "job.entry_class: required for a jar outside /opt/flink/usrlib on the "
+            "standalone target",
         ),
     ],
 )
