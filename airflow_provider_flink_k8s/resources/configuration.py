@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
 
 __all__ = [
+    "FLINK_JAVA_MODULE_OPTIONS",
     "JOBMANAGER_PORTS",
     "TASKMANAGER_PORTS",
     "checkpoint_dir_key",
@@ -27,6 +28,32 @@ __all__ = [
     "owned_key_conflicts",
     "savepoint_dir_key",
 ]
+
+FLINK_JAVA_MODULE_OPTIONS: tuple[str, ...] = (
+    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+    "--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED",
+    "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+    "--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED",
+    "--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED",
+    "--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED",
+    "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.net=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/java.text=ALL-UNNAMED",
+    "--add-opens=java.base/java.time=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
+)
+"""``env.java.opts.all`` of Flink's own default ``config.yaml`` (flink-dist 2.3): Java 17
+closes the JDK's internals that Flink's serializers, its Netty and the table planner's
+compiler need. A standalone cluster's ConfigMap replaces the image's ``config.yaml``, so
+it must carry them (a test keeps this equal to the copy inside ``flink-dist``)."""
 
 JOBMANAGER_PORTS = {"rpc": 6123, "blob-server": 6124, "webui": 8081}
 """The JobManager's ports in Flink's standalone Kubernetes layout."""
@@ -132,6 +159,7 @@ def flink_configuration(cluster: FlinkCluster) -> dict[str, str]:
     }
     conf.update(_common_keys(cluster))
     if cluster.target == "standalone":
+        conf["env.java.opts.all"] = " ".join(FLINK_JAVA_MODULE_OPTIONS)
         conf.update(_standalone_network_keys(cluster))
         if cluster.mode == "application":
             # Keep the JobManager up once a bounded job finishes: otherwise it exits, the
