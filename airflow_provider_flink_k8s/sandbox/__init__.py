@@ -12,4 +12,17 @@ so importing them stays cheap.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_flink_k8s.sandbox.server import SandboxServer
+
+__all__ = ["SandboxServer"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SandboxServer":
+        from airflow_provider_flink_k8s.sandbox.server import SandboxServer
+
+        return SandboxServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -134,8 +134,10 @@ def prepare_for_create(resource_type: ResourceType, obj: Obj) -> None:
             obj.pop("status", None)
         return
     kind = resource_type.kind
-    if kind in ("Deployment", "ReplicaSet"):
+    if kind == "Deployment":
         obj["status"] = {}
+    elif kind == "ReplicaSet":
+        obj["status"] = {"replicas": 0}
     elif kind == "Pod":
         obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj.get("spec", {}))}
     elif kind == "Service":

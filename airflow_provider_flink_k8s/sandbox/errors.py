@@ -20,6 +20,7 @@ __all__ = [
     "ApiError",
     "ErrorType",
     "FieldError",
+    "GoLiteral",
     "already_exists",
     "bad_request",
     "conflict",
@@ -61,7 +62,13 @@ class ErrorType(enum.Enum):
         return self.value[0]
 
 
+class GoLiteral(str):
+    """A field value printed as written (e.g. Go's ``%#v`` of a map), not JSON-quoted."""
+
+
 def _go_value(value: Any) -> str:
+    if isinstance(value, GoLiteral):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -67,8 +67,10 @@ class ResourceType:
     generation: bool = False
     return_deleted: bool = False
     scale: ScalePaths | None = None
-    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
     custom: bool = False
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+    validator: Any = field(default=None, compare=False, hash=False, repr=False)
+    """For custom resources: the compiled schema of this version (see :mod:`.validation`)."""
 
     @property
     def api_version(self) -> str:

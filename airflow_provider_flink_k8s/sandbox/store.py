@@ -155,6 +155,10 @@ class Store:
         """
         return self._history_of(key).since(rv)
 
+    def horizon(self, key: TypeKey) -> int:
+        """Watches and continue tokens from before this resourceVersion get 410."""
+        return self._history_of(key).horizon
+
     def compact(self, key: TypeKey | None = None) -> None:
         """Forget retained events (of one type or all): older watches then get 410."""
         for type_key in [key] if key is not None else list(self._history):

@@ -9,6 +9,7 @@ strict JSON schemas, loaded once per kind.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,14 +20,23 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import referencing
 
-from airflow_provider_flink_k8s.sandbox.errors import ErrorType, FieldError
+from airflow_provider_flink_k8s.sandbox.errors import (
+    ApiError,
+    ErrorType,
+    FieldError,
+    bad_request,
+    invalid,
+    unknown_error,
+)
 from airflow_provider_flink_k8s.sandbox.resources import ResourceType
+from airflow_provider_flink_k8s.sandbox.rules import semantic_errors
 
 __all__ = [
     "KUBERNETES_SCHEMA_VERSION",
     "SchemaReport",
     "SchemaValidator",
     "builtin_validator",
+    "check_object",
     "crd_validator",
     "format_path",
     "prune",
@@ -87,6 +97,16 @@ def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
     return [key for key in error.instance if key not in known]
 
 
+def _missing_property(error: jsonschema.ValidationError) -> str:
+    """The property a ``required`` error is about (jsonschema reports one per property)."""
+    message = str(error.message)
+    quoted = message.removesuffix(" is a required property")
+    try:
+        return str(ast.literal_eval(quoted))
+    except (ValueError, SyntaxError):
+        return quoted
+
+
 def _type_error(path: str, error: jsonschema.ValidationError) -> FieldError:
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
@@ -100,8 +120,7 @@ def _field_errors(error: jsonschema.ValidationError) -> list[FieldError]:
     kind = error.validator
     if kind == "required":
         prefix = f"{path}." if path else ""
-        missing = [p for p in error.validator_value if p not in error.instance]
-        return [FieldError(ErrorType.REQUIRED, prefix + name) for name in missing[:1]]
+        return [FieldError(ErrorType.REQUIRED, prefix + _missing_property(error))]
     if kind == "type":
         return [_type_error(path, error)]
     if kind == "enum":
@@ -219,3 +238,60 @@ def crd_validator(open_api_v3_schema: Mapping[str, Any]) -> SchemaValidator:
     if not open_api_v3_schema.get("x-kubernetes-preserve-unknown-fields"):
         schema["additionalProperties"] = False
     return SchemaValidator(jsonschema.Draft7Validator(schema))
+
+
+def _validator_for(resource_type: ResourceType) -> SchemaValidator | None:
+    if resource_type.custom:
+        checker: SchemaValidator | None = resource_type.validator
+        return checker
+    return builtin_validator(resource_type)
+
+
+def _strict_failure(
+    resource_type: ResourceType, obj: Mapping[str, Any], unknown: Sequence[Path], origin: str
+) -> ApiError:
+    message = unknown_field_message(unknown)
+    if origin == "patch":
+        patched = json.dumps(obj, separators=(",", ":"))
+        error = FieldError(ErrorType.INVALID, "patch", patched, message)
+        return invalid("", "", "", [error])
+    kind, version = resource_type.kind, resource_type.version
+    return bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {message}')
+
+
+def _apply_failure(resource_type: ResourceType, unknown: Sequence[Path]) -> ApiError:
+    gvk = f"{resource_type.group}/{resource_type.version}, Kind={resource_type.kind}"
+    fields = ", ".join(f".{format_path(path)}: field not declared in schema" for path in unknown)
+    return unknown_error(f"failed to create typed patch object ({gvk}): {fields}")
+
+
+def check_object(
+    resource_type: ResourceType,
+    obj: dict[str, Any],
+    field_validation: str,
+    origin: str,
+    found: Sequence[FieldError] = (),
+) -> tuple[str, ...]:
+    """Validate a write; prune unknown fields; return the warnings to send.
+
+    :param field_validation: ``Strict`` (unknown fields refused), ``Warn`` or ``Ignore``.
+    :param origin: ``body`` (refusal is 400), ``patch`` (422 on ``patch``) or ``apply``
+        (server-side apply cannot hold undeclared fields: 500, as the real server).
+    :raises ApiError: 422 Invalid listing every violation, or the strict refusal.
+    """
+    checker = _validator_for(resource_type)
+    report = checker.check(obj) if checker is not None else SchemaReport()
+    problems = [*found, *report.errors, *semantic_errors(resource_type, obj)]
+    if problems:
+        name = str(obj.get("metadata", {}).get("name", ""))
+        raise invalid(resource_type.group, resource_type.kind, name, problems)
+    if not report.unknown:
+        return ()
+    if origin == "apply" and not resource_type.custom:
+        raise _apply_failure(resource_type, report.unknown)
+    if field_validation == "Strict":
+        raise _strict_failure(resource_type, obj, report.unknown, origin)
+    prune(obj, report.unknown)
+    if field_validation == "Ignore":
+        return ()
+    return tuple(f'unknown field "{format_path(path)}"' for path in report.unknown)

@@ -21,6 +21,11 @@ PURE_MODULES = [
     "airflow_provider_flink_k8s.spec",
     "airflow_provider_flink_k8s.resources",
     "airflow_provider_flink_k8s.manifests",
+    "airflow_provider_flink_k8s.sandbox.errors",
+    "airflow_provider_flink_k8s.sandbox.resources",
+    "airflow_provider_flink_k8s.sandbox.selectors",
+    "airflow_provider_flink_k8s.sandbox.patching",
+    "airflow_provider_flink_k8s.sandbox.fieldmanager",
 ]
 
 PACKAGES = [
@@ -29,6 +34,8 @@ PACKAGES = [
     "airflow_provider_flink_k8s.resources",
     "airflow_provider_flink_k8s.resources.sizing",
     "airflow_provider_flink_k8s.manifests",
+    "airflow_provider_flink_k8s.sandbox",
+    "airflow_provider_flink_k8s.sandbox.flink",
 ]
 
 

@@ -1,0 +1,226 @@
+"""``SandboxServer``: one in-process sandbox API server on 127.0.0.1.
+
+Use it as an async context manager inside a running loop, or as a sync context manager
+(it then runs its own loop in a background thread, so blocking clients -- the
+``kubernetes`` client, kubectl, Airflow hooks -- can talk to it from the test's thread)::
+
+    with SandboxServer() as sandbox:
+        sandbox.write_kubeconfig(tmp_path / "kubeconfig")
+        ...
+
+Code that must touch the store directly (in-process controllers, test knobs such as
+:meth:`compact_history`) runs on the server's loop through :meth:`call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import yaml
+from aiohttp import web
+
+from airflow_provider_flink_k8s.sandbox.controllers import (
+    Controller,
+    ControllerManager,
+    CrdController,
+    NamespaceController,
+)
+from airflow_provider_flink_k8s.sandbox.gc import GarbageCollector
+from airflow_provider_flink_k8s.sandbox.metadata import format_time
+from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
+from airflow_provider_flink_k8s.sandbox.routes import build_app
+from airflow_provider_flink_k8s.sandbox.seed import NodeShape, seed
+from airflow_provider_flink_k8s.sandbox.state import ApiState, WatchSettings
+from airflow_provider_flink_k8s.sandbox.storage import Storage
+from airflow_provider_flink_k8s.sandbox.store import Store
+
+__all__ = ["SandboxServer", "kubeconfig_dict"]
+
+T = TypeVar("T")
+_LOOPBACK = ("127.0.0.1", "localhost")
+_CONTEXT = "flink-k8s-sandbox"
+
+
+def kubeconfig_dict(url: str, name: str = _CONTEXT, namespace: str = "default") -> dict[str, Any]:
+    """A kubeconfig with one cluster (plain HTTP, no credentials) and its context."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": url}}],
+        "users": [{"name": name, "user": {}}],
+        "contexts": [
+            {"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}
+        ],
+        "current-context": name,
+        "preferences": {},
+    }
+
+
+class SandboxServer:
+    """An embedded Kubernetes API server.
+
+    :param port: TCP port on 127.0.0.1; ``0`` picks a free one.
+    :param nodes: the Ready nodes to create at start.
+    :param history_limit: watch events kept per type (older resumptions get 410).
+    :param watch: bookmark interval and default watch timeout.
+    :param runtime: the container runtime later steps plug in (``simulated`` only).
+    :raises ValueError: for a host other than loopback or an unknown runtime.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        nodes: NodeShape | None = None,
+        history_limit: int = 1000,
+        watch: WatchSettings | None = None,
+        runtime: str = "simulated",
+    ) -> None:
+        if host not in _LOOPBACK:
+            raise ValueError(f"the sandbox binds loopback only, not {host!r}")
+        if runtime != "simulated":
+            raise ValueError(f"unknown runtime {runtime!r}; supported: 'simulated'")
+        self.host = "127.0.0.1"
+        self.port = port
+        self.nodes = nodes or NodeShape()
+        self.history_limit = history_limit
+        self.watch_settings = watch or WatchSettings()
+        self.runtime = runtime
+        self.state: ApiState | None = None
+        self._runner: web.AppRunner | None = None
+        self._controllers: ControllerManager | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the state, seed it and serve; afterwards :attr:`url` is valid."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        store = Store(self.history_limit)
+        registry = ResourceRegistry()
+        storage = Storage(store)
+        self.state = ApiState(store, storage, registry, self.watch_settings, self.host)
+        controllers: list[Controller] = [
+            GarbageCollector(storage, registry),
+            NamespaceController(storage, registry),
+            CrdController(storage, registry),
+        ]
+        self._controllers = ControllerManager(storage, controllers, loop.call_soon)
+        seed(storage, registry, self.nodes, format_time(storage.clock()))
+        self._controllers.run_pending()
+        runner = web.AppRunner(
+            build_app(self.state), handler_cancellation=True, shutdown_timeout=2.0, access_log=None
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        self.port = self.state.port = _bound_port(runner)
+
+    async def stop(self) -> None:
+        """Close every watch and stop serving."""
+        if self.state is not None:
+            self.state.close_watches()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._controllers is not None:
+            self._controllers.close()
+            self._controllers = None
+
+    async def __aenter__(self) -> SandboxServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __enter__(self) -> SandboxServer:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="flink-k8s-sandbox", daemon=True)
+        thread.start()
+        self._thread = thread
+        try:
+            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=60)
+        except BaseException:
+            self._stop_thread(loop)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=60)
+        finally:
+            self._stop_thread(loop)
+
+    def _stop_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        loop.close()
+        self._loop = None
+
+    # -- access --------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` once started."""
+        if self._runner is None:
+            raise RuntimeError("the sandbox is not running")
+        return f"http://{self.host}:{self.port}"
+
+    def kubeconfig_dict(self, namespace: str = "default") -> dict[str, Any]:
+        return kubeconfig_dict(self.url, namespace=namespace)
+
+    def write_kubeconfig(self, path: str | Path, namespace: str = "default") -> Path:
+        """Write a kubeconfig for this sandbox (mode 0600) and return its path."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(self.kubeconfig_dict(namespace)), encoding="utf-8")
+        target.chmod(0o600)
+        return target
+
+    def call(self, function: Callable[[ApiState], T]) -> T:
+        """Run ``function(state)`` on the server's loop and return its result."""
+        loop, state = self._loop, self.state
+        if loop is None or state is None:
+            raise RuntimeError("the sandbox is not running")
+        if self._thread is None or threading.current_thread() is self._thread:
+            return function(state)
+
+        async def run() -> T:
+            return function(state)
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=30)
+
+    def compact_history(self) -> None:
+        """Forget retained watch events: resuming from an older resourceVersion gets 410."""
+        self.call(lambda state: state.store.compact())
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    for address in runner.addresses:
+        return int(address[1])
+    raise RuntimeError("the sandbox's site has no socket")
