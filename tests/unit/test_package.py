@@ -21,6 +21,7 @@ PURE_MODULES = [
     "airflow_provider_flink_k8s.spec",
     "airflow_provider_flink_k8s.resources",
     "airflow_provider_flink_k8s.manifests",
+    "airflow_provider_flink_k8s.observation",
     "airflow_provider_flink_k8s.sandbox.errors",
     "airflow_provider_flink_k8s.sandbox.resources",
     "airflow_provider_flink_k8s.sandbox.selectors",
@@ -34,6 +35,7 @@ PACKAGES = [
     "airflow_provider_flink_k8s.resources",
     "airflow_provider_flink_k8s.resources.sizing",
     "airflow_provider_flink_k8s.manifests",
+    "airflow_provider_flink_k8s.observation",
     "airflow_provider_flink_k8s.sandbox",
     "airflow_provider_flink_k8s.sandbox.flink",
 ]
