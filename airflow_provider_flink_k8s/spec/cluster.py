@@ -7,11 +7,14 @@ Kubernetes Operator). Constructing one validates it completely: every field rule
 rules between fields, and Flink's memory model, so a bad spec is refused before anything
 touches a cluster.
 
-Field names are snake_case; :func:`load_cluster` also reads YAML/JSON text or files.
+Field names are snake_case; :func:`load_cluster` also reads YAML/JSON text or files, and
+:meth:`FlinkCluster.from_flink_deployment` reads a Flink Kubernetes Operator
+``FlinkDeployment`` (kept whole: see :class:`OperatorSpec`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,14 +29,17 @@ from airflow_provider_flink_k8s.spec.fields import (
     LabelMap,
     Memory,
     check_dns1035_label,
+    flatten_configuration,
 )
 from airflow_provider_flink_k8s.units import parse_memory
 
 __all__ = [
     "FlinkCluster",
+    "FlinkDeploymentSpelling",
     "HighAvailabilitySpec",
     "JobManagerSpec",
     "JobSpec",
+    "OperatorSpec",
     "RestServiceSpec",
     "TaskManagerSpec",
 ]
@@ -193,25 +199,62 @@ class RestServiceSpec(_SpecModel):
         return self
 
 
-def _flatten_configuration(value: Any, prefix: str = "") -> dict[str, str]:
-    """Flatten nested YAML (``{"taskmanager": {"numberOfTaskSlots": 2}}``) to Flink keys."""
-    if not isinstance(value, dict):
-        raise ValueError("flink_configuration must be a mapping of Flink keys to values")
-    flat: dict[str, str] = {}
-    for key, item in value.items():
-        full = f"{prefix}{key}"
-        if isinstance(item, dict):
-            flat.update(_flatten_configuration(item, f"{full}."))
-        elif isinstance(item, bool):
-            flat[full] = "true" if item else "false"
-        elif isinstance(item, list):
-            # Flink's list syntax outside YAML lists: items separated by ';'.
-            flat[full] = ";".join(str(part) for part in item)
-        elif item is None:
-            raise ValueError(f"flink_configuration[{full!r}] has no value")
-        else:
-            flat[full] = str(item)
-    return flat
+class FlinkDeploymentSpelling(_SpecModel):
+    """How the FlinkDeployment a spec was read from wrote what the spec holds in fields.
+
+    The Flink Kubernetes Operator takes some values in two forms: ``flinkConfiguration``
+    flat or nested (the CRD keeps either as written), a key under its old or new name,
+    ``resource`` or ``resources`` for a role's size, a quantity as ``"2Gi"`` or ``4G``.
+    Rendering a spec that has a spelling writes each value the spec holds back in the
+    source's form, literally while it is unchanged; values the spec changed are written
+    in that form too. Set by
+    :meth:`FlinkCluster.from_flink_deployment`; rarely written by hand.
+    """
+
+    flink_configuration: dict[str, Any] = Field(default_factory=dict)
+    """The source's ``spec.flinkConfiguration`` as written. Every key it has is written
+    back under the same name (``state.savepoints.dir`` stays so, even when the field
+    ``savepoint_dir`` holds it) and nesting, with the same literal value while the spec's
+    value is unchanged; keys the spec adds come flat after them."""
+
+    jobmanager_resources: dict[str, Any] | None = None
+    """The cpu and memory entries of the source's ``spec.jobManager.resources``
+    (``requests``/``limits``), when the JobManager was sized with ``resources`` rather
+    than ``resource``: it is rendered in that form, with limits from the limit factors."""
+
+    taskmanager_resources: dict[str, Any] | None = None
+    """As ``jobmanager_resources``, for ``spec.taskManager.resources``."""
+
+
+class OperatorSpec(_SpecModel):
+    """FlinkDeployment settings no other spec field covers (operator target).
+
+    Together with :class:`FlinkDeploymentSpelling` this keeps every field of a
+    FlinkDeployment read by :meth:`FlinkCluster.from_flink_deployment`, so rendering the
+    spec gives the same FlinkDeployment again.
+    """
+
+    deployment_mode: Literal["native", "standalone"] = "native"
+    """The FlinkDeployment's ``spec.mode``: how the operator runs Flink -- ``native``
+    (Flink's native Kubernetes integration) or ``standalone`` (Deployments the operator
+    manages). Unrelated to ``target``, which chooses between the operator and this
+    provider's own standalone objects."""
+
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """FlinkDeployment ``spec`` fields the spec has no field for, kept verbatim and laid
+    over the rendered ``spec`` (mappings key by key): ``ingress``, ``restartNonce``,
+    ``job.savepointTriggerNonce`` (and the other ``job.*Nonce`` fields),
+    ``jobManager.resource.ephemeralStorage``, and extra ``jobManager.resources``
+    entries (``ephemeral-storage``, GPUs, ``claims``); the same under ``taskManager``.
+    Nothing else is allowed here. The standalone target refuses each of them, naming it,
+    as it has no operator to act on them."""
+
+    spelling: FlinkDeploymentSpelling | None = None
+    """How the FlinkDeployment this spec was read from wrote its values; ``None`` for a
+    spec written as a spec. With a spelling, rendering also leaves out what the source
+    left out and the spec leaves unset (``image``, ``serviceAccount``,
+    ``job.parallelism``, ``taskManager.replicas``), so the operator applies the same
+    defaults to both."""
 
 
 def _normalize_env(value: Any) -> list[dict[str, Any]]:
@@ -311,6 +354,11 @@ class FlinkCluster(_SpecModel):
     log_configuration: dict[str, str] | None = None
     """Logging files by name (e.g. ``log4j-console.properties``) replacing Flink's defaults."""
 
+    operator: OperatorSpec = Field(default_factory=OperatorSpec)
+    """FlinkDeployment fields with no other spec field (the operator's ``mode``,
+    ``ingress``, nonces...) and the spelling of a FlinkDeployment the spec was read from;
+    the standalone target refuses what it cannot honour."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_mode(cls, data: Any) -> Any:
@@ -326,7 +374,7 @@ class FlinkCluster(_SpecModel):
     @field_validator("flink_configuration", mode="before")
     @classmethod
     def _flatten(cls, value: Any) -> dict[str, str]:
-        return _flatten_configuration(value or {})
+        return flatten_configuration(value or {})
 
     @field_validator("env", mode="before")
     @classmethod
@@ -349,3 +397,27 @@ class FlinkCluster(_SpecModel):
     def effective_image(self) -> str:
         """The image the containers run."""
         return self.image or f"flink:{self.flink_version}"
+
+    @classmethod
+    def from_flink_deployment(
+        cls,
+        manifest: Mapping[str, Any],
+        *,
+        target: Literal["standalone", "operator"] = "operator",
+    ) -> FlinkCluster:
+        """Read a Flink Kubernetes Operator ``FlinkDeployment`` (``flink.apache.org/v1beta1``).
+
+        Every field is kept: the spec's own fields take what they cover, the rest goes to
+        :attr:`operator` (``overrides``, ``spelling``), so rendering the result with the
+        operator target gives the same FlinkDeployment, defaults aside.
+
+        :param manifest: the FlinkDeployment as a mapping (parsed YAML/JSON).
+        :param target: what the spec will be rendered to; ``standalone`` refuses what only
+            the operator can honour (an ``ingress``, nonces, operator settings...).
+        :raises SpecError: listing every problem, each naming the FlinkDeployment field
+            (``apiVersion``, ``spec.jobManager.resource.memory``...).
+        """
+        # Imported here: the reader builds FlinkCluster models itself.
+        from airflow_provider_flink_k8s.spec.flinkdeployment import read_flink_deployment
+
+        return read_flink_deployment(manifest, target=target)

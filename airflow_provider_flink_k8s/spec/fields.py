@@ -26,6 +26,8 @@ __all__ = [
     "SUPPORTED_FLINK_VERSIONS",
     "check_dns1035_label",
     "check_dns1123_label",
+    "configuration_value",
+    "flatten_configuration",
     "normalize_flink_version",
 ]
 
@@ -139,6 +141,43 @@ def _check_cpu(value: Any) -> float:
             f"cpu must be at least 0.001 (1m), the smallest Kubernetes unit; got {value!r}"
         )
     return cores
+
+
+def configuration_value(value: Any) -> str:
+    """A Flink configuration value as the string Flink reads (YAML scalars and lists).
+
+    Booleans become ``true``/``false`` and lists Flink's ``;``-separated form, as Flink's
+    (and the operator's) own YAML reading does.
+
+    :raises ValueError: for ``null``, which sets nothing.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(part) for part in value)
+    if value is None:
+        raise ValueError("has no value")
+    return str(value)
+
+
+def flatten_configuration(value: Any, prefix: str = "") -> dict[str, str]:
+    """Flatten nested YAML (``{"taskmanager": {"numberOfTaskSlots": 2}}``) to Flink keys.
+
+    :raises ValueError: when it is not a mapping or a key has no value.
+    """
+    if not isinstance(value, dict):
+        raise ValueError("flink_configuration must be a mapping of Flink keys to values")
+    flat: dict[str, str] = {}
+    for key, item in value.items():
+        full = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(flatten_configuration(item, f"{full}."))
+            continue
+        try:
+            flat[full] = configuration_value(item)
+        except ValueError:
+            raise ValueError(f"flink_configuration[{full!r}] has no value") from None
+    return flat
 
 
 def normalize_flink_version(value: Any) -> str:

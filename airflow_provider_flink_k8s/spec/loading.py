@@ -1,5 +1,9 @@
 """Read a cluster spec from whatever a DAG author has: a model, a dict, YAML/JSON text or a file.
 
+Any of them may also hold a Flink Kubernetes Operator ``FlinkDeployment`` instead of a
+spec (told apart by its ``apiVersion``/``kind``), so a manifest written for the operator,
+or for the official Airflow provider's ``application_file``, works unchanged.
+
 Every refusal is a :class:`~airflow_provider_flink_k8s.exceptions.SpecError` listing each
 broken rule as ``field: rule``, whether pydantic or a cross-field check found it.
 """
@@ -9,50 +13,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
 from airflow_provider_flink_k8s.exceptions import SpecError, SpecProblem
 from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
+from airflow_provider_flink_k8s.spec.flinkdeployment import (
+    is_operator_manifest,
+    read_flink_deployment,
+)
+from airflow_provider_flink_k8s.spec.problems import problems_from_validation_error
 
 __all__ = ["SPEC_FILE_SUFFIXES", "load_cluster", "problems_from_validation_error"]
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif path:
-            path += f".{part}"
-        else:
-            path = part
-    return path
-
-
-def problems_from_validation_error(error: ValidationError) -> tuple[SpecProblem, ...]:
-    """Turn pydantic's errors into ``field: rule`` problems, unwrapping cross-field ones."""
-    problems: list[SpecProblem] = []
-    for item in error.errors():
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, SpecError):
-            problems.extend(cause.problems)
-            continue
-        field = _field_path(item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see docs/spec.md for the fields)"
-        elif item["type"] == "missing":
-            message = "required"
-        if isinstance(cause, ValueError) and str(cause).startswith(f"{field}."):
-            # The models' own messages already name the (nested) field.
-            field = ""
-        problems.append(SpecProblem(field, message))
-    return tuple(problems)
 
 
 def _read_text(source: str | os.PathLike[str]) -> tuple[Any, str]:
@@ -72,12 +48,21 @@ def _read_text(source: str | os.PathLike[str]) -> tuple[Any, str]:
         raise SpecError([SpecProblem("", f"{origin} is not valid YAML/JSON: {exc}")]) from None
 
 
-def load_cluster(source: FlinkCluster | Mapping[str, Any] | str | os.PathLike[str]) -> FlinkCluster:
+def load_cluster(
+    source: FlinkCluster | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    target: Literal["standalone", "operator"] | None = None,
+) -> FlinkCluster:
     """Return a validated :class:`FlinkCluster` from a model, dict, YAML/JSON text or file.
 
     :param source: a ``FlinkCluster`` (returned as is), a mapping of its fields, YAML or
-        JSON text, or the path of a ``.yaml``/``.yml``/``.json`` file.
-    :raises SpecError: listing every problem, each naming the field and the rule.
+        JSON text, or the path of a ``.yaml``/``.yml``/``.json`` file. A mapping, text or
+        file holding a ``FlinkDeployment`` (``apiVersion: flink.apache.org/v1beta1``) is
+        read with :meth:`FlinkCluster.from_flink_deployment`.
+    :param target: the target to validate and render for, replacing the spec's own
+        (a FlinkDeployment defaults to ``operator``); ignored for a ``FlinkCluster``.
+    :raises SpecError: listing every problem, each naming the field and the rule (for a
+        FlinkDeployment, its own field: ``spec.jobManager.resource.memory``).
     """
     if isinstance(source, FlinkCluster):
         return source
@@ -93,7 +78,10 @@ def load_cluster(source: FlinkCluster | Mapping[str, Any] | str | os.PathLike[st
                 )
             ]
         )
+    if is_operator_manifest(data):
+        return read_flink_deployment(data, target=target or "operator")
+    fields = dict(data) if target is None else {**data, "target": target}
     try:
-        return FlinkCluster.model_validate(dict(data))
+        return FlinkCluster.model_validate(fields)
     except ValidationError as exc:
         raise SpecError(problems_from_validation_error(exc)) from None

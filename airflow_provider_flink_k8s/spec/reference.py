@@ -28,6 +28,11 @@ file. Unknown fields are errors; every refusal names the field and the rule. Mem
 use Flink's syntax (`"1600m"` = 1600 MiB, `"4g"`) or Kubernetes quantities (`"2Gi"`); CPU
 is cores (`0.5`) or millicores (`"500m"`).
 
+A Flink Kubernetes Operator `FlinkDeployment` (`flink.apache.org/v1beta1`) works too, as a
+dict, text or file given to `load_cluster`, or through `FlinkCluster.from_flink_deployment`:
+its fields map onto the spec's, and what the spec has no field for is kept in
+[`operator`](#operatorspec), so rendering it for the operator gives the same FlinkDeployment.
+
 This page is generated from the models (`airflow_provider_flink_k8s/spec/cluster.py`).
 """
 

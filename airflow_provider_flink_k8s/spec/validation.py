@@ -18,6 +18,7 @@ from airflow_provider_flink_k8s.resources.configuration import (
     owned_key_conflicts,
 )
 from airflow_provider_flink_k8s.resources.memory import jobmanager_memory, taskmanager_memory
+from airflow_provider_flink_k8s.spec.overrides import override_problems
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
@@ -60,6 +61,8 @@ def cluster_problems(cluster: FlinkCluster) -> tuple[SpecProblem, ...]:
         _pod_templates,
         _log_configuration,
         _standalone_entry_class,
+        _operator_overrides,
+        _standalone_configuration,
     )
     return tuple(problem for check in checks for problem in check(cluster))
 
@@ -223,3 +226,62 @@ def _standalone_entry_class(cluster: FlinkCluster) -> Iterator[SpecProblem]:
             "required for a jar outside /opt/flink/usrlib "
             "on the standalone target (Flink finds the main class only there)",
         )
+
+
+def _operator_overrides(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    yield from override_problems(cluster.operator.overrides, cluster.target)
+
+
+_OPERATOR_PREFIXES = {
+    "kubernetes.operator.": "configures the Flink Kubernetes Operator",
+    "job.autoscaler.": "configures the Flink Kubernetes Operator's autoscaler",
+}
+
+# Options of Flink's native Kubernetes integration that shape the pods and Services Flink
+# creates itself; standalone pods are the provider's, so Flink ignores them there.
+_NATIVE_ONLY_KEYS = {
+    "kubernetes.secrets": "mount the Secret with a volume in pod_template",
+    "kubernetes.env.secretKeyRef": "use env with valueFrom.secretKeyRef",
+    "kubernetes.pod-template-file": "use pod_template",
+    "kubernetes.pod-template-file.default": "use pod_template",
+    "kubernetes.pod-template-file.jobmanager": "use jobmanager.pod_template",
+    "kubernetes.pod-template-file.taskmanager": "use taskmanager.pod_template",
+    "kubernetes.jobmanager.annotations": "use annotations or jobmanager.pod_template",
+    "kubernetes.taskmanager.annotations": "use annotations or taskmanager.pod_template",
+    "kubernetes.jobmanager.labels": "use labels or jobmanager.pod_template",
+    "kubernetes.taskmanager.labels": "use labels or taskmanager.pod_template",
+    "kubernetes.jobmanager.node-selector": "use jobmanager.pod_template (nodeSelector)",
+    "kubernetes.taskmanager.node-selector": "use taskmanager.pod_template (nodeSelector)",
+    "kubernetes.jobmanager.tolerations": "use jobmanager.pod_template (tolerations)",
+    "kubernetes.taskmanager.tolerations": "use taskmanager.pod_template (tolerations)",
+    "kubernetes.hadoop.conf.config-map.name": "mount the ConfigMap with pod_template",
+    "kubernetes.container.image": "use image",
+    "kubernetes.container.image.ref": "use image",
+    "kubernetes.container.image.pull-policy": "use image_pull_policy",
+    "kubernetes.container.image.pull-secrets": "use pod_template (imagePullSecrets)",
+    "kubernetes.service-account": "use service_account",
+    "kubernetes.jobmanager.service-account": "use service_account",
+    "kubernetes.taskmanager.service-account": "use service_account",
+    "kubernetes.rest-service.exposed.type": "use rest_service.type",
+    "kubernetes.rest-service.annotations": "use rest_service.annotations",
+}
+
+
+def _standalone_configuration(cluster: FlinkCluster) -> Iterator[SpecProblem]:
+    """Keys only the operator, or Flink's native Kubernetes integration, acts on: on the
+    standalone target they would be silently ignored."""
+    if cluster.target != "standalone":
+        return
+    for key in cluster.flink_configuration:
+        field = f"flink_configuration[{key!r}]"
+        for prefix, what in _OPERATOR_PREFIXES.items():
+            if key.startswith(prefix):
+                yield SpecProblem(
+                    field, f"{what}; the standalone target runs no operator: remove it"
+                )
+        if key in _NATIVE_ONLY_KEYS:
+            yield SpecProblem(
+                field,
+                "is an option of Flink's native Kubernetes integration, which standalone "
+                f"pods ignore: {_NATIVE_ONLY_KEYS[key]}",
+            )

@@ -20,9 +20,9 @@ from airflow_provider_flink_k8s.spec import FlinkCluster
 
 REPO = Path(__file__).resolve().parents[3]
 REFERENCE = REPO.parent / "shared" / "reference"
-FLINK_DEPLOYMENT_CRD = (
-    REFERENCE / "flink-kubernetes-operator" / "crds" / "flinkdeployments.flink.apache.org-v1.yml"
-)
+CRDS = REFERENCE / "flink-kubernetes-operator" / "crds"
+FLINK_DEPLOYMENT_CRD = CRDS / "flinkdeployments.flink.apache.org-v1.yml"
+FLINK_SESSION_JOB_CRD = CRDS / "flinksessionjobs.flink.apache.org-v1.yml"
 
 KUBERNETES_VERSIONS = ("1.30", "1.37")
 """Oldest and newest Kubernetes versions the manifests must validate against."""
@@ -163,19 +163,20 @@ def _strict_crd_schema(node: Any) -> Any:
     return out
 
 
-def _flink_deployment_schema() -> dict[str, Any]:
-    if not FLINK_DEPLOYMENT_CRD.is_file():
+def _crd_schema(path: Path, kind: str) -> dict[str, Any]:
+    """The strict JSON schema of one of the operator's custom resources."""
+    if not path.is_file():
         pytest.fail(
-            f"reference CRD not found at {FLINK_DEPLOYMENT_CRD}: the manifest tests read the "
+            f"reference CRD not found at {path}: the manifest tests read the "
             "shared reference data from <repo>/../shared/reference/ (see its README.md)",
             pytrace=False,
         )
-    crd = yaml.safe_load(FLINK_DEPLOYMENT_CRD.read_text(encoding="utf-8"))
+    crd = yaml.safe_load(path.read_text(encoding="utf-8"))
     (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta1"]
     schema: dict[str, Any] = _strict_crd_schema(version["schema"]["openAPIV3Schema"])
     # The API server checks these itself; the CRD schema leaves them out.
     schema["properties"]["apiVersion"] = {"const": "flink.apache.org/v1beta1"}
-    schema["properties"]["kind"] = {"const": "FlinkDeployment"}
+    schema["properties"]["kind"] = {"const": kind}
     schema["properties"]["metadata"] = {
         "type": "object",
         "required": ["name", "namespace"],
@@ -191,12 +192,21 @@ def _flink_deployment_schema() -> dict[str, Any]:
     return schema
 
 
-@pytest.fixture(scope="session")
-def flink_deployment_validator() -> jsonschema.protocols.Validator:
-    """A strict validator of FlinkDeployment objects built from the reference CRD."""
-    schema = _flink_deployment_schema()
+def _validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     validator_class = jsonschema.validators.validator_for(
         schema, default=jsonschema.Draft7Validator
     )
     validator_class.check_schema(schema)
     return validator_class(schema)
+
+
+@pytest.fixture(scope="session")
+def flink_deployment_validator() -> jsonschema.protocols.Validator:
+    """A strict validator of FlinkDeployment objects built from the reference CRD."""
+    return _validator(_crd_schema(FLINK_DEPLOYMENT_CRD, "FlinkDeployment"))
+
+
+@pytest.fixture(scope="session")
+def flink_session_job_validator() -> jsonschema.protocols.Validator:
+    """A strict validator of FlinkSessionJob objects built from the reference CRD."""
+    return _validator(_crd_schema(FLINK_SESSION_JOB_CRD, "FlinkSessionJob"))

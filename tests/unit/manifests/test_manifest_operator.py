@@ -46,7 +46,8 @@ def test_session_cluster(make_cluster: Callable[..., FlinkCluster]) -> None:
     assert spec["mode"] == "native"
     assert spec["flinkConfiguration"] == operator_flink_configuration(cluster)
     assert spec["jobManager"] == {"replicas": 1, "resource": {"cpu": 1.0, "memory": "1600m"}}
-    assert spec["taskManager"] == {"replicas": 1, "resource": {"cpu": 1.0, "memory": "1728m"}}
+    # Unpinned TaskManager replicas are left to the operator (they would override parallelism).
+    assert spec["taskManager"] == {"resource": {"cpu": 1.0, "memory": "1728m"}}
     assert "job" not in spec
     assert "logConfiguration" not in spec
 
@@ -76,7 +77,8 @@ def test_application_cluster(make_cluster: Callable[..., FlinkCluster]) -> None:
         "initialSavepointPath": "s3://bucket/sp/1",
         "allowNonRestoredState": True,
     }
-    assert spec["taskManager"]["replicas"] == 3  # ceil(6 / 2 slots), from the plan
+    # Not written: the operator would run replicas x slots, not job.parallelism.
+    assert "replicas" not in spec["taskManager"]
     conf = spec["flinkConfiguration"]
     assert conf["pipeline.max-parallelism"] == "720"
     assert conf["parallelism.default"] == "6"
@@ -166,3 +168,12 @@ def test_only_the_flink_deployment_matches_the_cluster_selector(
 @pytest.mark.parametrize(("version", "enum"), [("1.19", "v1_19"), ("2.0", "v2_0"), ("2.4", "v2_4")])
 def test_flink_version_enum(version: str, enum: str) -> None:
     assert flink_version_enum(version) == enum
+
+
+def test_pinned_taskmanager_replicas_are_written(
+    make_cluster: Callable[..., FlinkCluster],
+) -> None:
+    cluster = make_cluster(
+        {"taskmanager": {"slots": 2, "replicas": 4}}, target="operator", mode="session"
+    )
+    assert render(cluster)["spec"]["taskManager"]["replicas"] == 4
