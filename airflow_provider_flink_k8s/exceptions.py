@@ -6,7 +6,16 @@
     ├── SpecError                 a cluster spec breaks a rule (lists every problem)
     ├── FlinkConfigurationError   Flink would refuse this configuration (also a ValueError)
     ├── DeploymentFailed          a cluster or job reached a failed state (``reason`` says why)
-    └── DeploymentTimeout         a wait gave up while the cluster or job was still progressing
+    ├── DeploymentTimeout         a wait gave up while the cluster or job was still progressing
+    ├── FlinkRestError            a call to Flink's REST API failed (``status``, ``errors``)
+    │   ├── FlinkRestNotFound     Flink answered 404: no such job, jar, trigger or route
+    │   └── FlinkRestUnavailable  no answer from Flink: refused, timed out, 502/503/504, or the
+    │                             Kubernetes proxy found no Service or endpoints
+    ├── SavepointFailed           Flink finished a savepoint with a failure (``cause`` says why)
+    └── KubernetesApiError        the Kubernetes API refused a request (``status``, ``reason``)
+        ├── ResourceNotFound      404: the object (or its kind) does not exist
+        ├── ResourceConflict      409: already exists, a stale resourceVersion, a field conflict
+        └── KubernetesUnavailable no answer: connection refused or reset, a timeout
 
 Later layers (hooks, sensors) add their branches here, so a DAG author can catch
 ``FlinkK8sError`` and know nothing from the transport leaks through.
@@ -23,6 +32,14 @@ __all__ = [
     "DeploymentTimeout",
     "FlinkConfigurationError",
     "FlinkK8sError",
+    "FlinkRestError",
+    "FlinkRestNotFound",
+    "FlinkRestUnavailable",
+    "KubernetesApiError",
+    "KubernetesUnavailable",
+    "ResourceConflict",
+    "ResourceNotFound",
+    "SavepointFailed",
     "SpecError",
     "SpecProblem",
 ]
@@ -91,6 +108,162 @@ class DeploymentTimeout(FlinkK8sError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_timeout, (self.message, self.reason, self.waited_seconds))
+
+
+class FlinkRestError(FlinkK8sError):
+    """Raised when a call to Flink's REST API fails: Flink (or a proxy in front of it)
+    answered with an error, or -- in :class:`FlinkRestUnavailable` -- did not answer.
+
+    :param message: what failed, for a person: the call, the status and Flink's message.
+    :param method: the HTTP method of the call.
+    :param path: the API path (``/jobs/<id>``), never the URL: no host, no credentials.
+    :param status: the HTTP status, or ``None`` when nothing answered.
+    :param errors: Flink's messages (the ``errors`` of its body, stack traces cut off), or
+        the ``message`` of a Kubernetes ``Status`` from the API server's proxy.
+    :param retry_after: seconds the server asked to wait (``Retry-After``), if it did.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        errors: Iterable[str] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.errors: tuple[str, ...] = tuple(errors)
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (self.message, self.method, self.path, self.status, self.errors)
+        return (_rebuild_rest_error, (type(self), *fields, self.retry_after, self._extra()))
+
+    def _extra(self) -> dict[str, Any]:
+        return {}
+
+
+class FlinkRestNotFound(FlinkRestError):
+    """Raised when Flink answers 404: the job, jar, savepoint trigger or route does not exist."""
+
+
+class FlinkRestUnavailable(FlinkRestError):
+    """Raised when Flink did not answer: connection refused or timed out, a gateway's
+    502/503/504, Flink's own 503 (no leader), or the Kubernetes API server's proxy
+    failing to reach it (``no endpoints available``, no such Service or Endpoints).
+
+    :param request_sent: whether the request may have reached Flink (a read timed out, the
+        connection dropped mid-answer; the default); ``False`` when it certainly did not
+        (refused, connect timeout, an unready proxy), which makes even a non-idempotent
+        call safe to repeat.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True, **fields: Any) -> None:
+        self.request_sent = request_sent
+        super().__init__(message, **fields)
+
+    def _extra(self) -> dict[str, Any]:
+        return {"request_sent": self.request_sent}
+
+
+class SavepointFailed(FlinkK8sError):
+    """Raised when Flink completed a savepoint (or stop-with-savepoint) with a failure;
+    ``cause`` is Flink's reason, stack trace cut off."""
+
+    def __init__(self, job_id: str, trigger_id: str, cause: str) -> None:
+        self.job_id = job_id
+        self.trigger_id = trigger_id
+        self.cause = cause
+        super().__init__(f"savepoint {trigger_id} of job {job_id} failed: {cause}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SavepointFailed, (self.job_id, self.trigger_id, self.cause))
+
+
+def _rebuild_rest_error(
+    cls: type[FlinkRestError],
+    message: str,
+    method: str,
+    path: str,
+    status: int | None,
+    errors: tuple[str, ...],
+    retry_after: float | None,
+    extra: dict[str, Any],
+) -> FlinkRestError:
+    return cls(
+        message,
+        method=method,
+        path=path,
+        status=status,
+        errors=errors,
+        retry_after=retry_after,
+        **extra,
+    )
+
+
+class KubernetesApiError(FlinkK8sError):
+    """Raised when the Kubernetes API refused a request, or (subclass
+    :class:`KubernetesUnavailable`) did not answer.
+
+    ``message`` is the API's own ``Status`` message (``deployments.apps "x" not found``),
+    never a header, a token or the kubeconfig.
+
+    :param status: the HTTP status (``None`` when there was no answer).
+    :param reason: the ``Status`` reason (``NotFound``, ``Invalid``...), else the HTTP phrase.
+    :param message: the ``Status`` message.
+    :param retry_after: seconds the server asked to wait (``Retry-After``), if it did.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        reason: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+        code = f"{status} " if status is not None else ""
+        super().__init__(f"Kubernetes API: {code}{reason}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_api_error,
+            (type(self), self.status, self.reason, self.message, self.retry_after),
+        )
+
+
+class ResourceNotFound(KubernetesApiError):
+    """Raised when an object, or the kind of one, does not exist (404)."""
+
+
+class ResourceConflict(KubernetesApiError):
+    """Raised when a write conflicts (409): the object already exists, a stale
+    resourceVersion, or a field another manager owns."""
+
+
+class KubernetesUnavailable(KubernetesApiError):
+    """Raised when the API server did not answer (connection refused or reset, a timeout),
+    after the retries gave up; ``status`` is ``None``."""
+
+
+def _rebuild_api_error(
+    cls: type[KubernetesApiError],
+    status: int | None,
+    reason: str,
+    message: str,
+    retry_after: float | None,
+) -> KubernetesApiError:
+    return cls(status, reason, message, retry_after=retry_after)
 
 
 def _rebuild_failed(reason: str, message: str, details: dict[str, Any]) -> DeploymentFailed:

@@ -4,6 +4,7 @@
 
     flink-k8s-sandbox up --kubeconfig PATH [--port N] [--runtime simulated]
                          [--nodes N --node-cpu C --node-memory M]
+                         [--auth [--token-file PATH]]
     flink-k8s-sandbox status [--kubeconfig PATH]
     flink-k8s-sandbox down [--kubeconfig PATH] [--timeout SECONDS]
 
@@ -24,6 +25,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 import urllib.request
@@ -50,9 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--kubeconfig", required=True, type=Path, help="kubeconfig file to write")
     up.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
     up.add_argument("--runtime", default="simulated", choices=["simulated"])
-    up.add_argument("--nodes", type=int, default=1, help="Ready nodes to create")
+    up.add_argument("--nodes", type=int, default=3, help="Ready nodes to create")
     up.add_argument("--node-cpu", default="4", help="CPU of each node (a quantity)")
     up.add_argument("--node-memory", default="16Gi", help="memory of each node (a quantity)")
+    up.add_argument(
+        "--auth",
+        action="store_true",
+        help="enforce RBAC and serve HTTPS; the kubeconfig gets the admin token and the CA",
+    )
+    up.add_argument(
+        "--token-file",
+        type=Path,
+        help="static bearer tokens, one 'token,user,uid,\"group1,group2\"' line each",
+    )
     for name, text in (("status", "show running sandboxes"), ("down", "stop running sandboxes")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--kubeconfig", type=Path, help="only the sandbox serving this file")
@@ -66,7 +78,13 @@ async def _serve(args: argparse.Namespace) -> int:
     from airflow_provider_flink_k8s.sandbox.server import SandboxServer
 
     nodes = NodeShape(count=args.nodes, cpu=args.node_cpu, memory=args.node_memory)
-    server = SandboxServer(port=args.port, nodes=nodes, runtime=args.runtime)
+    server = SandboxServer(
+        port=args.port,
+        nodes=nodes,
+        runtime=args.runtime,
+        auth=args.auth,
+        token_file=args.token_file,
+    )
     try:
         await server.start()
     except OSError as error:
@@ -108,7 +126,9 @@ def _alive(pid: int) -> bool:
 
 def _ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+        # a loopback probe: the sandbox's own self-signed certificate is not checked
+        context = ssl._create_unverified_context() if url.startswith("https:") else None
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2, context=context) as response:
             return bool(response.status == 200)
     except OSError:
         return False

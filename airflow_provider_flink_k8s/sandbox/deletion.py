@@ -19,6 +19,7 @@ from airflow_provider_flink_k8s.sandbox.errors import ErrorType, FieldError
 from airflow_provider_flink_k8s.sandbox.listing import Selection
 from airflow_provider_flink_k8s.sandbox.metadata import format_time
 from airflow_provider_flink_k8s.sandbox.objects import view
+from airflow_provider_flink_k8s.sandbox.podgrace import pod_deletion
 from airflow_provider_flink_k8s.sandbox.resources import ResourceType
 from airflow_provider_flink_k8s.sandbox.storage import Storage
 
@@ -45,6 +46,7 @@ class DeleteOptions:
     uid: str | None = None
     resource_version: str | None = None
     dry_run: bool = False
+    grace_period_seconds: int | None = None
 
 
 def propagation_policy(opts: DeleteOptions) -> str:
@@ -118,11 +120,17 @@ def _success(rt: ResourceType, obj: Obj) -> Obj:
 
 
 def _mark(
-    storage: Storage, rt: ResourceType, obj: Obj, finalizers: list[str], dry_run: bool
+    storage: Storage,
+    rt: ResourceType,
+    obj: Obj,
+    finalizers: list[str],
+    dry_run: bool,
+    updates: Obj | None = None,
 ) -> Obj:
     marked = copy.deepcopy(obj)
     metadata = marked["metadata"]
     metadata["finalizers"] = finalizers
+    metadata.update(updates or {})
     metadata.setdefault("deletionTimestamp", format_time(storage.clock()))
     metadata.setdefault("deletionGracePeriodSeconds", 0)
     if rt.storage_key == ("", "namespaces"):
@@ -145,10 +153,21 @@ def delete_object(
         raise errors.not_found(rt.group, rt.plural, name)
     _check_preconditions(rt, stored, opts)
     finalizers = _finalizers_after(rt, stored, policy)
+    if rt.storage_key == ("", "pods"):  # graceful: the kubelet finishes the deletion
+        immediately, updates = pod_deletion(stored, opts.grace_period_seconds, storage.clock())
+        if not immediately or finalizers:
+            return 200, _mark(storage, rt, stored, finalizers, opts.dry_run, updates)
+        return _remove(storage, rt, stored, opts)
     namespace_waits = rt.storage_key == ("", "namespaces")
     if finalizers or namespace_waits or stored["metadata"].get("deletionTimestamp"):
         marked = _mark(storage, rt, stored, finalizers, opts.dry_run)
         return (202 if opts.orphan_dependents is False else 200), marked
+    return _remove(storage, rt, stored, opts)
+
+
+def _remove(
+    storage: Storage, rt: ResourceType, stored: Obj, opts: DeleteOptions
+) -> tuple[int, Obj]:
     if opts.dry_run:
         return 200, (view(rt, copy.deepcopy(stored)) if rt.return_deleted else _success(rt, stored))
     removed = storage.store.remove(rt.storage_key, stored)

@@ -229,7 +229,7 @@ def unsupported_media_type(accepted: Sequence[str]) -> ApiError:
 
 
 def expired(message: str) -> ApiError:
-    return ApiError(status_failure(410, "Expired", message, {}))
+    return ApiError(status_failure(410, "Expired", message))  # NewResourceExpired: no details
 
 
 def too_large_resource_version(requested: int, current: int) -> ApiError:

@@ -33,6 +33,8 @@ from airflow_provider_flink_k8s.sandbox.options import (
     selection,
     write_options,
 )
+from airflow_provider_flink_k8s.sandbox.podlogs import serve_log
+from airflow_provider_flink_k8s.sandbox.proxy import proxy_request
 from airflow_provider_flink_k8s.sandbox.resources import ResourceType
 from airflow_provider_flink_k8s.sandbox.routing import Target, parse_path
 from airflow_provider_flink_k8s.sandbox.selectors import format_label_selector
@@ -211,9 +213,9 @@ async def _subresource(
     if sub == "scale":
         return await _scale(request, state, rt, target)
     if sub == "log":
-        return _log(request, state, rt, target)
+        return await _log(request, state, rt, target)
     if sub == "proxy":
-        return _proxy(state, rt, target)
+        return await proxy_request(request, state, rt, target)
     if request.method == "GET" and sub == "status":
         return json_response(state.storage.get(rt, namespace, name))
     if request.method == "PUT" and sub in ("status", "finalize"):
@@ -244,29 +246,10 @@ async def _scale(
     return json_response(scale_of(rt, written.obj, format_label_selector))
 
 
-def _log(request: web.Request, state: ApiState, rt: ResourceType, target: Target) -> web.Response:
+async def _log(
+    request: web.Request, state: ApiState, rt: ResourceType, target: Target
+) -> web.StreamResponse:
     if request.method != "GET":
         raise errors.method_not_allowed()
-    namespace, name = target.namespace or "", target.name or ""
-    pod = state.storage.get(rt, namespace, name)
-    names = [c.get("name", "") for c in pod.get("spec", {}).get("containers") or []]
-    container = request.query.get("container") or (names[0] if len(names) == 1 else "")
-    if not container:
-        choices = " ".join(names)
-        raise errors.bad_request(
-            f"a container name must be specified for pod {name}, choose one of: [{choices}]"
-        )
-    if container not in names:
-        raise errors.bad_request(f"container {container} is not valid for pod {name}")
-    text = state.logs.get((namespace, name, container), "")
-    return web.Response(text=text, content_type="text/plain")
-
-
-def _proxy(state: ApiState, rt: ResourceType, target: Target) -> web.Response:
-    namespace, name = target.namespace or "", (target.name or "").split(":")[0]
-    state.storage.get(rt, namespace, name)
-    if rt.kind == "Service":
-        message = f'no endpoints available for service "{name}"'
-    else:
-        message = f'pod "{name}" has no IP address: the sandbox runs no containers yet'
-    raise errors.ApiError(errors.status_failure(503, "ServiceUnavailable", message, {}))
+    pod = state.storage.get(rt, target.namespace or "", target.name or "")
+    return await serve_log(request, state.logs, pod, state.watch_queues)

@@ -141,9 +141,12 @@ def check_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
 
 
 def finalized(rt: ResourceType, obj: Obj) -> bool:
-    """Whether a deleting object has no finalizers left (namespaces: spec's too)."""
+    """Whether a deleting object has no finalizers left (namespaces: spec's too) and no
+    pending grace period (a pod's kubelet still has to stop it)."""
     metadata = obj["metadata"]
     if not metadata.get("deletionTimestamp") or metadata.get("finalizers"):
+        return False
+    if metadata.get("deletionGracePeriodSeconds"):
         return False
     return not (rt.storage_key == ("", "namespaces") and obj.get("spec", {}).get("finalizers"))
 

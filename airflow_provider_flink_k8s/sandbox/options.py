@@ -199,10 +199,14 @@ def delete_options(query: Query, body: Mapping[str, Any] | None) -> DeleteOption
     if orphan is None:
         orphan = _bool(query.get("orphanDependents"))
     dry_values = [str(v) for v in body.get("dryRun") or query.getall("dryRun", None) or []]
+    grace = body.get("gracePeriodSeconds")
+    if grace is None:
+        grace = _int(query.get("gracePeriodSeconds"))
     return DeleteOptions(
         propagation_policy=policy,
         orphan_dependents=orphan,
         uid=preconditions.get("uid"),
         resource_version=preconditions.get("resourceVersion"),
         dry_run=_dry_run(dry_values, "DeleteOptions"),
+        grace_period_seconds=int(grace) if grace is not None else None,
     )

@@ -141,7 +141,17 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
         subresources=(_status("ResourceQuota"),),
     ),
     _core("secrets", "Secret"),
-    _core("serviceaccounts", "ServiceAccount", short_names=("sa",), return_deleted=True),
+    _core(
+        "serviceaccounts",
+        "ServiceAccount",
+        short_names=("sa",),
+        subresources=(
+            Subresource(
+                "token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"
+            ),
+        ),
+        return_deleted=True,
+    ),
     _core(
         "services",
         "Service",
@@ -186,6 +196,14 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
             ("clusterroles", "ClusterRole", False),
             ("rolebindings", "RoleBinding", True),
             ("roles", "Role", True),
+        )
+    ),
+    *(
+        ResourceType(group, "v1", plural, plural[:-1], kind, False, verbs=("create",))
+        for group, plural, kind in (
+            ("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
+            ("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            ("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
         )
     ),
     ResourceType(

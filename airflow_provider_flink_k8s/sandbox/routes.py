@@ -8,9 +8,10 @@ headers), unknown routes into a 404 ``Status``, and anything unexpected into a 5
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from airflow_provider_flink_k8s.sandbox import errors
 from airflow_provider_flink_k8s.sandbox.discovery import (
@@ -94,10 +95,21 @@ async def _ok(request: web.Request) -> web.Response:
     return web.Response(text="ok", content_type="text/plain")
 
 
-def build_app(state: ApiState) -> web.Application:
-    """The application serving one sandbox's API."""
-    app = web.Application(middlewares=[_statuses], client_max_size=16 * 1024 * 1024)
+def build_app(
+    state: ApiState,
+    middlewares: Sequence[Middleware] = (),
+    routes: Sequence[web.RouteDef] = (),
+) -> web.Application:
+    """The application serving one sandbox's API.
+
+    :param middlewares: run inside the Status middleware, in order (access control,
+        fault injection); their :class:`~.errors.ApiError` become ``Status`` responses.
+    :param routes: served before the generic resource routes (review APIs, admin paths).
+    """
+    stack: list[Middleware] = [_statuses, *middlewares]
+    app = web.Application(middlewares=stack, client_max_size=16 * 1024 * 1024)
     app[STATE] = state
+    app.add_routes(routes)
     for path in ("/version", "/version/"):
         app.router.add_get(path, _version)
     for prefix in ("/api", "/api/"):

@@ -18,13 +18,18 @@ __all__ = ["SYSTEM_NAMESPACES", "NodeShape", "node_object", "node_status", "seed
 Obj = dict[str, Any]
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 _OPTS = WriteOptions(field_manager="kube-apiserver")
+_PRESSURES = (
+    ("MemoryPressure", "SufficientMemory", "sufficient memory available"),
+    ("DiskPressure", "NoDiskPressure", "no disk pressure"),
+    ("PIDPressure", "SufficientPID", "sufficient PID available"),
+)
 
 
 @dataclass(frozen=True)
 class NodeShape:
     """How many nodes, and what each offers (Kubernetes quantities)."""
 
-    count: int = 1
+    count: int = 3
     cpu: str = "4"
     memory: str = "16Gi"
     pods: str = "110"
@@ -54,6 +59,17 @@ def node_status(name: str, shape: NodeShape, now: str) -> Obj:
         "capacity": capacity,
         "allocatable": dict(capacity),
         "conditions": [
+            *(
+                {
+                    "type": kind,
+                    "status": "False",
+                    "reason": f"KubeletHas{reason}",
+                    "message": f"kubelet has {message}",
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": now,
+                }
+                for kind, reason, message in _PRESSURES
+            ),
             {
                 "type": "Ready",
                 "status": "True",
@@ -61,7 +77,7 @@ def node_status(name: str, shape: NodeShape, now: str) -> Obj:
                 "message": "kubelet is posting ready status",
                 "lastHeartbeatTime": now,
                 "lastTransitionTime": now,
-            }
+            },
         ],
         "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
         "nodeInfo": {

@@ -15,8 +15,9 @@ Code that must touch the store directly (in-process controllers, test knobs such
 from __future__ import annotations
 
 import asyncio
+import base64
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -24,17 +25,30 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
+from airflow_provider_flink_k8s.sandbox.auth import AccessControl, UserInfo, read_token_file
+from airflow_provider_flink_k8s.sandbox.auth.bootstrap import seed_rbac
+from airflow_provider_flink_k8s.sandbox.auth.tls import ServingCertificate, serving_certificate
+from airflow_provider_flink_k8s.sandbox.clock import Timing
 from airflow_provider_flink_k8s.sandbox.controllers import (
     Controller,
     ControllerManager,
     CrdController,
     NamespaceController,
 )
+from airflow_provider_flink_k8s.sandbox.endpoints import EndpointsController
+from airflow_provider_flink_k8s.sandbox.faultroutes import fault_routes
+from airflow_provider_flink_k8s.sandbox.faults import FaultInjector
 from airflow_provider_flink_k8s.sandbox.gc import GarbageCollector
+from airflow_provider_flink_k8s.sandbox.loadbalancers import LoadBalancerController
 from airflow_provider_flink_k8s.sandbox.metadata import format_time
+from airflow_provider_flink_k8s.sandbox.network import PodNetwork
+from airflow_provider_flink_k8s.sandbox.podfaults import PodFaults
+from airflow_provider_flink_k8s.sandbox.proxy import install_proxy
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
 from airflow_provider_flink_k8s.sandbox.routes import build_app
 from airflow_provider_flink_k8s.sandbox.seed import NodeShape, seed
+from airflow_provider_flink_k8s.sandbox.services import ServiceAllocator, seed_api_service
+from airflow_provider_flink_k8s.sandbox.simulation import WorkloadSimulation
 from airflow_provider_flink_k8s.sandbox.state import ApiState, WatchSettings
 from airflow_provider_flink_k8s.sandbox.storage import Storage
 from airflow_provider_flink_k8s.sandbox.store import Store
@@ -46,13 +60,23 @@ _LOOPBACK = ("127.0.0.1", "localhost")
 _CONTEXT = "flink-k8s-sandbox"
 
 
-def kubeconfig_dict(url: str, name: str = _CONTEXT, namespace: str = "default") -> dict[str, Any]:
-    """A kubeconfig with one cluster (plain HTTP, no credentials) and its context."""
+def kubeconfig_dict(
+    url: str,
+    name: str = _CONTEXT,
+    namespace: str = "default",
+    token: str | None = None,
+    ca_pem: str | None = None,
+) -> dict[str, Any]:
+    """A kubeconfig with one cluster and its context; ``token`` is the user's bearer
+    token (none: no credentials), ``ca_pem`` the CA of an HTTPS server."""
+    cluster: dict[str, Any] = {"server": url}
+    if ca_pem:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem.encode()).decode()
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": url}}],
-        "users": [{"name": name, "user": {}}],
+        "clusters": [{"name": name, "cluster": cluster}],
+        "users": [{"name": name, "user": {"token": token} if token else {}}],
         "contexts": [
             {"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}
         ],
@@ -68,7 +92,16 @@ class SandboxServer:
     :param nodes: the Ready nodes to create at start.
     :param history_limit: watch events kept per type (older resumptions get 410).
     :param watch: bookmark interval and default watch timeout.
-    :param runtime: the container runtime later steps plug in (``simulated`` only).
+    :param runtime: the kubelet's container runtime (``simulated`` only).
+    :param timing: simulated container start delay, restart back-off, probe scale.
+    :param workloads: run the Deployment/ReplicaSet controllers, the scheduler and the
+        kubelet (:mod:`.simulation`); per-pod faults go to :attr:`pod_faults`.
+    :param auth: enforce RBAC on bearer-token users (:mod:`.auth`); the kubeconfig the
+        server writes then carries the admin token (:attr:`auth` ``.admin_token``).
+    :param tokens: static bearer tokens and their users.
+    :param token_file: more of them, in kube-apiserver's ``--token-auth-file`` format.
+    :param tls: serve HTTPS with a fresh self-signed CA (default: when ``auth`` is on, as
+        kubectl sends no credentials to an ``http://`` server).
     :raises ValueError: for a host other than loopback or an unknown runtime.
     """
 
@@ -81,6 +114,12 @@ class SandboxServer:
         history_limit: int = 1000,
         watch: WatchSettings | None = None,
         runtime: str = "simulated",
+        timing: Timing | None = None,
+        workloads: bool = True,
+        auth: bool = False,
+        tokens: Mapping[str, UserInfo] | None = None,
+        token_file: str | Path | None = None,
+        tls: bool | None = None,
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox binds loopback only, not {host!r}")
@@ -92,9 +131,19 @@ class SandboxServer:
         self.history_limit = history_limit
         self.watch_settings = watch or WatchSettings()
         self.runtime = runtime
+        self.timing = timing or Timing()
+        self.workloads = workloads
+        self.pod_faults = PodFaults()
+        self.network = PodNetwork()
+        self.faults = FaultInjector(self.call, lambda: getattr(self, "pod_faults", None))
+        static = {**(read_token_file(token_file) if token_file else {}), **(tokens or {})}
+        self.auth = AccessControl(auth, self.call, static)
+        self.tls = auth if tls is None else tls
+        self.certificate: ServingCertificate | None = None
         self.state: ApiState | None = None
         self._runner: web.AppRunner | None = None
         self._controllers: ControllerManager | None = None
+        self._simulation: WorkloadSimulation | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -107,23 +156,52 @@ class SandboxServer:
         store = Store(self.history_limit)
         registry = ResourceRegistry()
         storage = Storage(store)
+        allocator = ServiceAllocator(store)
+        storage.admission.append(allocator)
         self.state = ApiState(store, storage, registry, self.watch_settings, self.host)
         controllers: list[Controller] = [
             GarbageCollector(storage, registry),
             NamespaceController(storage, registry),
             CrdController(storage, registry),
+            EndpointsController(storage, registry),
+            LoadBalancerController(storage, registry, loop.call_later),
         ]
+        if self.workloads:
+            self._simulation = WorkloadSimulation(
+                storage,
+                registry,
+                loop,
+                runtime=self.runtime,
+                network=self.network,
+                logs=self.state.logs,
+                faults=self.pod_faults,
+                timing=self.timing,
+            )
+            controllers.extend(self._simulation.controllers)
         self._controllers = ControllerManager(storage, controllers, loop.call_soon)
         seed(storage, registry, self.nodes, format_time(storage.clock()))
+        seed_rbac(storage, registry)
         self._controllers.run_pending()
+        self.faults.attach(self.state)
+        self.auth.attach(self.state)
+        app = build_app(
+            self.state,
+            middlewares=[self.auth.middleware, self.faults.middleware],
+            routes=[*self.auth.routes(), *fault_routes(self.faults)],
+        )
+        install_proxy(app, self.network)
         runner = web.AppRunner(
-            build_app(self.state), handler_cancellation=True, shutdown_timeout=2.0, access_log=None
+            app, handler_cancellation=True, shutdown_timeout=2.0, access_log=None
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        if self.tls and self.certificate is None:
+            self.certificate = serving_certificate()
+        ssl_context = self.certificate.server_context() if self.certificate else None
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=ssl_context)
         await site.start()
         self._runner = runner
         self.port = self.state.port = _bound_port(runner)
+        seed_api_service(storage, registry, allocator.first_ip, self.port)
 
     async def stop(self) -> None:
         """Close every watch and stop serving."""
@@ -135,6 +213,9 @@ class SandboxServer:
         if self._controllers is not None:
             self._controllers.close()
             self._controllers = None
+        if self._simulation is not None:
+            await self._simulation.close()
+            self._simulation = None
 
     async def __aenter__(self) -> SandboxServer:
         await self.start()
@@ -186,19 +267,29 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>`` once started."""
+        """``http://127.0.0.1:<port>`` (``https://`` with TLS) once started."""
         if self._runner is None:
             raise RuntimeError("the sandbox is not running")
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
-    def kubeconfig_dict(self, namespace: str = "default") -> dict[str, Any]:
-        return kubeconfig_dict(self.url, namespace=namespace)
+    def kubeconfig_dict(
+        self, namespace: str = "default", token: str | None = None
+    ) -> dict[str, Any]:
+        """A kubeconfig for this sandbox; with access control on and no ``token``, the
+        admin's."""
+        if token is None and self.auth.enabled:
+            token = self.auth.admin_token
+        ca = self.certificate.ca_pem if self.certificate else None
+        return kubeconfig_dict(self.url, namespace=namespace, token=token, ca_pem=ca)
 
-    def write_kubeconfig(self, path: str | Path, namespace: str = "default") -> Path:
+    def write_kubeconfig(
+        self, path: str | Path, namespace: str = "default", token: str | None = None
+    ) -> Path:
         """Write a kubeconfig for this sandbox (mode 0600) and return its path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.safe_dump(self.kubeconfig_dict(namespace)), encoding="utf-8")
+        document = self.kubeconfig_dict(namespace, token)
+        target.write_text(yaml.safe_dump(document), encoding="utf-8")
         target.chmod(0o600)
         return target
 

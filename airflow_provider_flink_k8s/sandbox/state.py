@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_flink_k8s.sandbox.podlogs import PodLogs
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
 from airflow_provider_flink_k8s.sandbox.storage import Storage
 from airflow_provider_flink_k8s.sandbox.store import Store
@@ -38,8 +39,8 @@ class ApiState:
     port: int = 0
     watch_queues: set[asyncio.Queue[Any]] = field(default_factory=set)
     line_cache: dict[tuple[int, str, str], bytes] = field(default_factory=dict)
-    logs: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    """Container logs by (namespace, pod, container), written by the runtime (later)."""
+    logs: PodLogs = field(default_factory=PodLogs)
+    """Container logs by container ID, written by the kubelet (:mod:`.podlogs`)."""
 
     def close_watches(self) -> None:
         """End every open watch stream (the server is stopping)."""

@@ -53,10 +53,14 @@ from airflow_provider_flink_k8s.sandbox.resources import ResourceType
 from airflow_provider_flink_k8s.sandbox.store import Store
 from airflow_provider_flink_k8s.sandbox.validation import check_object
 
-__all__ = ["Storage", "WriteOptions", "Written", "utc_now"]
+__all__ = ["Admission", "Storage", "WriteOptions", "Written", "utc_now"]
 
 Obj = dict[str, Any]
 Mutation = Callable[[Obj | None], Obj]
+Admission = Callable[[ResourceType, Obj | None, Obj], None]
+"""A check run on every write just before it commits: ``(type, stored object or None
+on create, new object)``. It may complete the new object in place (allocate a Service's
+clusterIP) or refuse the write by raising :class:`~.errors.ApiError`."""
 
 
 def utc_now() -> datetime:
@@ -106,6 +110,7 @@ class Storage:
         self.clock = clock
         self.rng = rng or random.Random()
         self.fields = fields or FieldTracker(lambda: format_time(clock()))
+        self.admission: list[Admission] = []
 
     # -- reads ---------------------------------------------------------------------
 
@@ -180,6 +185,7 @@ class Storage:
             obj = self.fields.updated(rt, None, obj, opts.field_manager)
         if self.store.get(rt.storage_key, namespace if rt.namespaced else "", name) is not None:
             raise errors.already_exists(rt.group, rt.plural, name)
+        self._admit(rt, None, obj)
         if opts.dry_run:
             obj["metadata"].pop("resourceVersion", None)
             return Written(view(rt, obj), True, warnings)
@@ -244,6 +250,7 @@ class Storage:
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if opts.origin != "apply":
             new = self.fields.updated(rt, old, new, opts.field_manager, subresource)
+        self._admit(rt, old, new)
         if unchanged(old, new):
             return Written(view(rt, copy.deepcopy(old)), False, warnings)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
@@ -253,6 +260,10 @@ class Storage:
         return Written(view(rt, commit(rt.storage_key, new)), False, warnings)
 
     # -- helpers -------------------------------------------------------------------
+
+    def _admit(self, rt: ResourceType, old: Obj | None, new: Obj) -> None:
+        for admission in self.admission:
+            admission(rt, old, new)
 
     def _stored(self, rt: ResourceType, namespace: str, name: str) -> Obj:
         obj = self.store.get(rt.storage_key, namespace if rt.namespaced else "", name)

@@ -33,9 +33,14 @@ KUBECTL = Path(sys.executable).with_name("kubectl")
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    """A running sandbox shared by the tests of one module (short bookmark interval)."""
-    with SandboxServer(watch=WatchSettings(bookmark_interval=0.3)) as server:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxServer]:
+    """A running sandbox shared by the tests of one module (short bookmark interval).
+
+    A module setting ``SANDBOX_WORKLOADS = False`` gets no workload controllers,
+    scheduler or kubelet: its tests build Deployment chains and pods by hand.
+    """
+    workloads = getattr(request.module, "SANDBOX_WORKLOADS", True)
+    with SandboxServer(watch=WatchSettings(bookmark_interval=0.3), workloads=workloads) as server:
         yield server
 
 
@@ -138,3 +143,48 @@ def flink_crd() -> dict[str, Any]:
         )
     crd: dict[str, Any] = yaml.safe_load(FLINK_DEPLOYMENT_CRD.read_text(encoding="utf-8"))
     return crd
+
+
+class ManualPod:
+    """A pod no scheduler or kubelet touches, whose status a test writes itself."""
+
+    def __init__(self, core: client.CoreV1Api, namespace: str, name: str, ip: str) -> None:
+        self.core, self.namespace, self.name, self.ip = core, namespace, name, ip
+
+    def set_ready(self, ready: bool) -> None:
+        """Report the pod Running with its IP, Ready or not (the status subresource)."""
+        flag = "True" if ready else "False"
+        conditions = [{"type": t, "status": flag} for t in ("Ready", "ContainersReady")]
+        status = {"phase": "Running", "podIP": self.ip, "podIPs": [{"ip": self.ip}]}
+        body = {"status": {**status, "conditions": conditions}}
+        self.core.patch_namespaced_pod_status(self.name, self.namespace, body)
+
+
+@pytest.fixture
+def manual_pod(sandbox: SandboxServer, core: client.CoreV1Api) -> Callable[..., ManualPod]:
+    """Create a pod with a pod IP from ``sandbox.network`` (not exposed), Ready by default
+    (``ready=None``: no status written, so no IP).
+
+    Its ``schedulerName`` is one no scheduler serves, so only the test writes its status.
+    """
+
+    def make(
+        namespace: str,
+        name: str,
+        labels: dict[str, str],
+        ports: dict[str, int] | None = None,
+        ready: bool | None = True,
+    ) -> ManualPod:
+        container: dict[str, Any] = {"name": "main", "image": "busybox"}
+        if ports:
+            container["ports"] = [{"name": n, "containerPort": p} for n, p in ports.items()]
+        spec = {"schedulerName": "sandbox-tests", "containers": [container]}
+        body = {"metadata": {"name": name, "labels": labels}, "spec": spec}
+        core.create_namespaced_pod(namespace, body)
+        ip = sandbox.call(lambda _: sandbox.network.allocate_pod_ip())
+        pod = ManualPod(core, namespace, name, ip)
+        if ready is not None:
+            pod.set_ready(ready)
+        return pod
+
+    return make

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook, KubernetesHook
 
+SANDBOX_WORKLOADS = False  # hand-made Deployment chains and pods; no controllers act on them
+
 GROUP, VERSION, PLURAL = "flink.apache.org", "v1beta1", "flinkdeployments"
 
 

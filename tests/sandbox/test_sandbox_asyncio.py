@@ -17,7 +17,7 @@ Scenario = Callable[[client.ApiClient, SandboxServer], Awaitable[Any]]
 
 def _run(tmp_path: Path, scenario: Scenario) -> Any:
     async def main() -> Any:
-        async with SandboxServer() as server:
+        async with SandboxServer(workloads=False) as server:  # no controllers act on objects
             path = server.write_kubeconfig(tmp_path / "kubeconfig")
             api = await config.new_client_from_config(config_file=str(path))
             async with api:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+SANDBOX_WORKLOADS = False  # hand-made Deployment chains and pods; no controllers act on them
+
 Status = Callable[..., dict[str, Any]]
 
 
@@ -294,7 +296,7 @@ def test_too_large_resource_version(
 
 def test_cluster_scoped_and_namespaced_paths(core: client.CoreV1Api, namespace: str) -> None:
     nodes = core.list_node().items
-    assert [n.metadata.name for n in nodes] == ["sandbox-node-1"]
+    assert [n.metadata.name for n in nodes] == [f"sandbox-node-{i}" for i in (1, 2, 3)]
     assert nodes[0].status.allocatable == {"cpu": "4", "memory": "16Gi", "pods": "110"}
     assert nodes[0].metadata.namespace is None
     assert core.read_namespace(namespace).status.phase == "Active"
@@ -364,7 +366,8 @@ def test_pod_log_and_service_proxy_without_a_runtime(
     assert status["message"] == "a container name must be specified for pod p, choose one of: [a b]"
     status = fail_status(core.read_namespaced_pod_log, "p", namespace, container="c")
     assert status["message"] == "container c is not valid for pod p"
-    service = {"metadata": {"name": "rest"}, "spec": {"ports": [{"port": 8081}]}}
+    spec = {"selector": {"app": "rest"}, "ports": [{"port": 8081}]}
+    service = {"metadata": {"name": "rest"}, "spec": spec}
     core.create_namespaced_service(namespace, service)
     status = fail_status(
         core.connect_get_namespaced_service_proxy_with_path, "rest:8081", namespace, "v1/jobs"

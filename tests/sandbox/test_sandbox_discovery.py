@@ -35,7 +35,13 @@ def test_legacy_group_and_group_list(api_client: client.ApiClient, sandbox: Any)
     assert api["kind"] == "APIVersions" and api["versions"] == ["v1"]
     assert api["serverAddressByClientCIDRs"][0]["serverAddress"] == f"127.0.0.1:{sandbox.port}"
     groups = {g["name"]: g for g in _get(api_client, "/apis", accept=aggregated)["groups"]}
-    assert set(groups) == {"apps", "rbac.authorization.k8s.io", "apiextensions.k8s.io"}
+    assert set(groups) == {
+        "apps",
+        "rbac.authorization.k8s.io",
+        "apiextensions.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+    }
     for group in groups.values():
         assert group["preferredVersion"] in group["versions"]
     assert _get(api_client, "/apis/apps")["preferredVersion"] == {
@@ -78,7 +84,7 @@ def test_dynamic_client_resolves_built_ins(api_client: client.ApiClient) -> None
     assert deployments.namespaced and deployments.short_names == ["deploy"]
     assert set(deployments.subresources) == {"scale", "status"}
     nodes = dynamic.resources.get(api_version="v1", kind="Node")
-    assert [n.metadata.name for n in nodes.get().items] == ["sandbox-node-1"]
+    assert [n.metadata.name for n in nodes.get().items] == [f"sandbox-node-{i}" for i in (1, 2, 3)]
 
 
 def test_openapi_v3_advertises_server_side_field_validation(api_client: client.ApiClient) -> None:
@@ -88,6 +94,8 @@ def test_openapi_v3_advertises_server_side_field_validation(api_client: client.A
         "apis/apps/v1",
         "apis/rbac.authorization.k8s.io/v1",
         "apis/apiextensions.k8s.io/v1",
+        "apis/authentication.k8s.io/v1",
+        "apis/authorization.k8s.io/v1",
     }
     url = root["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")

@@ -14,6 +14,8 @@ from typing import Any
 
 from kubernetes import client, watch
 
+SANDBOX_WORKLOADS = False  # hand-made Deployment chains and pods; no controllers act on them
+
 Status = Callable[..., dict[str, Any]]
 
 

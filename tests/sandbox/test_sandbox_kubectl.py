@@ -14,6 +14,8 @@ from kubernetes import client
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
+SANDBOX_WORKLOADS = False  # hand-made Deployment chains and pods; no controllers act on them
+
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 

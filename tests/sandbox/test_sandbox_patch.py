@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+SANDBOX_WORKLOADS = False  # hand-made Deployment chains and pods; no controllers act on them
+
 Status = Callable[..., dict[str, Any]]
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"

@@ -22,11 +22,21 @@ PURE_MODULES = [
     "airflow_provider_flink_k8s.resources",
     "airflow_provider_flink_k8s.manifests",
     "airflow_provider_flink_k8s.observation",
+    "airflow_provider_flink_k8s.flinkrest",
+    "airflow_provider_flink_k8s.kube",
     "airflow_provider_flink_k8s.sandbox.errors",
     "airflow_provider_flink_k8s.sandbox.resources",
     "airflow_provider_flink_k8s.sandbox.selectors",
     "airflow_provider_flink_k8s.sandbox.patching",
     "airflow_provider_flink_k8s.sandbox.fieldmanager",
+    "airflow_provider_flink_k8s.sandbox.auth.rbac",
+    "airflow_provider_flink_k8s.sandbox.auth.reviews",
+    "airflow_provider_flink_k8s.sandbox.auth.users",
+    "airflow_provider_flink_k8s.sandbox.workloads.status",
+    "airflow_provider_flink_k8s.sandbox.workloads.rollout",
+    "airflow_provider_flink_k8s.sandbox.podstatus",
+    "airflow_provider_flink_k8s.sandbox.podgrace",
+    "airflow_provider_flink_k8s.sandbox.podfaults",
 ]
 
 PACKAGES = [
@@ -36,8 +46,11 @@ PACKAGES = [
     "airflow_provider_flink_k8s.resources.sizing",
     "airflow_provider_flink_k8s.manifests",
     "airflow_provider_flink_k8s.observation",
+    "airflow_provider_flink_k8s.hooks",
     "airflow_provider_flink_k8s.sandbox",
     "airflow_provider_flink_k8s.sandbox.flink",
+    "airflow_provider_flink_k8s.sandbox.runtime",
+    "airflow_provider_flink_k8s.sandbox.workloads",
 ]
 
 

@@ -1,0 +1,205 @@
+"""Scale a cluster's TaskManagers, and delete a cluster by its labels.
+
+:func:`scale_flow` writes the TaskManager Deployment's ``/scale`` subresource (standalone)
+or the FlinkDeployment's ``spec.taskManager.replicas`` (operator), by JSON merge patch.
+
+:func:`delete_flow` deletes every object carrying the cluster's labels, FlinkDeployment
+first and RBAC last (the reverse of the apply order), with ``propagationPolicy:
+Foreground``: an object stays, marked, until the garbage collector has removed its
+dependents (ReplicaSets, pods), so "none left" means the pods are gone too. Waiting lists
+again until nothing is left, deleting anything that appeared meanwhile; a cluster that is
+already gone is a success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flink_k8s.exceptions import DeploymentTimeout, ResourceNotFound
+from airflow_provider_flink_k8s.kube.observe import cluster_label_selector
+from airflow_provider_flink_k8s.kube.requests import (
+    Flow,
+    Sleep,
+    delete_request,
+    fetch,
+    get_request,
+    list_items,
+    list_request,
+    merge_patch_request,
+)
+from airflow_provider_flink_k8s.kube.resources import (
+    CONFIG_MAP,
+    DEPLOYMENT,
+    FLINK_DEPLOYMENT,
+    ROLE,
+    ROLE_BINDING,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    ResourceRef,
+)
+from airflow_provider_flink_k8s.manifests import object_names
+
+if TYPE_CHECKING:
+    from airflow_provider_flink_k8s.spec import FlinkCluster
+
+__all__ = [
+    "DeleteResult",
+    "ObjectKey",
+    "ScaleResult",
+    "TEARDOWN_KINDS",
+    "delete_flow",
+    "scale_flow",
+]
+
+TEARDOWN_KINDS: tuple[ResourceRef, ...] = (
+    FLINK_DEPLOYMENT,
+    DEPLOYMENT,
+    SERVICE,
+    CONFIG_MAP,
+    ROLE_BINDING,
+    ROLE,
+    SERVICE_ACCOUNT,
+)
+"""What a cluster's labels can be on, in deletion order."""
+_OPTIONAL_KINDS = frozenset({FLINK_DEPLOYMENT})  # served only once their CRD is installed
+_FIRST_POLL, _LONGEST_POLL = 0.25, 2.0
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    """A TaskManager scale: which object, and its replicas before and after."""
+
+    kind: str
+    namespace: str
+    name: str
+    previous: int | None
+    replicas: int
+
+
+def _replicas(obj: Mapping[str, Any], *path: str) -> int | None:
+    node: Any = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, int) else None
+
+
+def scale_flow(cluster: FlinkCluster, replicas: int) -> Flow[ScaleResult]:
+    """Set the cluster's TaskManager replicas (see the module's docstring).
+
+    :raises ResourceNotFound: when the Deployment or FlinkDeployment does not exist.
+    :raises KubernetesApiError: 422 for a negative count.
+    """
+    names, namespace = object_names(cluster), cluster.namespace
+    path: tuple[str, ...]
+    if cluster.target == "operator":
+        ref, name, path = FLINK_DEPLOYMENT, names.flink_deployment, ("spec", "taskManager")
+        patch: dict[str, Any] = {"spec": {"taskManager": {"replicas": replicas}}}
+        subresource = None
+    else:
+        ref, name, path = DEPLOYMENT, names.taskmanager, ("spec",)
+        patch, subresource = {"spec": {"replicas": replicas}}, "scale"
+    before = yield from fetch(get_request(ref, namespace, name, subresource))
+    request = merge_patch_request(ref, namespace, name, patch, subresource=subresource)
+    after = yield from fetch(request)
+    written = _replicas(after, *path, "replicas")
+    return ScaleResult(
+        ref.kind,
+        namespace,
+        name,
+        _replicas(before, *path, "replicas"),
+        written if written is not None else replicas,
+    )
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    """One object, for results and messages."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """What a teardown deleted; empty when the cluster was already gone."""
+
+    deleted: tuple[ObjectKey, ...]
+    waited: bool
+
+    @property
+    def already_gone(self) -> bool:
+        """Whether nothing was left to delete."""
+        return not self.deleted
+
+
+def _list_cluster(
+    namespace: str, selector: str
+) -> Flow[list[tuple[ResourceRef, Mapping[str, Any]]]]:
+    found: list[tuple[ResourceRef, Mapping[str, Any]]] = []
+    for ref in TEARDOWN_KINDS:
+        request = list_request(ref, namespace, label_selector=selector)
+        items = yield from list_items(request, missing_ok=ref in _OPTIONAL_KINDS)
+        found.extend((ref, item) for item in items)
+    return found
+
+
+def _key(ref: ResourceRef, namespace: str, obj: Mapping[str, Any]) -> ObjectKey:
+    return ObjectKey(ref.kind, namespace, str((obj.get("metadata") or {}).get("name") or ""))
+
+
+def _deleting(obj: Mapping[str, Any]) -> bool:
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def _describe(ref: ResourceRef, obj: Mapping[str, Any]) -> str:
+    finalizers = (obj.get("metadata") or {}).get("finalizers") or []
+    held = f" (finalizers: {', '.join(map(str, finalizers))})" if finalizers else ""
+    return f"{ref.kind}/{(obj.get('metadata') or {}).get('name')}{held}"
+
+
+def delete_flow(
+    cluster_name: str,
+    namespace: str,
+    *,
+    wait: bool = True,
+    timeout: float = 300.0,
+    clock: Callable[[], float],
+) -> Flow[DeleteResult]:
+    """Delete the cluster's objects (see the module's docstring).
+
+    :param wait: list again until none is left.
+    :param timeout: seconds to wait for that.
+    :param clock: a monotonic clock (seconds).
+    :raises DeploymentTimeout: when objects are left after ``timeout`` (a finalizer no
+        controller removes, typically: the message names them).
+    """
+    selector = cluster_label_selector(cluster_name)
+    deadline, poll = clock() + timeout, _FIRST_POLL
+    deleted: dict[ObjectKey, None] = {}
+    while True:
+        found = yield from _list_cluster(namespace, selector)
+        for ref, obj in found:
+            if _deleting(obj):
+                continue
+            key = _key(ref, namespace, obj)
+            try:
+                yield delete_request(ref, namespace, key.name, propagation="Foreground")
+            except ResourceNotFound:
+                continue
+            deleted[key] = None
+        if not found or not wait:
+            return DeleteResult(tuple(deleted), waited=wait)
+        if clock() >= deadline:
+            left = ", ".join(_describe(ref, obj) for ref, obj in found)
+            message = (
+                f"cluster {cluster_name}: {len(found)} object(s) left after {timeout:g}s: {left}"
+            )
+            raise DeploymentTimeout(message, reason="Deleting", waited_seconds=timeout)
+        yield Sleep(poll)
+        poll = min(poll * 2, _LONGEST_POLL)
