@@ -4,14 +4,14 @@ The Kubernetes hooks (:mod:`.kubernetes`, :mod:`.kubernetes_async`) apply, obser
 scale and tear down a cluster's objects through the cncf.kubernetes provider's clients.
 The Flink REST hooks (:mod:`.flink_rest`, :mod:`.flink_rest_async`) talk to a JobManager
 directly, through cluster DNS, or through the Kubernetes API server's service proxy.
+
+Names are imported on first use, so importing one hook does not load the others' clients.
 """
 
 from __future__ import annotations
 
-from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
-from airflow_provider_flink_k8s.hooks.flink_rest_async import AsyncFlinkRestHook
-from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-from airflow_provider_flink_k8s.hooks.kubernetes_async import AsyncFlinkKubernetesHook
+import importlib
+from typing import Any
 
 __all__ = [
     "AsyncFlinkKubernetesHook",
@@ -19,3 +19,17 @@ __all__ = [
     "FlinkKubernetesHook",
     "FlinkRestHook",
 ]
+
+_MODULES = {
+    "AsyncFlinkKubernetesHook": "kubernetes_async",
+    "AsyncFlinkRestHook": "flink_rest_async",
+    "FlinkKubernetesHook": "kubernetes",
+    "FlinkRestHook": "flink_rest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+    return getattr(module, name)
