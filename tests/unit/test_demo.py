@@ -1,4 +1,4 @@
-"""`make demo`'s entry point: plans and renders the example pipeline's cluster."""
+"""`make demo`'s entry point: plans, renders, deploys on the sandbox and tears down."""
 
 from __future__ import annotations
 
@@ -10,16 +10,27 @@ import yaml
 from airflow_provider_flink_k8s import demo
 
 
-def test_demo_writes_every_object_and_says_nothing_was_deployed(
+def test_render_only_writes_every_object(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert demo.main(["--out", str(tmp_path)]) == 0
+    assert demo.main(["--out", str(tmp_path), "--render-only"]) == 0
     written = sorted(tmp_path.glob("*.yaml"))
     kinds = [yaml.safe_load(path.read_text())["kind"] for path in written]
     assert kinds == ["ConfigMap", "Service", "Service", "Deployment", "Deployment"]
+    assert "Sandbox" not in capsys.readouterr().out
+
+
+def test_demo_deploys_rescales_and_tears_down_on_the_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.main(["--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
-    assert "Placement on 3 sample nodes (4 CPU, 8Gi each): fits" in output
-    assert "nothing was deployed" in output
+    assert "Placement on the sandbox's 3 nodes: fits" in output
+    assert "deployment.apps/clickstream-taskmanager created" in output
+    assert "Applying the same spec again: 5 objects, all unchanged" in output
+    assert "Scaled clickstream-taskmanager from 2 to 3 TaskManagers" in output
+    assert "Deleted 5 objects and waited until they were gone" in output
+    assert (tmp_path / "kubeconfig").is_file()
 
 
 def test_demo_reports_a_bad_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
