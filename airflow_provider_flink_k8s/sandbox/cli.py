@@ -2,7 +2,7 @@
 
 ::
 
-    flink-k8s-sandbox up --kubeconfig PATH [--port N] [--runtime simulated]
+    flink-k8s-sandbox up --kubeconfig PATH [--port N] [--runtime simulated|local]
                          [--nodes N --node-cpu C --node-memory M]
                          [--auth [--token-file PATH]]
     flink-k8s-sandbox status [--kubeconfig PATH]
@@ -51,7 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="serve in the foreground until SIGINT/SIGTERM")
     up.add_argument("--kubeconfig", required=True, type=Path, help="kubeconfig file to write")
     up.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
-    up.add_argument("--runtime", default="simulated", choices=["simulated"])
+    up.add_argument(
+        "--runtime",
+        default="simulated",
+        choices=["local", "simulated"],
+        help="simulated: containers run nothing; local: Flink containers run real Flink "
+        "processes (Java 17 + apache-flink-libraries)",
+    )
     up.add_argument("--nodes", type=int, default=3, help="Ready nodes to create")
     up.add_argument("--node-cpu", default="4", help="CPU of each node (a quantity)")
     up.add_argument("--node-memory", default="16Gi", help="memory of each node (a quantity)")

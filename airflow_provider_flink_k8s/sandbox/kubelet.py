@@ -22,7 +22,7 @@ from airflow_provider_flink_k8s.sandbox.podfaults import PodFaults
 from airflow_provider_flink_k8s.sandbox.podlogs import PodLogs
 from airflow_provider_flink_k8s.sandbox.podworker import KubeletEnv, PodWorker
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
-from airflow_provider_flink_k8s.sandbox.runtime.base import ContainerRuntime
+from airflow_provider_flink_k8s.sandbox.runtime.base import ClusterView, ContainerRuntime
 from airflow_provider_flink_k8s.sandbox.storage import Storage
 from airflow_provider_flink_k8s.sandbox.store import StoreEvent
 from airflow_provider_flink_k8s.sandbox.workloads.refs import is_deleting, is_terminal
@@ -73,6 +73,7 @@ class Kubelet:
             pulls=Backoff(timing.backoff_base, timing.backoff_max),
         )
         self.workers: dict[str, PodWorker] = {}
+        runtime.attach(ClusterView(lookup=self.env.lookup, resolve=network.resolve))
 
     def handle(self, event: StoreEvent) -> None:
         if event.key == _PODS:

@@ -46,6 +46,7 @@ from airflow_provider_flink_k8s.sandbox.podfaults import PodFaults
 from airflow_provider_flink_k8s.sandbox.proxy import install_proxy
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
 from airflow_provider_flink_k8s.sandbox.routes import build_app
+from airflow_provider_flink_k8s.sandbox.runtime import RUNTIMES, ContainerRuntime
 from airflow_provider_flink_k8s.sandbox.seed import NodeShape, seed
 from airflow_provider_flink_k8s.sandbox.services import ServiceAllocator, seed_api_service
 from airflow_provider_flink_k8s.sandbox.simulation import WorkloadSimulation
@@ -92,7 +93,9 @@ class SandboxServer:
     :param nodes: the Ready nodes to create at start.
     :param history_limit: watch events kept per type (older resumptions get 410).
     :param watch: bookmark interval and default watch timeout.
-    :param runtime: the kubelet's container runtime (``simulated`` only).
+    :param runtime: the kubelet's container runtime: a name of :data:`.runtime.RUNTIMES`
+        (``simulated``, ``local``) or a runtime instance (e.g. a configured
+        :class:`.runtime.local.LocalRuntime`); the server closes it when it stops.
     :param timing: simulated container start delay, restart back-off, probe scale.
     :param workloads: run the Deployment/ReplicaSet controllers, the scheduler and the
         kubelet (:mod:`.simulation`); per-pod faults go to :attr:`pod_faults`.
@@ -113,7 +116,7 @@ class SandboxServer:
         nodes: NodeShape | None = None,
         history_limit: int = 1000,
         watch: WatchSettings | None = None,
-        runtime: str = "simulated",
+        runtime: str | ContainerRuntime = "simulated",
         timing: Timing | None = None,
         workloads: bool = True,
         auth: bool = False,
@@ -123,8 +126,9 @@ class SandboxServer:
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox binds loopback only, not {host!r}")
-        if runtime != "simulated":
-            raise ValueError(f"unknown runtime {runtime!r}; supported: 'simulated'")
+        if isinstance(runtime, str) and runtime not in RUNTIMES:
+            known = ", ".join(f"'{name}'" for name in sorted(RUNTIMES))
+            raise ValueError(f"unknown runtime {runtime!r}; supported: {known}")
         self.host = "127.0.0.1"
         self.port = port
         self.nodes = nodes or NodeShape()

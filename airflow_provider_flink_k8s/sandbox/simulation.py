@@ -20,7 +20,7 @@ from airflow_provider_flink_k8s.sandbox.network import PodNetwork
 from airflow_provider_flink_k8s.sandbox.podfaults import PodFaults
 from airflow_provider_flink_k8s.sandbox.podlogs import PodLogs
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
-from airflow_provider_flink_k8s.sandbox.runtime import create_runtime
+from airflow_provider_flink_k8s.sandbox.runtime import ContainerRuntime, create_runtime
 from airflow_provider_flink_k8s.sandbox.scheduler import Scheduler
 from airflow_provider_flink_k8s.sandbox.storage import Storage
 from airflow_provider_flink_k8s.sandbox.workloads.deployment import DeploymentController
@@ -33,7 +33,7 @@ class WorkloadSimulation:
     """The controllers that make Deployments run, for one server.
 
     :param loop: the server's loop (timers and pod workers run on it).
-    :param runtime: the container runtime's name (:data:`.runtime.RUNTIMES`).
+    :param runtime: the container runtime or its name (:data:`.runtime.RUNTIMES`).
     :param network: pod IPs and exposed ports.
     :param logs: container logs (the server's ``ApiState.logs``).
     :param faults: per-pod fault rules.
@@ -47,7 +47,7 @@ class WorkloadSimulation:
         registry: ResourceRegistry,
         loop: asyncio.AbstractEventLoop,
         *,
-        runtime: str,
+        runtime: str | ContainerRuntime,
         network: PodNetwork,
         logs: PodLogs,
         faults: PodFaults,
@@ -60,7 +60,7 @@ class WorkloadSimulation:
             registry,
             self.timers,
             self.events,
-            runtime=create_runtime(runtime, timing),
+            runtime=create_runtime(runtime, timing) if isinstance(runtime, str) else runtime,
             network=network,
             logs=logs,
             faults=faults,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from airflow_provider_flink_k8s.sandbox.clock import Timing
 from airflow_provider_flink_k8s.sandbox.runtime.base import (
+    ClusterView,
     ContainerExit,
     ContainerHandle,
     ContainerIO,
@@ -25,6 +26,7 @@ from airflow_provider_flink_k8s.sandbox.runtime.base import (
 from airflow_provider_flink_k8s.sandbox.runtime.simulated import SimulatedRuntime
 
 __all__ = [
+    "ClusterView",
     "ContainerExit",
     "ContainerHandle",
     "ContainerIO",
@@ -41,7 +43,15 @@ __all__ = [
     "image_reference",
 ]
 
+
+def _local(timing: Timing) -> ContainerRuntime:
+    from airflow_provider_flink_k8s.sandbox.runtime.local import local_runtime_from_env
+
+    return local_runtime_from_env(timing)
+
+
 RUNTIMES: dict[str, Callable[[Timing], ContainerRuntime]] = {
+    "local": _local,
     "simulated": lambda timing: SimulatedRuntime(timing),
 }
 """Runtime factories by name; each gets the sandbox's :class:`~..clock.Timing`."""

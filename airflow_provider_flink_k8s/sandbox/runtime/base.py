@@ -18,20 +18,24 @@ one container at a time, on the server's event loop:
   then kills; it returns how the container ended;
 - :meth:`~ContainerRuntime.probe` runs one probe (``httpGet``, ``tcpSocket``, ``exec``,
   ``grpc`` as in the pod spec) against a running container;
-- :meth:`~ContainerRuntime.close` stops everything (the server is stopping).
+- :meth:`~ContainerRuntime.close` stops everything (the server is stopping);
+- :meth:`~ContainerRuntime.attach` (optional) hands the runtime a :class:`ClusterView`:
+  read-only lookups of objects and of the pod network, which a runtime needs to find,
+  e.g., the pod behind a Service a process connects to.
 
-``simulated`` (:mod:`.simulated`) runs nothing; a ``local`` runtime runs a real process
-per container and exposes its ports on 127.0.0.1.
+``simulated`` (:mod:`.simulated`) runs nothing; ``local`` (:mod:`.local`) runs a real
+Flink process per Flink container and exposes its ports on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
+    "ClusterView",
     "ContainerExit",
     "ContainerHandle",
     "ContainerIO",
@@ -137,6 +141,20 @@ class PulledImage:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class ClusterView:
+    """What a runtime may read of the cluster (call on the server's loop).
+
+    :param lookup: ``(plural, namespace, name)`` -> the stored core/v1 object or ``None``
+        (``services``, ``endpoints``, ``pods``...).
+    :param resolve: ``(pod_ip, container_port)`` -> the ``(host, port)`` serving it, or
+        ``None`` (:meth:`.network.PodNetwork.resolve`).
+    """
+
+    lookup: Callable[[str, str, str], Mapping[str, Any] | None]
+    resolve: Callable[[str, int], tuple[str, int] | None]
+
+
 class ContainerIO(Protocol):
     """What a running container may tell the kubelet."""
 
@@ -164,6 +182,9 @@ class ContainerRuntime(abc.ABC):
     """Runs containers for the kubelet; every method runs on the server's loop."""
 
     name: str = ""
+
+    def attach(self, cluster: ClusterView) -> None:  # noqa: B027 - optional hook
+        """Called once by the kubelet before any container starts."""
 
     @abc.abstractmethod
     async def pull_image(self, image: str) -> PulledImage:
