@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from airflow_provider_flink_k8s import demo
+from airflow_provider_flink_k8s.sandbox.flink import live_processes
 
 
 def test_render_only_writes_every_object(
@@ -20,10 +21,22 @@ def test_render_only_writes_every_object(
     assert "Sandbox" not in capsys.readouterr().out
 
 
-def test_demo_deploys_rescales_and_tears_down_on_the_sandbox(
+@pytest.mark.slow
+def test_demo_runs_real_flink_on_the_sandbox_and_leaves_no_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert demo.main(["--out", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "(local runtime" in output
+    assert "Flink (REST via the service proxy): 2 TaskManagers, 4 slots; job " in output
+    assert "RUNNING at parallelism 4" in output
+    assert "Flink followed: 3 TaskManagers, 6 slots" in output
+    assert "Deleted 5 objects and waited until they were gone" in output
+    assert live_processes() == ()
+
+
+def test_demo_with_simulated_containers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--out", str(tmp_path), "--runtime", "simulated"]) == 0
     output = capsys.readouterr().out
     assert "Placement on the sandbox's 3 nodes: fits" in output
     assert "deployment.apps/clickstream-taskmanager created" in output
