@@ -211,13 +211,14 @@ def test_wait_for_savepoint_gives_up_after_its_timeout(twin: str) -> None:
         with pytest.raises(DeploymentTimeout) as caught:
             run_twin(
                 twin,
-                lambda hook: hook.wait_for_savepoint(JOB_ID, TRIGGER_ID, 0.2, 0.05),
+                lambda hook: hook.wait_for_savepoint(JOB_ID, TRIGGER_ID, 0.5, 0.05),
                 endpoint=FlinkEndpoint.direct(fake.url),
             )
 
     assert caught.value.reason == "SavepointInProgress"
-    assert caught.value.waited_seconds is not None and caught.value.waited_seconds >= 0.2
-    assert 3 <= len(fake.seen("GET", path)) <= 6
+    assert caught.value.waited_seconds is not None and caught.value.waited_seconds >= 0.5
+    # It kept polling until the deadline (how often depends on the machine's load).
+    assert 2 <= len(fake.seen("GET", path)) <= 11
 
 
 @pytest.mark.parametrize("twin", TWINS)
