@@ -11,7 +11,7 @@ Pure functions over a :class:`~.base.ContainerSpec` and a :class:`~.base.Cluster
   ``jobmanager.rpc.address`` and ``taskmanager.numberOfTaskSlots`` when the file does not
   set them (``FLINK_PROPERTIES`` is applied by :func:`..flink.plan_launch`);
 - :func:`resolve_address`: ``host:port`` as a pod would reach it -- a Service name (``x``,
-  ``x.ns``, ``x.ns.svc[.cluster.local]``) through its Endpoints' ready addresses, or a
+  ``x.ns``, ``x.ns.svc[.cluster.local]``) through its Endpoints' addresses (ready first), or a
   pod IP -- to the 127.0.0.1 address really serving it, as kube-proxy and the cluster DNS
   would route a connection.
 """
@@ -131,7 +131,7 @@ def resolve_address(
     """The ``(host, port)`` on this machine that ``host:port`` reaches from a pod.
 
     :param namespace: the pod's namespace (for short Service names).
-    :return: ``None`` while nothing serves it (no Service, no ready endpoint, or the
+    :return: ``None`` while nothing serves it (no Service, no endpoint, or the
         endpoint's process has not exposed the port yet).
     """
     target = service_name(host, namespace)
@@ -151,7 +151,15 @@ def resolve_address(
         for endpoint_port in subset.get("ports") or []:
             if endpoint_port.get("name", "") != port_name:
                 continue
-            for address in subset.get("addresses") or []:
+            # Ready endpoints first; then pods that are not Ready yet. A real pod reaches
+            # the Service's clusterIP at once and Flink retries until the JobManager is
+            # routed to; here the process needs the address before it starts, so waiting
+            # for readiness would serialise every TaskManager's JVM start behind it.
+            candidates = [
+                *(subset.get("addresses") or []),
+                *(subset.get("notReadyAddresses") or []),
+            ]
+            for address in candidates:
                 found = cluster.resolve(str(address.get("ip", "")), int(endpoint_port["port"]))
                 if found is not None:
                     return found

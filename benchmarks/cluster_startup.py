@@ -1,0 +1,204 @@
+"""Start-up time of a session cluster in the sandbox's ``local`` runtime (not a test).
+
+For 1, 2 and 4 TaskManagers (JobManager 1024m, TaskManagers 1024m with 1 slot each) it
+measures, on this machine and in this run:
+
+* sandbox -- from :meth:`FlinkKubernetesHook.apply` of the rendered manifests to Flink's
+  ``/overview`` (read through the API server's Service proxy) showing every slot;
+* bare -- the same JobManager and TaskManagers (same rendered configuration) started
+  directly with :func:`start_flink_process`, until ``/overview`` shows N TaskManagers.
+
+The sandbox runs in-process with the tests' timing (probes 10x faster, 1 s back-off);
+each cluster is deleted (and its processes gone) before the next measurement, and the
+sandbox and bare runs alternate. Target: the sandbox adds < 10%. Prints a table and
+writes ``benchmarks/results/cluster_startup.json``.
+
+    .venv/bin/python benchmarks/cluster_startup.py [--repeats 1] [--taskmanagers 1 2 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.sandbox.clock import Timing
+from airflow_provider_flink_k8s.sandbox.flink import find_distribution, live_processes
+from airflow_provider_flink_k8s.sandbox.runtime.local import LocalRuntime
+from airflow_provider_flink_k8s.spec import load_cluster
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "flink"))
+from flink_support import render_pods, start_cluster
+
+RESULTS = Path(__file__).resolve().parent / "results" / "cluster_startup.json"
+NAMESPACE = "bench"
+TIMING = Timing(probe_scale=0.1, backoff_base=1.0, backoff_max=5.0)
+POLL = 0.1
+TIMEOUT = 180.0
+
+
+def _spec(name: str, taskmanagers: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": NAMESPACE,
+        "mode": "session",
+        "target": "standalone",
+        "jobmanager": {"memory": "1024m", "cpu": 0.5},
+        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 1, "replicas": taskmanagers},
+        # A TaskManager that starts before its JobManager listens retries after
+        # cluster.registration.error-delay (10 s by default): that race, not the sandbox,
+        # would decide the figures, so both sides retry after 500 ms.
+        "flink_configuration": {
+            "heartbeat.interval": "1000",
+            "heartbeat.timeout": "5000",
+            "cluster.registration.error-delay": "500",
+        },
+    }
+
+
+def _poll(check: Any, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(POLL)
+    raise SystemExit(f"timed out after {TIMEOUT}s waiting for {what}")
+
+
+def _wait_gone() -> None:
+    _poll(lambda: not live_processes(), "every Flink process to exit")
+
+
+def _sandbox_run(hook: FlinkKubernetesHook, kube: Path, name: str, taskmanagers: int) -> float:
+    connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kube)}}
+    os.environ["AIRFLOW_CONN_BENCH_K8S"] = json.dumps(connection)
+    service = FlinkRestService.for_cluster(
+        name, NAMESPACE, kubernetes_conn_id="bench_k8s", route="service_proxy"
+    )
+    rest = FlinkRestHook(service=service, retry=RetryPolicy.never())
+    rest.get_endpoint()
+    manifests = render_manifests(load_cluster(_spec(name, taskmanagers)))
+
+    def registered() -> bool:
+        try:
+            return rest.overview().slots_total >= taskmanagers
+        except FlinkK8sError:
+            return False
+
+    try:
+        started = time.monotonic()
+        hook.apply(manifests)
+        _poll(registered, f"{taskmanagers} TaskManagers via the proxy")
+        return time.monotonic() - started
+    finally:
+        rest.close()
+        hook.delete_cluster(name, NAMESPACE, timeout=120)
+        _wait_gone()
+
+
+def _bare_run(base: Path, taskmanagers: int) -> float:
+    pods = render_pods(_spec("bare", taskmanagers))
+    base.mkdir(parents=True)
+
+    def registered() -> bool:
+        try:
+            with urllib.request.urlopen(jobmanager.rest_url + "/overview", timeout=5) as reply:
+                return int(json.loads(reply.read())["taskmanagers"]) >= taskmanagers
+        except (OSError, urllib.error.URLError, ValueError, KeyError):
+            return False
+
+    started = time.monotonic()
+    jobmanager, started_taskmanagers = start_cluster(pods, base, taskmanagers)
+    try:
+        _poll(registered, f"{taskmanagers} TaskManagers (bare)")
+        return time.monotonic() - started
+    finally:
+        for process in [*started_taskmanagers, jobmanager]:
+            process.stop()
+        _wait_gone()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--taskmanagers", type=int, nargs="+", default=[1, 2, 4])
+    options = parser.parse_args()
+    find_distribution()  # fail early without Flink's jars
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="cluster-startup-") as tmp:
+        work = Path(tmp)
+        runtime = LocalRuntime(TIMING, workdir=work / "pods")
+        with SandboxServer(runtime=runtime, timing=TIMING) as sandbox:
+            kube = work / "kubeconfig"
+            sandbox.write_kubeconfig(kube)
+            api = config.new_client_from_config(str(kube))
+            client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
+            hook = FlinkKubernetesHook(config_file=str(kube))
+            try:
+                for count in options.taskmanagers:
+                    sandbox_times, bare_times = [], []
+                    for repeat in range(options.repeats):
+                        name = f"tm{count}-{repeat}"
+                        sandbox_times.append(_sandbox_run(hook, kube, name, count))
+                        bare_times.append(_bare_run(work / "bare" / name, count))
+                        print(
+                            f"{count} TM run {repeat + 1}: sandbox {sandbox_times[-1]:.2f}s, "
+                            f"bare {bare_times[-1]:.2f}s",
+                            flush=True,
+                        )
+                    sandbox_s = statistics.median(sandbox_times)
+                    bare_s = statistics.median(bare_times)
+                    rows.append(
+                        {
+                            "taskmanagers": count,
+                            "sandbox_s": round(sandbox_s, 3),
+                            "bare_s": round(bare_s, 3),
+                            "overhead_pct": round(100 * (sandbox_s - bare_s) / bare_s, 1),
+                            "sandbox_runs_s": [round(t, 3) for t in sandbox_times],
+                            "bare_runs_s": [round(t, 3) for t in bare_times],
+                        }
+                    )
+            finally:
+                api.close()
+    print(f"\n{'TMs':>4} {'sandbox s':>10} {'bare s':>8} {'overhead':>9}")
+    for row in rows:
+        print(
+            f"{row['taskmanagers']:>4} {row['sandbox_s']:>10.2f} {row['bare_s']:>8.2f} "
+            f"{row['overhead_pct']:>8.1f}%"
+        )
+    worst = max(row["overhead_pct"] for row in rows)
+    print(f"target: sandbox overhead < 10% -- {'met' if worst < 10 else 'NOT met'}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    result = {
+        "benchmark": "cluster_startup",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "python": platform.python_version(),
+        "repeats": options.repeats,
+        "timing": "probe_scale=0.1, backoff_base=1.0",
+        "target_overhead_pct": 10,
+        "target_met": worst < 10,
+        "rows": rows,
+    }
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
