@@ -18,7 +18,16 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
 
 __all__ = [
+    "CHECKPOINT_DIR_KEYS",
+    "CLUSTER_ID_KEY",
     "FLINK_JAVA_MODULE_OPTIONS",
+    "HA_STORAGE_KEY",
+    "HA_TYPE_KEYS",
+    "MAX_PARALLELISM_KEY",
+    "PARALLELISM_KEY",
+    "PROCESS_SIZE_KEYS",
+    "SAVEPOINT_DIR_KEYS",
+    "SLOTS_KEY",
     "JOBMANAGER_PORTS",
     "TASKMANAGER_PORTS",
     "checkpoint_dir_key",
@@ -61,7 +70,28 @@ JOBMANAGER_PORTS = {"rpc": 6123, "blob-server": 6124, "webui": 8081}
 TASKMANAGER_PORTS = {"rpc": 6122}
 """The TaskManager's ports in Flink's standalone Kubernetes layout."""
 
-_HA_TYPE_KEYS = ("high-availability.type", "high-availability")
+# Flink keys a spec field owns (Flink reads several under two names: the new one first).
+SLOTS_KEY = "taskmanager.numberOfTaskSlots"
+"""Owned by ``taskmanager.slots``."""
+SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
+"""Owned by ``savepoint_dir`` (the second is the name before Flink 1.20)."""
+CHECKPOINT_DIR_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
+"""Owned by ``checkpoint_dir`` (the second is the name before Flink 1.20)."""
+HA_TYPE_KEYS = ("high-availability.type", "high-availability")
+"""Owned by ``high_availability.enabled`` when they select Kubernetes HA."""
+HA_STORAGE_KEY = "high-availability.storageDir"
+"""Owned by ``high_availability.storage_dir`` (with Kubernetes HA)."""
+MAX_PARALLELISM_KEY = "pipeline.max-parallelism"
+"""Owned by ``job.max_parallelism`` (application mode)."""
+PARALLELISM_KEY = "parallelism.default"
+"""Owned by ``job.parallelism`` (application mode; the operator sets it from the job)."""
+PROCESS_SIZE_KEYS = {
+    "jobmanager": "jobmanager.memory.process.size",
+    "taskmanager": "taskmanager.memory.process.size",
+}
+"""Owned by ``jobmanager.memory`` and ``taskmanager.memory``."""
+CLUSTER_ID_KEY = "kubernetes.cluster-id"
+"""Owned by ``name`` (the operator uses the deployment's name)."""
 
 
 def _version_tuple(version: str) -> tuple[int, int]:
@@ -71,23 +101,21 @@ def _version_tuple(version: str) -> tuple[int, int]:
 
 def checkpoint_dir_key(flink_version: str) -> str:
     """The checkpoint-directory key the given Flink version reads (renamed in 1.20)."""
-    if _version_tuple(flink_version) >= (1, 20):
-        return "execution.checkpointing.dir"
-    return "state.checkpoints.dir"
+    new, old = CHECKPOINT_DIR_KEYS
+    return new if _version_tuple(flink_version) >= (1, 20) else old
 
 
 def savepoint_dir_key(flink_version: str) -> str:
     """The savepoint-directory key the given Flink version reads (renamed in 1.20)."""
-    if _version_tuple(flink_version) >= (1, 20):
-        return "execution.checkpointing.savepoint-dir"
-    return "state.savepoints.dir"
+    new, old = SAVEPOINT_DIR_KEYS
+    return new if _version_tuple(flink_version) >= (1, 20) else old
 
 
 def ha_enabled(cluster: FlinkCluster) -> bool:
     """Whether the cluster runs Flink's HA services, from the spec block or raw config."""
     if cluster.high_availability.enabled:
         return True
-    for key in _HA_TYPE_KEYS:
+    for key in HA_TYPE_KEYS:
         value = cluster.flink_configuration.get(key, "").strip().lower()
         if value and value not in ("none", "false"):
             return True
@@ -97,24 +125,22 @@ def ha_enabled(cluster: FlinkCluster) -> bool:
 def _owned_keys(cluster: FlinkCluster) -> dict[str, str]:
     """Keys a spec field sets, each mapped to the field that owns it."""
     owned = {
-        "taskmanager.numberOfTaskSlots": "taskmanager.slots",
-        "taskmanager.memory.process.size": "taskmanager.memory",
-        "jobmanager.memory.process.size": "jobmanager.memory",
-        "kubernetes.cluster-id": "name",
+        SLOTS_KEY: "taskmanager.slots",
+        PROCESS_SIZE_KEYS["taskmanager"]: "taskmanager.memory",
+        PROCESS_SIZE_KEYS["jobmanager"]: "jobmanager.memory",
+        CLUSTER_ID_KEY: "name",
     }
     job = cluster.job
     if job is not None and job.parallelism is not None:
-        owned["parallelism.default"] = "job.parallelism"
+        owned[PARALLELISM_KEY] = "job.parallelism"
     if job is not None and job.max_parallelism is not None:
-        owned["pipeline.max-parallelism"] = "job.max_parallelism"
+        owned[MAX_PARALLELISM_KEY] = "job.max_parallelism"
     if cluster.checkpoint_dir:
-        owned["execution.checkpointing.dir"] = "checkpoint_dir"
-        owned["state.checkpoints.dir"] = "checkpoint_dir"
+        owned.update(dict.fromkeys(CHECKPOINT_DIR_KEYS, "checkpoint_dir"))
     if cluster.savepoint_dir:
-        owned["execution.checkpointing.savepoint-dir"] = "savepoint_dir"
-        owned["state.savepoints.dir"] = "savepoint_dir"
+        owned.update(dict.fromkeys(SAVEPOINT_DIR_KEYS, "savepoint_dir"))
     if cluster.high_availability.storage_dir:
-        owned["high-availability.storageDir"] = "high_availability.storage_dir"
+        owned[HA_STORAGE_KEY] = "high_availability.storage_dir"
     return owned
 
 
@@ -126,22 +152,22 @@ def owned_key_conflicts(cluster: FlinkCluster) -> dict[str, str]:
 
 def _common_keys(cluster: FlinkCluster) -> dict[str, str]:
     """Keys both targets need in the Flink configuration itself."""
-    conf = {"taskmanager.numberOfTaskSlots": str(cluster.taskmanager.slots)}
+    conf = {SLOTS_KEY: str(cluster.taskmanager.slots)}
     job = cluster.job
     if job is not None:
         parallelism = job.parallelism
         if parallelism is None and cluster.taskmanager.replicas is not None:
             parallelism = cluster.taskmanager.replicas * cluster.taskmanager.slots
-        conf["parallelism.default"] = str(parallelism or 1)
+        conf[PARALLELISM_KEY] = str(parallelism or 1)
         if job.max_parallelism is not None:
-            conf["pipeline.max-parallelism"] = str(job.max_parallelism)
+            conf[MAX_PARALLELISM_KEY] = str(job.max_parallelism)
     if cluster.checkpoint_dir:
         conf[checkpoint_dir_key(cluster.flink_version)] = cluster.checkpoint_dir
     if cluster.savepoint_dir:
         conf[savepoint_dir_key(cluster.flink_version)] = cluster.savepoint_dir
     if cluster.high_availability.enabled:
         conf["high-availability.type"] = "kubernetes"
-        conf["high-availability.storageDir"] = str(cluster.high_availability.storage_dir)
+        conf[HA_STORAGE_KEY] = str(cluster.high_availability.storage_dir)
     return conf
 
 
@@ -152,8 +178,8 @@ def flink_configuration(cluster: FlinkCluster) -> dict[str, str]:
     and the resource plan are computed from for either target.
     """
     conf = {
-        "jobmanager.memory.process.size": format_flink_memory(cluster.jobmanager.memory_bytes),
-        "taskmanager.memory.process.size": format_flink_memory(cluster.taskmanager.memory_bytes),
+        PROCESS_SIZE_KEYS["jobmanager"]: format_flink_memory(cluster.jobmanager.memory_bytes),
+        PROCESS_SIZE_KEYS["taskmanager"]: format_flink_memory(cluster.taskmanager.memory_bytes),
         # Flink's resource profile of a TaskManager then matches its container.
         "taskmanager.cpu.cores": repr(float(cluster.taskmanager.cpu)),
     }
@@ -166,7 +192,7 @@ def flink_configuration(cluster: FlinkCluster) -> dict[str, str]:
             # Deployment restarts it, and the job runs again (the operator sets the same).
             conf["execution.shutdown-on-application-finish"] = "false"
     if ha_enabled(cluster):
-        conf["kubernetes.cluster-id"] = cluster.name
+        conf[CLUSTER_ID_KEY] = cluster.name
         conf["kubernetes.namespace"] = cluster.namespace
     conf.update(cluster.flink_configuration)
     return dict(sorted(conf.items()))

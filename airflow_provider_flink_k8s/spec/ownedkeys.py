@@ -11,6 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_flink_k8s.resources.configuration import (
+    CHECKPOINT_DIR_KEYS,
+    CLUSTER_ID_KEY,
+    HA_STORAGE_KEY,
+    HA_TYPE_KEYS,
+    MAX_PARALLELISM_KEY,
+    PARALLELISM_KEY,
+    PROCESS_SIZE_KEYS,
+    SAVEPOINT_DIR_KEYS,
+    SLOTS_KEY,
+)
 from airflow_provider_flink_k8s.spec.fields import configuration_value
 from airflow_provider_flink_k8s.units import QuantityError, parse_memory
 
@@ -29,32 +40,11 @@ __all__ = [
     "limit_factor_key",
 ]
 
-SLOTS_KEY = "taskmanager.numberOfTaskSlots"
-"""Owned by ``taskmanager.slots``."""
-SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
-"""Owned by ``savepoint_dir`` (the second is the name before Flink 1.20)."""
-CHECKPOINT_DIR_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
-"""Owned by ``checkpoint_dir`` (the second is the name before Flink 1.20)."""
-HA_TYPE_KEYS = ("high-availability.type", "high-availability")
-"""Owned by ``high_availability.enabled`` when they select Kubernetes HA."""
-HA_STORAGE_KEY = "high-availability.storageDir"
-"""Owned by ``high_availability.storage_dir`` (with Kubernetes HA)."""
 KUBERNETES_HA_TYPES = (
     "kubernetes",
     "org.apache.flink.kubernetes.highavailability.kuberneteshaservicesfactory",
 )
 """Values (lower-cased) of the HA type keys that select Flink's Kubernetes HA services."""
-MAX_PARALLELISM_KEY = "pipeline.max-parallelism"
-"""Owned by ``job.max_parallelism`` (application mode)."""
-PARALLELISM_KEY = "parallelism.default"
-"""Owned by ``job.parallelism`` (application mode; the operator sets it from the job)."""
-PROCESS_SIZE_KEYS = {
-    "jobmanager": "jobmanager.memory.process.size",
-    "taskmanager": "taskmanager.memory.process.size",
-}
-"""Owned by ``jobmanager.memory`` and ``taskmanager.memory``."""
-CLUSTER_ID_KEY = "kubernetes.cluster-id"
-"""Owned by ``name`` (the operator uses the deployment's name)."""
 
 
 def limit_factor_key(role: str, resource: str) -> str:

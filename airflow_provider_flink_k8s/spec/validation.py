@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from airflow_provider_flink_k8s.exceptions import FlinkConfigurationError, SpecProblem
 from airflow_provider_flink_k8s.resources.configuration import (
+    CHECKPOINT_DIR_KEYS,
+    SAVEPOINT_DIR_KEYS,
     flink_configuration,
     ha_enabled,
     owned_key_conflicts,
@@ -95,9 +97,7 @@ def _upgrade_mode(cluster: FlinkCluster) -> Iterator[SpecProblem]:
         return
     conf = cluster.flink_configuration
     if job.upgrade_mode == "savepoint" and not (
-        cluster.savepoint_dir
-        or conf.get("execution.checkpointing.savepoint-dir")
-        or conf.get("state.savepoints.dir")
+        cluster.savepoint_dir or any(conf.get(key) for key in SAVEPOINT_DIR_KEYS)
     ):
         yield SpecProblem(
             "job.upgrade_mode", "'savepoint' needs a savepoint directory: set savepoint_dir"
@@ -109,11 +109,7 @@ def _upgrade_mode(cluster: FlinkCluster) -> Iterator[SpecProblem]:
                 "'last-state' needs high availability "
                 "(high_availability.enabled) to find the latest checkpoint",
             )
-        if not (
-            cluster.checkpoint_dir
-            or conf.get("execution.checkpointing.dir")
-            or conf.get("state.checkpoints.dir")
-        ):
+        if not (cluster.checkpoint_dir or any(conf.get(key) for key in CHECKPOINT_DIR_KEYS)):
             yield SpecProblem(
                 "job.upgrade_mode", "'last-state' needs a checkpoint directory: set checkpoint_dir"
             )
