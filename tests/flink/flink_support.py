@@ -186,3 +186,25 @@ def start_cluster(
         for index in range(taskmanagers)
     ]
     return jobmanager, taskmanagers_started
+
+
+def proxy_rest_hook(kubeconfig: Path, cluster: str, namespace: str, conn_id: str) -> Any:
+    """A :class:`FlinkRestHook` reaching ``cluster``'s JobManager through the sandbox's
+    service proxy, with a one-off Kubernetes connection ``conn_id`` for ``kubeconfig``.
+
+    The connection is read while its ``AIRFLOW_CONN_*`` variable is set, then unset again.
+    """
+    import pytest
+
+    from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
+    from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+
+    connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+        service = FlinkRestService.for_cluster(
+            cluster, namespace, kubernetes_conn_id=conn_id, route="service_proxy"
+        )
+        rest = FlinkRestHook(service=service, retry=RetryPolicy.never())
+        rest.get_endpoint()  # reads the connection while the variable is set
+    return rest

@@ -11,7 +11,6 @@ the JobManager's log. The tests run in file order and share the session cluster.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_support import wait_until
+from flink_support import proxy_rest_hook, wait_until
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
-from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import render_manifests
@@ -83,14 +81,7 @@ def cluster(sql_runner_jar: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     kube = tmp_path_factory.mktemp("kube") / "config"
     with SandboxServer(runtime=runtime, timing=TIMING) as sandbox:
         sandbox.write_kubeconfig(kube)
-        connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kube)}}
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("AIRFLOW_CONN_JOBS_K8S", json.dumps(connection))
-            service = FlinkRestService.for_cluster(
-                NAME, NAMESPACE, kubernetes_conn_id="jobs_k8s", route="service_proxy"
-            )
-            rest = FlinkRestHook(service=service, retry=RetryPolicy.never())
-            rest.get_endpoint()  # reads the connection while the variable is set
+        rest = proxy_rest_hook(kube, NAME, NAMESPACE, "jobs_k8s")
         api = config.new_client_from_config(str(kube))
         core = client.CoreV1Api(api)
         core.create_namespace({"metadata": {"name": NAMESPACE}})
