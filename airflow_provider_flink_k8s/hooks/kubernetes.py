@@ -52,6 +52,7 @@ from airflow_provider_flink_k8s.kube import (
     scale_flow,
     translate_error,
 )
+from airflow_provider_flink_k8s.kube.capacity import CapacityInputs, capacity_flow
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -217,6 +218,11 @@ class FlinkKubernetesHook(BaseHook):
         return self._drive(
             observe_flow(cluster_name, namespace, target=target, log_lines=log_lines)
         )
+
+    def capacity(self, namespace: str) -> CapacityInputs:
+        """Nodes, unfinished pods of every namespace, and ``namespace``'s ResourceQuotas
+        (raw JSON), for a placement pre-flight."""
+        return self._drive(capacity_flow(namespace))
 
     def scale_taskmanagers(self, cluster: FlinkCluster, replicas: int) -> ScaleResult:
         """Set the TaskManager count: the Deployment's ``/scale`` (standalone) or the

@@ -50,6 +50,7 @@ from airflow_provider_flink_k8s.kube import (
     scale_flow,
     translate_error,
 )
+from airflow_provider_flink_k8s.kube.capacity import CapacityInputs, capacity_flow
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -164,6 +165,11 @@ class AsyncFlinkKubernetesHook(BaseHook):
         """What the cluster looks like now (Deployments, pods, Events, FlinkDeployment)."""
         flow = observe_flow(cluster_name, namespace, target=target, log_lines=log_lines)
         return await self._run(flow)
+
+    async def capacity(self, namespace: str) -> CapacityInputs:
+        """Nodes, unfinished pods of every namespace, and ``namespace``'s ResourceQuotas
+        (raw JSON), for a placement pre-flight."""
+        return await self._run(capacity_flow(namespace))
 
     async def scale_taskmanagers(self, cluster: FlinkCluster, replicas: int) -> ScaleResult:
         """Set the TaskManager count (``/scale``, or the FlinkDeployment's spec).

@@ -29,6 +29,7 @@ __all__ = [
     "PodRequest",
     "QuotaStatus",
     "check_placement",
+    "free_capacity",
     "pod_requests",
 ]
 
@@ -258,3 +259,62 @@ def check_placement(
     for item in quotas:
         reasons += _quota_reasons(plan, item)
     return PlacementResult(not reasons, tuple(reasons), tuple(placed))
+
+
+def _pod_requests(pod: Mapping[str, Any]) -> tuple[float, int]:
+    """A pod's CPU and memory requests: the sum over its containers, or its largest init
+    container's when that is more (the scheduler's rule)."""
+    spec = pod.get("spec") or {}
+
+    def total(containers: Iterable[Mapping[str, Any]]) -> tuple[Decimal, Decimal]:
+        cpu, memory = Decimal(0), Decimal(0)
+        for container in containers:
+            requests = (container.get("resources") or {}).get("requests") or {}
+            cpu += parse_k8s_quantity(requests.get("cpu", "0"))
+            memory += parse_k8s_quantity(requests.get("memory", "0"))
+        return cpu, memory
+
+    cpu, memory = total(spec.get("containers") or [])
+    for init in spec.get("initContainers") or []:
+        init_cpu, init_memory = total([init])
+        cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    return float(cpu), int(memory)
+
+
+def free_capacity(
+    nodes: Iterable[Mapping[str, Any]],
+    pods: Iterable[Mapping[str, Any]],
+    *,
+    ignore: Mapping[str, str] | None = None,
+) -> list[NodeCapacity]:
+    """What each schedulable node can still take: its allocatable resources minus the
+    requests of the pods bound to it that have not finished.
+
+    :param nodes: Node objects (raw JSON).
+    :param pods: Pod objects of every namespace (raw JSON).
+    :param ignore: labels of pods to leave out -- a cluster being updated, whose pods
+        make room for their replacements.
+    """
+    capacity = {n.name: n for n in (NodeCapacity.from_k8s(node) for node in nodes) if n}
+    used: dict[str, list[float]] = {name: [0.0, 0.0, 0.0] for name in capacity}
+    for pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        phase = (pod.get("status") or {}).get("phase")
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if node not in used or phase in ("Succeeded", "Failed"):
+            continue
+        if ignore and all(labels.get(key) == value for key, value in ignore.items()):
+            continue
+        cpu, memory = _pod_requests(pod)
+        used[node][0] += cpu
+        used[node][1] += memory
+        used[node][2] += 1
+    return [
+        NodeCapacity(
+            name=name,
+            cpu=max(node.cpu - used[name][0], 0.0),
+            memory=max(node.memory - int(used[name][1]), 0),
+            pods=None if node.pods is None else max(node.pods - int(used[name][2]), 0),
+        )
+        for name, node in capacity.items()
+    ]

@@ -1,0 +1,226 @@
+"""Deploy a Flink cluster and wait until it is truly ready."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_provider_flink_k8s.exceptions import DeploymentFailed, FlinkK8sError
+from airflow_provider_flink_k8s.kube import ApplyOutcome
+from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
+from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.resources.placement import (
+    QuotaStatus,
+    check_placement,
+    free_capacity,
+)
+from airflow_provider_flink_k8s.resources.plan import ClusterPlan, plan_cluster
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flink_k8s.observation import ClusterSnapshot
+    from airflow_provider_flink_k8s.observation.waits import WaitFor
+    from airflow_provider_flink_k8s.spec import FlinkCluster
+
+__all__ = ["FlinkDeployOperator"]
+
+OnExists = Literal["update", "fail", "adopt"]
+
+
+class FlinkDeployOperator(FlinkClusterMixin):
+    """Deploy a Flink cluster -- native Deployments or a FlinkDeployment -- and wait for it.
+
+    In order, and nothing is written before step 4:
+
+    1. validate the spec (:class:`SpecError` names every field and rule);
+    2. plan it: Flink's memory model, TaskManager count, requests and limits;
+    3. ``preflight``: check that the pods fit the nodes' free capacity and the
+       namespace's ResourceQuota (:class:`DeploymentFailed` ``Unschedulable`` otherwise);
+    4. server-side apply the rendered objects (idempotent: a retried or re-run task
+       converges on the same objects, never duplicates);
+    5. ``wait_for_ready``: until the Deployments are rolled out, the pods Ready, the
+       JobManager's REST API answers with every TaskManager and slot registered -- in
+       application mode, until the job is RUNNING (operator target: the FlinkDeployment
+       READY and DEPLOYED/STABLE). Failures end the wait at once with their cause
+       (ImagePullBackOff, CrashLoopBackOff with the log tail, Unschedulable,
+       ProgressDeadlineExceeded, the job's root exception...).
+
+    ``on_kill`` policy: a killed task deletes the cluster only when this task created it
+    (every object was new); an updated or adopted cluster is left as it was.
+
+    :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
+        spec or FlinkDeployment file (``.yaml``/``.yml``/``.json``, templated). Templated.
+    :param wait_for_ready: wait until ready (else return after applying).
+    :param on_exists: when the cluster already exists: ``update`` (apply; unchanged
+        objects stay as they are), ``fail``, or ``adopt`` (leave it, just wait).
+    :param preflight: check placement against nodes and ResourceQuota first.
+    :param timeout: seconds to wait for readiness.
+    :param delete_on_failure: delete the cluster when the wait fails (default: keep it
+        for inspection; a teardown task removes it).
+    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
+    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
+    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
+        ``service_proxy``).
+    :param poll_interval: seconds between checks while waiting.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :return: ``{name, namespace, target, mode, rest_url, web_ui_url, plan, job_id,
+        applied, cluster}`` -- ``cluster`` is the deployed spec, so ``deploy.output``
+        can be the ``cluster`` of the next tasks.
+    """
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        wait_for_ready: bool = True,
+        on_exists: OnExists = "update",
+        preflight: bool = True,
+        timeout: float = 600.0,
+        delete_on_failure: bool = False,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poll_interval: float = 2.0,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_exists not in ("update", "fail", "adopt"):
+            raise ValueError(f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
+        self.init_cluster_task(
+            cluster=cluster,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=poll_interval,
+            deferrable=deferrable,
+        )
+        self.wait_for_ready = wait_for_ready
+        self.on_exists = on_exists
+        self.preflight = preflight
+        self.timeout = timeout
+        self.delete_on_failure = delete_on_failure
+        self._created = False
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        cluster = self.flink_cluster
+        plan = plan_cluster(cluster)
+        manifests = render_manifests(cluster, plan=plan)
+        self.log.info("Plan for %s/%s: %s", cluster.namespace, cluster.name, plan.summary())
+        existing = self.kube_hook.observe(
+            cluster.name, cluster.namespace, target=cluster.target, log_lines=0
+        )
+        exists = _exists(existing)
+        if exists and self.on_exists == "fail":
+            raise DeploymentFailed(
+                "AlreadyExists",
+                f"Flink cluster {cluster.namespace}/{cluster.name} already exists "
+                "(on_exists='fail'; use 'update' to apply the spec, 'adopt' to keep it)",
+            )
+        if self.preflight and not (exists and self.on_exists == "adopt"):
+            self._check_placement(cluster, plan, exclude_own=exists)
+        applied: dict[str, int] = {}
+        if exists and self.on_exists == "adopt":
+            self.log.info("Adopting the existing cluster; nothing applied")
+        else:
+            result = self.kube_hook.apply(manifests)
+            applied = {outcome.value: result.count(outcome) for outcome in ApplyOutcome}
+            self._created = not exists and result.count(ApplyOutcome.CREATED) == len(result.objects)
+        resume = self._result(cluster, plan, applied)
+        self.persist_web_ui_link(context, resume["web_ui_url"])
+        if not self.wait_for_ready:
+            return resume
+        outcome = self.wait_or_defer(
+            context,
+            self._wait(cluster, plan),
+            timeout=self.timeout,
+            resume=resume,
+            delete_on_kill=self._created,
+        )
+        return self._finish(outcome, resume)
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger: the result, or the failure with its cause."""
+        outcome, resume = self.outcome_of(event)
+        return self._finish(outcome, resume)
+
+    def on_kill(self) -> None:
+        """Delete the cluster if this task created it (see the class docstring)."""
+        if self._created:
+            cluster = self.flink_cluster
+            self.log.info(
+                "Killed: deleting %s/%s, which this task created", cluster.namespace, cluster.name
+            )
+            self.kube_hook.delete_cluster(cluster.name, cluster.namespace, wait=False)
+
+    # -- steps -----------------------------------------------------------------------
+
+    def _check_placement(
+        self, cluster: FlinkCluster, plan: ClusterPlan, *, exclude_own: bool
+    ) -> None:
+        inputs = self.kube_hook.capacity(cluster.namespace)
+        if not inputs.nodes:
+            self.log.info("Placement pre-flight skipped: the API lists no nodes")
+            return
+        ignore = cluster_selector(cluster) if exclude_own else None
+        nodes = free_capacity(inputs.nodes, inputs.pods, ignore=ignore)
+        quotas = [QuotaStatus.from_k8s(quota) for quota in inputs.quotas]
+        placement = check_placement(plan, nodes, quotas)
+        if not placement.fits:
+            raise DeploymentFailed(
+                "Unschedulable",
+                f"Flink cluster {cluster.namespace}/{cluster.name} does not fit: "
+                + "; ".join(placement.reasons),
+                details={"reasons": list(placement.reasons)},
+            )
+        self.log.info("Placement pre-flight: %s", placement)
+
+    def _wait(self, cluster: FlinkCluster, plan: ClusterPlan) -> WaitFor:
+        kind: Literal["cluster", "job"] = "job" if cluster.mode == "application" else "cluster"
+        return self.cluster_wait(
+            kind,
+            expected_taskmanagers=plan.taskmanager.replicas,
+            expected_slots=plan.total_slots,
+        )
+
+    def _result(
+        self, cluster: FlinkCluster, plan: ClusterPlan, applied: Mapping[str, int]
+    ) -> dict[str, Any]:
+        rest_url: str | None = None
+        try:
+            with self.rest_hook() as rest:
+                rest_url = rest.get_endpoint().base_url
+        except (FlinkK8sError, ValueError) as error:
+            self.log.info("The REST URL is unknown: %s", error)
+        return {
+            "name": cluster.name,
+            "namespace": cluster.namespace,
+            "target": cluster.target,
+            "mode": cluster.mode,
+            "rest_url": rest_url,
+            "web_ui_url": f"{rest_url}/#/overview" if rest_url else None,
+            "plan": plan.summary(),
+            "job_id": None,
+            "applied": dict(applied),
+            "cluster": cluster.model_dump(mode="json", exclude_defaults=True),
+        }
+
+    def _finish(self, outcome: Outcome, result: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.finish_wait(outcome)
+        except FlinkK8sError:
+            if self.delete_on_failure:
+                self.log.warning("The wait failed: deleting the cluster (delete_on_failure)")
+                self.kube_hook.delete_cluster(result["name"], result["namespace"], wait=True)
+            raise
+        if outcome.verdict.lifecycle is Lifecycle.READY and outcome.job_id:
+            result = {**result, "job_id": outcome.job_id}
+        return result
+
+
+def _exists(snapshot: ClusterSnapshot) -> bool:
+    return bool(snapshot.deployments or snapshot.flink_deployment or snapshot.pods)
