@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,36 @@ def simulated_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sand
         use_sandbox(kubeconfig)
         try:
             yield sandbox
+        finally:
+            os.environ.pop("AIRFLOW_CONN_KUBERNETES_DEFAULT", None)
+
+
+@dataclass(frozen=True)
+class LocalSandbox:
+    """A sandbox whose Flink pods are real Flink processes (the ``local`` runtime)."""
+
+    server: SandboxServer
+    kubeconfig: Path
+    usrlib: Path
+    """The folder mounted as ``/opt/flink/usrlib``: ``sql-runner.jar`` and ``clickstream.sql``."""
+    state: Path
+    """A folder for checkpoints and savepoints (``state.as_uri()`` in a spec)."""
+
+
+@pytest.fixture(scope="module")
+def local_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSandbox]:
+    """A sandbox running real Flink (Java 17 + Flink's jars); mark its tests ``slow``."""
+    from airflow_provider_flink_k8s.sandbox.flink import build_sql_runner_jar, stage_usrlib
+    from airflow_provider_flink_k8s.sandbox.runtime.local import LocalRuntime
+
+    usrlib = stage_usrlib(tmp_path_factory.mktemp("usrlib"), jar=build_sql_runner_jar())
+    runtime = LocalRuntime(FAST_TIMING, workdir=tmp_path_factory.mktemp("pods"), usrlib=usrlib)
+    kubeconfig = tmp_path_factory.mktemp("kube") / "config"
+    with SandboxServer(runtime=runtime, timing=FAST_TIMING) as sandbox:
+        sandbox.write_kubeconfig(kubeconfig)
+        use_sandbox(kubeconfig)
+        try:
+            yield LocalSandbox(sandbox, kubeconfig, usrlib, tmp_path_factory.mktemp("state"))
         finally:
             os.environ.pop("AIRFLOW_CONN_KUBERNETES_DEFAULT", None)
 
