@@ -4,7 +4,7 @@
 
     flink-k8s-sandbox up --kubeconfig PATH [--port N] [--runtime simulated|local]
                          [--nodes N --node-cpu C --node-memory M]
-                         [--auth [--token-file PATH]]
+                         [--auth [--token-file PATH]] [--flink-operator]
     flink-k8s-sandbox status [--kubeconfig PATH]
     flink-k8s-sandbox down [--kubeconfig PATH] [--timeout SECONDS]
 
@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="static bearer tokens, one 'token,user,uid,\"group1,group2\"' line each",
     )
+    up.add_argument(
+        "--flink-operator",
+        action="store_true",
+        help="install the Flink Kubernetes Operator's CRDs and run the stand-in operator",
+    )
     for name, text in (("status", "show running sandboxes"), ("down", "stop running sandboxes")):
         command = commands.add_parser(name, help=text)
         command.add_argument("--kubeconfig", type=Path, help="only the sandbox serving this file")
@@ -90,6 +95,7 @@ async def _serve(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         auth=args.auth,
         token_file=args.token_file,
+        flink_operator=args.flink_operator,
     )
     try:
         await server.start()

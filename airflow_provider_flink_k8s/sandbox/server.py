@@ -38,6 +38,12 @@ from airflow_provider_flink_k8s.sandbox.controllers import (
 from airflow_provider_flink_k8s.sandbox.endpoints import EndpointsController
 from airflow_provider_flink_k8s.sandbox.faultroutes import fault_routes
 from airflow_provider_flink_k8s.sandbox.faults import FaultInjector
+from airflow_provider_flink_k8s.sandbox.flinkoperator import (
+    FlinkOperator,
+    OperatorTiming,
+    install_operator_crds,
+    operator_crd_path,
+)
 from airflow_provider_flink_k8s.sandbox.gc import GarbageCollector
 from airflow_provider_flink_k8s.sandbox.loadbalancers import LoadBalancerController
 from airflow_provider_flink_k8s.sandbox.metadata import format_time
@@ -105,7 +111,10 @@ class SandboxServer:
     :param token_file: more of them, in kube-apiserver's ``--token-auth-file`` format.
     :param tls: serve HTTPS with a fresh self-signed CA (default: when ``auth`` is on, as
         kubectl sends no credentials to an ``http://`` server).
+    :param flink_operator: install the Flink Kubernetes Operator's CRDs and run the
+        stand-in operator (:mod:`.flinkoperator`), paced by ``timing``.
     :raises ValueError: for a host other than loopback or an unknown runtime.
+    :raises OperatorCrdsMissing: with ``flink_operator``, when the CRD files are missing.
     """
 
     def __init__(
@@ -123,6 +132,7 @@ class SandboxServer:
         tokens: Mapping[str, UserInfo] | None = None,
         token_file: str | Path | None = None,
         tls: bool | None = None,
+        flink_operator: bool = False,
     ) -> None:
         if host not in _LOOPBACK:
             raise ValueError(f"the sandbox binds loopback only, not {host!r}")
@@ -137,6 +147,10 @@ class SandboxServer:
         self.runtime = runtime
         self.timing = timing or Timing()
         self.workloads = workloads
+        self.flink_operator = flink_operator
+        if flink_operator:  # fail here, not on the server's loop, when the CRDs are missing
+            operator_crd_path("flinkdeployments")
+            operator_crd_path("flinksessionjobs")
         self.pod_faults = PodFaults()
         self.network = PodNetwork()
         self.faults = FaultInjector(self.call, lambda: getattr(self, "pod_faults", None))
@@ -148,6 +162,7 @@ class SandboxServer:
         self._runner: web.AppRunner | None = None
         self._controllers: ControllerManager | None = None
         self._simulation: WorkloadSimulation | None = None
+        self._operator: FlinkOperator | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -182,9 +197,16 @@ class SandboxServer:
                 timing=self.timing,
             )
             controllers.extend(self._simulation.controllers)
+        if self.flink_operator:
+            self._operator = FlinkOperator(
+                storage, registry, loop, timing=OperatorTiming.from_timing(self.timing)
+            )
+            controllers.append(self._operator)
         self._controllers = ControllerManager(storage, controllers, loop.call_soon)
         seed(storage, registry, self.nodes, format_time(storage.clock()))
         seed_rbac(storage, registry)
+        if self.flink_operator:
+            install_operator_crds(storage, registry)
         self._controllers.run_pending()
         self.faults.attach(self.state)
         self.auth.attach(self.state)
@@ -217,6 +239,9 @@ class SandboxServer:
         if self._controllers is not None:
             self._controllers.close()
             self._controllers = None
+        if self._operator is not None:
+            await self._operator.close()
+            self._operator = None
         if self._simulation is not None:
             await self._simulation.close()
             self._simulation = None

@@ -1,0 +1,96 @@
+"""Where the operator's CRDs come from, and installing them into a sandbox.
+
+The sandbox serves the real operator's CRDs (``FlinkDeployment``, ``FlinkSessionJob``)
+from the shared reference data: ``<repo>/../shared/reference/flink-kubernetes-operator/
+crds/`` next to a source checkout, or the folder ``$FLINK_K8S_SANDBOX_OPERATOR_CRDS``
+names. They are not copied into the package: the schema is the operator's, kept where
+it is maintained.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from airflow_provider_flink_k8s.sandbox.errors import ApiError
+from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry
+from airflow_provider_flink_k8s.sandbox.storage import Storage, WriteOptions
+
+__all__ = [
+    "CRD_DIR_VARIABLE",
+    "CRD_FILES",
+    "OperatorCrdsMissing",
+    "install_operator_crds",
+    "load_operator_crds",
+    "operator_crd_dir",
+    "operator_crd_path",
+]
+
+CRD_DIR_VARIABLE = "FLINK_K8S_SANDBOX_OPERATOR_CRDS"
+CRD_FILES = {
+    "flinkdeployments": "flinkdeployments.flink.apache.org-v1.yml",
+    "flinksessionjobs": "flinksessionjobs.flink.apache.org-v1.yml",
+}
+"""The CRD file of each plural the stand-in operator serves."""
+
+
+class OperatorCrdsMissing(FileNotFoundError):
+    """Raised when the operator's CRD files cannot be found."""
+
+
+def operator_crd_dir() -> Path:
+    """The folder holding the operator's CRDs: ``$FLINK_K8S_SANDBOX_OPERATOR_CRDS``, else
+    ``<repo>/../shared/reference/flink-kubernetes-operator/crds`` of this checkout."""
+    explicit = os.environ.get(CRD_DIR_VARIABLE)
+    if explicit:
+        return Path(explicit)
+    repo = Path(__file__).resolve().parents[3]
+    return repo.parent / "shared" / "reference" / "flink-kubernetes-operator" / "crds"
+
+
+def operator_crd_path(plural: str) -> Path:
+    """The CRD file of ``flinkdeployments`` or ``flinksessionjobs``.
+
+    :raises OperatorCrdsMissing: when the file is not there.
+    """
+    path = operator_crd_dir() / CRD_FILES[plural]
+    if not path.is_file():
+        raise OperatorCrdsMissing(
+            f"the Flink Kubernetes Operator CRD {CRD_FILES[plural]} was not found at {path}: "
+            f"the stand-in operator reads the reference CRDs from "
+            f"<repo>/../shared/reference/flink-kubernetes-operator/crds/ (or the folder "
+            f"${CRD_DIR_VARIABLE} names)"
+        )
+    return path
+
+
+def load_operator_crds() -> list[dict[str, Any]]:
+    """The FlinkDeployment and FlinkSessionJob CRDs, parsed.
+
+    :raises OperatorCrdsMissing: when a file is not there.
+    """
+    crds = []
+    for plural in CRD_FILES:
+        document = yaml.safe_load(operator_crd_path(plural).read_text(encoding="utf-8"))
+        crds.append(dict(document))
+    return crds
+
+
+def install_operator_crds(storage: Storage, registry: ResourceRegistry) -> None:
+    """Create the operator's CRDs (an existing one is left as it is); the CRD controller
+    serves their types on its next pass.
+
+    :raises OperatorCrdsMissing: when a file is not there.
+    """
+    rt = registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    assert rt is not None
+    opts = WriteOptions(field_manager="flink-kubernetes-operator")
+    for crd in load_operator_crds():
+        try:
+            storage.create(rt, "", crd, opts)
+        except ApiError as error:
+            if error.code != 409:
+                raise
