@@ -108,6 +108,8 @@ class FlinkClusterMixin(BaseOperator):
     Subclasses call :meth:`init_cluster_task` from ``__init__``.
 
     :param cluster: the cluster (see the module docstring). Templated.
+    :param namespace: the namespace, overriding the spec's (or the FlinkDeployment's
+        ``metadata.namespace``). Templated.
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for Flink's REST API (an ingress URL);
         ``None``: the cluster's REST Service, by ``rest_route``. Templated.
@@ -117,13 +119,19 @@ class FlinkClusterMixin(BaseOperator):
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     """
 
-    template_fields: tuple[str, ...] = ("cluster", "kubernetes_conn_id", "flink_conn_id")
+    template_fields: tuple[str, ...] = (
+        "cluster",
+        "namespace",
+        "kubernetes_conn_id",
+        "flink_conn_id",
+    )
     template_ext: tuple[str, ...] = CLUSTER_TEMPLATE_EXT
     template_fields_renderers: ClassVar[dict[str, str]] = {"cluster": "yaml"}
     operator_extra_links = (FlinkWebUILink(),)
     ui_color = "#e6f1f2"
 
     cluster: Any
+    namespace: str | None
     kubernetes_conn_id: str
     flink_conn_id: str | None
     rest_route: RestRoute
@@ -139,6 +147,7 @@ class FlinkClusterMixin(BaseOperator):
         rest_route: RestRoute,
         poll_interval: float,
         deferrable: bool | None,
+        namespace: str | None = None,
     ) -> None:
         """Set the shared arguments (no I/O: hooks are created on first use)."""
         if cluster is None:
@@ -146,6 +155,7 @@ class FlinkClusterMixin(BaseOperator):
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be > 0 seconds, not {poll_interval}")
         self.cluster = cluster
+        self.namespace = namespace
         self.kubernetes_conn_id = kubernetes_conn_id
         self.flink_conn_id = flink_conn_id
         self.rest_route = rest_route
@@ -174,8 +184,13 @@ class FlinkClusterMixin(BaseOperator):
 
     @cached_property
     def flink_cluster(self) -> FlinkCluster:
-        """The validated spec (raises :class:`SpecError` before anything is sent)."""
-        return cluster_from(self.cluster)
+        """The validated spec (raises :class:`SpecError` before anything is sent), in
+        ``namespace`` when the task overrides the spec's."""
+        cluster = cluster_from(self.cluster)
+        if self.namespace and self.namespace != cluster.namespace:
+            fields = cluster.model_dump(mode="json", exclude_defaults=True)
+            cluster = load_cluster({**fields, "namespace": self.namespace})
+        return cluster
 
     @cached_property
     def kube_hook(self) -> FlinkKubernetesHook:

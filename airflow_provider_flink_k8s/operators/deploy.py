@@ -52,6 +52,10 @@ class FlinkDeployOperator(FlinkClusterMixin):
 
     :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
         spec or FlinkDeployment file (``.yaml``/``.yml``/``.json``, templated). Templated.
+    :param application_file: the official Flink provider's name for ``cluster`` (a
+        FlinkDeployment file or text), so a ``FlinkKubernetesOperator`` task switches by
+        changing its class.
+    :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
     :param on_exists: when the cluster already exists: ``update`` (apply; unchanged
         objects stay as they are), ``fail``, or ``adopt`` (leave it, just wait).
@@ -73,7 +77,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
     def __init__(
         self,
         *,
-        cluster: Any,
+        cluster: Any = None,
+        application_file: Any = None,
+        namespace: str | None = None,
         wait_for_ready: bool = True,
         on_exists: OnExists = "update",
         preflight: bool = True,
@@ -87,6 +93,10 @@ class FlinkDeployOperator(FlinkClusterMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if application_file is not None:
+            if cluster is not None:
+                raise ValueError("give cluster or application_file, not both")
+            cluster = application_file
         if on_exists not in ("update", "fail", "adopt"):
             raise ValueError(f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}")
         if timeout <= 0:
@@ -98,6 +108,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
             rest_route=rest_route,
             poll_interval=poll_interval,
             deferrable=deferrable,
+            namespace=namespace,
         )
         self.wait_for_ready = wait_for_ready
         self.on_exists = on_exists
