@@ -281,17 +281,27 @@ def run_jar(
     parallelism: int | None = None,
     savepoint_path: str | None = None,
     allow_non_restored_state: bool = False,
+    *,
+    job_id: str | None = None,
 ) -> RestCall[str]:
     """``POST /jars/:jarid/run``; the answer is the job id. Not idempotent: each run
-    submits another job."""
+    submits another job.
+
+    :param job_id: the id the job gets (32 hex digits; Flink's ``jobId``); Flink refuses
+        a second job with an id it knows, so a retried submission with a stable id
+        cannot start a duplicate. ``None``: Flink picks one.
+    """
     if parallelism is not None and parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+    if job_id is not None and not _is_hex32(job_id):
+        raise ValueError(f"job_id must be 32 hexadecimal digits, not {job_id!r}")
     body = {
         "entryClass": entry_class,
         "programArgsList": list(args),
         "parallelism": parallelism,
         "savepointPath": savepoint_path,
         "allowNonRestoredState": allow_non_restored_state or None,
+        "jobId": job_id,
     }
     path = f"/jars/{_segment(jar_id)}/run"
     return RestCall("POST", path, _job_id, body=_compact(body), idempotent=False)
@@ -354,6 +364,10 @@ def _segment(value: str) -> str:
     if not value:
         raise ValueError("a path parameter is empty")
     return quote(value, safe="")
+
+
+def _is_hex32(value: str) -> bool:
+    return len(value) == 32 and all(char in "0123456789abcdefABCDEF" for char in value)
 
 
 def _format_type(value: str) -> str:

@@ -338,15 +338,25 @@ class FlinkRestHook(BaseHook):
         parallelism: int | None = None,
         savepoint_path: str | None = None,
         allow_non_restored_state: bool = False,
+        *,
+        job_id: str | None = None,
     ) -> str:
         """``POST /jars/:jarid/run``: submit a job from an uploaded jar; its job id.
 
         :param entry_class: the main class (default: the jar manifest's).
         :param args: the program's arguments.
         :param savepoint_path: a savepoint to restore the job's state from.
+        :param job_id: the job's id (32 hex digits), so a retried submission cannot
+            start a second job; ``None``: Flink picks one.
         """
         call = calls.run_jar(
-            jar_id, entry_class, args, parallelism, savepoint_path, allow_non_restored_state
+            jar_id,
+            entry_class,
+            args,
+            parallelism,
+            savepoint_path,
+            allow_non_restored_state,
+            job_id=job_id,
         )
         return self._call(call)
 

@@ -295,10 +295,18 @@ class AsyncFlinkRestHook(BaseHook):
         parallelism: int | None = None,
         savepoint_path: str | None = None,
         allow_non_restored_state: bool = False,
+        *,
+        job_id: str | None = None,
     ) -> str:
         """Async :meth:`FlinkRestHook.run_jar`."""
         call = calls.run_jar(
-            jar_id, entry_class, args, parallelism, savepoint_path, allow_non_restored_state
+            jar_id,
+            entry_class,
+            args,
+            parallelism,
+            savepoint_path,
+            allow_non_restored_state,
+            job_id=job_id,
         )
         return await self._call(call)
 
