@@ -87,11 +87,11 @@ def run_dag(airflow_db: None) -> Callable[..., Any]:
 
     dags_folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     bag = DagBag(dag_folder=str(dags_folder))
-    assert not bag.import_errors, bag.import_errors
 
     def run(dag_id: str, conf: dict[str, Any] | None = None) -> Any:
         dag = bag.get_dag(dag_id)
-        assert dag is not None, f"no DAG {dag_id} in {dags_folder}"
+        # Only this DAG's file must import; tests/test_example_dags.py checks every file.
+        assert dag is not None, f"no DAG {dag_id} in {dags_folder}: {bag.import_errors}"
         return dag.test(run_conf=conf or {})
 
     return run
