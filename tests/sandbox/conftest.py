@@ -22,13 +22,10 @@ import yaml
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.sandbox.flinkoperator.crds import CRD_FILES, operator_crd_dir
 from airflow_provider_flink_k8s.sandbox.state import WatchSettings
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference"
-FLINK_DEPLOYMENT_CRD = (
-    REFERENCE / "flink-kubernetes-operator" / "crds" / "flinkdeployments.flink.apache.org-v1.yml"
-)
+FLINK_DEPLOYMENT_CRD = operator_crd_dir() / CRD_FILES["flinkdeployments"]
 KUBECTL = Path(sys.executable).with_name("kubectl")
 
 

@@ -9,7 +9,8 @@ operator path -- deploy, wait for READY/STABLE and a RUNNING job, rescale, savep
 suspend, delete -- runs end to end without the Java operator.
 
 Modules: :mod:`.status` (pure status rules), :mod:`.validation` (the validator's checks),
-:mod:`.natives` (the native objects, pure), :mod:`.access` (reads and writes),
+:mod:`.natives` (the native objects, pure), :mod:`.snapshots` (savepoint bookkeeping),
+:mod:`.access` (reads and writes),
 :mod:`.deployments` and :mod:`.sessionjobs` (one reconcile pass each), :mod:`.reconciler`
 (the controller: queues and pacing), :mod:`.crds` (finding and installing the CRDs).
 """

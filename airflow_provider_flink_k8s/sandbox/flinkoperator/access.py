@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from airflow_provider_flink_k8s.sandbox.events import NORMAL, EventRecorder, Eve
 from airflow_provider_flink_k8s.sandbox.resources import ResourceRegistry, ResourceType
 from airflow_provider_flink_k8s.sandbox.storage import Storage, WriteOptions
 
-__all__ = ["GROUP", "OperatorAccess", "fallback_savepoint_dir", "write_savepoint"]
+__all__ = ["GROUP", "OperatorAccess", "write_savepoint"]
 
 Obj = dict[str, Any]
 GROUP = "flink.apache.org"
@@ -37,13 +36,6 @@ _TYPES = {
     "services": ("", "v1"),
     "configmaps": ("", "v1"),
 }
-
-
-def fallback_savepoint_dir(namespace: str, name: str) -> str:
-    """Where a savepoint goes when the spec configures no directory (a ``file://`` URI
-    under the system's temporary folder)."""
-    root = Path(tempfile.gettempdir()) / "flink-k8s-sandbox" / "savepoints" / namespace / name
-    return root.as_uri()
 
 
 def write_savepoint(location: str, job_id: str, timestamp_ms: int) -> None:

@@ -36,8 +36,12 @@ from airflow_provider_flink_k8s.sandbox.events import WARNING
 from airflow_provider_flink_k8s.sandbox.flinkoperator import natives
 from airflow_provider_flink_k8s.sandbox.flinkoperator.access import (
     OperatorAccess,
-    fallback_savepoint_dir,
     write_savepoint,
+)
+from airflow_provider_flink_k8s.sandbox.flinkoperator.snapshots import (
+    record_savepoint,
+    savepoint_location,
+    trigger_info,
 )
 from airflow_provider_flink_k8s.sandbox.flinkoperator.status import (
     DEPLOYMENT_FINALIZER,
@@ -50,8 +54,6 @@ from airflow_provider_flink_k8s.sandbox.flinkoperator.status import (
     observe_jobmanager,
     reconciled_spec,
     running_condition,
-    savepoint_dir,
-    savepoint_name,
     serialize_spec,
     spec_changed_message,
     taskmanager_replicas,
@@ -65,7 +67,6 @@ Obj = dict[str, Any]
 _PLURAL = "flinkdeployments"
 _VALIDATION_ERROR = "org.apache.flink.kubernetes.operator.exception.ValidationException"
 _STOPPED = frozenset({"SUSPENDED", "FINISHED", "CANCELED", "FAILED"})
-_HISTORY_LIMIT = 10  # kubernetes.operator.savepoint.history.max.count
 
 
 def _ms() -> int:
@@ -264,7 +265,7 @@ class DeploymentReconciler:
             job_status.update(state="SUSPENDED", updateTime=str(_ms()))
             if path is not None:
                 job_status["upgradeSavepointPath"] = path
-                self._record_savepoint(job_status, path, "UPGRADE", None)
+                record_savepoint(job_status, path, "UPGRADE", None, _ms())
 
         return self._write(obj, change)
 
@@ -380,28 +381,11 @@ class DeploymentReconciler:
     def _take_savepoint(self, obj: Obj) -> str:
         meta = obj["metadata"]
         job_id = str(((obj.get("status") or {}).get("jobStatus") or {}).get("jobId") or "0" * 32)
-        folder = savepoint_dir(obj["spec"]) or fallback_savepoint_dir(
-            meta["namespace"], meta["name"]
+        location = savepoint_location(
+            obj["spec"], meta["namespace"], meta["name"], job_id, self.rng
         )
-        location = f"{folder.rstrip('/')}/{savepoint_name(job_id, self.rng)}"
         write_savepoint(location, job_id, _ms())
         return location
-
-    @staticmethod
-    def _record_savepoint(job_status: Obj, location: str, trigger: str, nonce: int | None) -> None:
-        info = job_status.setdefault("savepointInfo", {})
-        entry: Obj = {
-            "location": location,
-            "timeStamp": _ms(),
-            "triggerType": trigger,
-            "formatType": "CANONICAL",
-        }
-        if nonce is not None:
-            entry["triggerNonce"] = nonce
-        info["lastSavepoint"] = entry
-        info["savepointHistory"] = [*(info.get("savepointHistory") or []), entry][-_HISTORY_LIMIT:]
-        for key in ("triggerId", "triggerTimestamp", "triggerType"):
-            info.pop(key, None)
 
     def _savepoint(self, obj: Obj) -> bool:
         """A changed ``savepointTriggerNonce``: trigger, then (next pass) complete."""
@@ -419,7 +403,7 @@ class DeploymentReconciler:
             self.access.event(obj, "SavepointCompleted", f"Savepoint completed: {location}")
             return self._write(
                 obj,
-                lambda s: self._record_savepoint(s["jobStatus"], location, "MANUAL", old_nonce),
+                lambda s: record_savepoint(s["jobStatus"], location, "MANUAL", old_nonce, _ms()),
             )
         nonce = _job(obj).get("savepointTriggerNonce")
         if nonce is None or nonce == old_nonce:
@@ -430,12 +414,7 @@ class DeploymentReconciler:
 
         def change(status: Obj) -> None:
             info = status.setdefault("jobStatus", {}).setdefault("savepointInfo", {})
-            info.update(
-                triggerId=f"{self.rng.getrandbits(128):032x}",
-                triggerTimestamp=_ms(),
-                triggerType="MANUAL",
-                formatType="CANONICAL",
-            )
+            info.update(trigger_info(self.rng, _ms()))
             status["reconciliationStatus"]["lastReconciledSpec"] = serialize_spec(
                 recorded, generation
             )
@@ -457,7 +436,7 @@ class DeploymentReconciler:
         ]
         if self._scale_pods(obj, jobmanager, pods, wanted):
             return True
-        ready = sum(1 for pod in pods if _pod_ready(pod))
+        ready = sum(1 for pod in pods if natives.pod_ready(pod))
         job_status = status.get("jobStatus") or {}
         state = job_status.get("state")
         next_state = None
@@ -483,12 +462,12 @@ class DeploymentReconciler:
         uid = jobmanager["metadata"]["uid"]
         namespace = obj["metadata"]["namespace"]
         if len(pods) > wanted:
-            for pod in sorted(pods, key=_tm_index)[wanted:]:
+            for pod in sorted(pods, key=natives.taskmanager_index)[wanted:]:
                 self.access.delete("pods", namespace, pod["metadata"]["name"])
             return True
         if len(pods) == wanted:
             return False
-        index = max([self._tm_index.get(uid, 0), *(_tm_index(p) for p in pods)])
+        index = max([self._tm_index.get(uid, 0), *(natives.taskmanager_index(p) for p in pods)])
         for _ in range(wanted - len(pods)):
             index += 1
             self.access.create(
@@ -511,7 +490,7 @@ class DeploymentReconciler:
             p for p in self._pods(obj, "taskmanager") if not p["metadata"].get("deletionTimestamp")
         ]
         wanted = taskmanager_replicas(reconciled_spec(status))
-        if len(pods) != wanted or not all(_pod_ready(p) for p in pods):
+        if len(pods) != wanted or not all(natives.pod_ready(p) for p in pods):
             return False
         return self._write(obj, lambda s: s["reconciliationStatus"].update(lastStableSpec=last))
 
@@ -554,13 +533,3 @@ def _drop_nones(node: Obj) -> None:
     for value in node.values():
         if isinstance(value, dict):
             _drop_nones(value)
-
-
-def _pod_ready(pod: Mapping[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def _tm_index(pod: Mapping[str, Any]) -> int:
-    tail = str(pod["metadata"]["name"]).rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else 0

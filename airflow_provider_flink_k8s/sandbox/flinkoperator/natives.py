@@ -33,8 +33,10 @@ __all__ = [
     "config_map",
     "jobmanager_deployment",
     "jobmanager_labels",
+    "pod_ready",
     "rest_service",
     "rpc_service",
+    "taskmanager_index",
     "taskmanager_labels",
     "taskmanager_pod",
 ]
@@ -280,3 +282,15 @@ def taskmanager_pod(
     template["metadata"]["ownerReferences"] = [_owner(owner)]
     template["spec"].setdefault("restartPolicy", "Never")
     return {"apiVersion": "v1", "kind": "Pod", **template}
+
+
+def pod_ready(pod: Mapping[str, Any]) -> bool:
+    """Whether a pod's ``Ready`` condition is True."""
+    conditions = _mapping(pod.get("status")).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def taskmanager_index(pod: Mapping[str, Any]) -> int:
+    """``n`` of a TaskManager pod ``<name>-taskmanager-<attempt>-<n>``."""
+    tail = str(pod["metadata"]["name"]).rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
