@@ -1,0 +1,419 @@
+"""Submit a job to a session cluster, and wait until it runs (or finishes).
+
+Also home of what the job, savepoint and teardown operators share: the stable ids a task
+instance derives for its Flink operations (:func:`task_key`, :func:`stable_id`), and the
+few Kubernetes reads and writes of the operator target that the Kubernetes hook has no
+method for (:func:`read_object`, :func:`merge_patch`, :func:`list_objects`,
+:func:`delete_object`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentFailed,
+    FlinkK8sError,
+    FlinkRestError,
+)
+from airflow_provider_flink_k8s.kube.requests import (
+    delete_request,
+    fetch,
+    fetch_or_none,
+    get_request,
+    list_items,
+    list_request,
+    merge_patch_request,
+)
+from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
+from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome, Verdict
+from airflow_provider_flink_k8s.observation.job import JOB_STATES
+from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flink_k8s.flinkrest import JobOverview
+    from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+    from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+    from airflow_provider_flink_k8s.kube.resources import ResourceRef
+
+__all__ = [
+    "FlinkSubmitJobOperator",
+    "delete_object",
+    "list_objects",
+    "merge_patch",
+    "poll",
+    "read_object",
+    "stable_id",
+    "task_key",
+]
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 64
+"""How many job ids (one per earlier submission that ended) a task instance may use."""
+
+
+# -- shared: stable ids ---------------------------------------------------------------
+
+
+def task_key(context: Context) -> str:
+    """``dag_id/task_id/run_id/map_index`` of the running task instance: the same for
+    every try, so ids derived from it survive retries and clears."""
+    ti = context["ti"]
+    return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}/{ti.map_index}"
+
+
+def stable_id(*parts: object) -> str:
+    """32 hex digits derived from ``parts`` (the form of Flink's job and trigger ids)."""
+    text = "\x1f".join(str(part) for part in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# -- shared: operator-target objects --------------------------------------------------
+# The Kubernetes hook drives the same pure request flows for its own operations; these
+# are the ones the operator target needs beyond them.
+
+
+def read_object(
+    hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str, name: str
+) -> dict[str, Any] | None:
+    """One object as raw JSON, ``None`` when it does not exist."""
+    return hook._drive(fetch_or_none(get_request(ref, namespace, name)))
+
+
+def merge_patch(
+    hook: FlinkKubernetesHook,
+    ref: ResourceRef,
+    namespace: str,
+    name: str,
+    patch: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A JSON merge patch (the provider's field manager); the object after it.
+
+    :raises ResourceNotFound: when the object does not exist.
+    """
+    return hook._drive(fetch(merge_patch_request(ref, namespace, name, patch)))
+
+
+def delete_object(hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str, name: str) -> None:
+    """Delete one object (Foreground); an object already gone is fine."""
+    hook._drive(fetch_or_none(delete_request(ref, namespace, name)))
+
+
+def list_objects(
+    hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str
+) -> list[dict[str, Any]]:
+    """Every object of a kind in ``namespace`` (none when its CRD is not installed)."""
+    return hook._drive(list_items(list_request(ref, namespace), missing_ok=True))
+
+
+def poll(
+    check: Callable[[], T | None],
+    *,
+    timeout: float,
+    poll_interval: float,
+    on_wait: Callable[[], None] | None = None,
+) -> T | None:
+    """Call ``check`` every ``poll_interval`` seconds until it returns something, or
+    ``timeout`` seconds have passed (then ``None``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        if on_wait is not None:
+            on_wait()
+        time.sleep(min(poll_interval, remaining))
+
+
+# -- the operator ----------------------------------------------------------------------
+
+
+def _is_uri(value: str) -> bool:
+    return "://" in value
+
+
+class FlinkSubmitJobOperator(FlinkClusterMixin):
+    """Submit a job to a session cluster and wait until it is RUNNING (or ``wait_for``).
+
+    Standalone target, through Flink's REST API: upload ``jar`` (or reuse ``jar_id``, or
+    a jar of the same file name the cluster already has), then run it under a job id
+    derived from the task instance (dag, task, run, map index). Idempotent: a retried or
+    cleared task first looks for the job it started -- still running, it re-attaches
+    and waits instead of submitting a duplicate; FINISHED while ``wait_for`` says
+    FINISHED, it is done; ended otherwise (failed, cancelled), it submits anew under
+    the next id of the sequence.
+
+    Operator target: the job becomes a ``FlinkSessionJob`` ``<cluster>-<task_id>`` on
+    the session FlinkDeployment (``jar`` must then be a URI the operator fetches;
+    applying it again changes nothing), and the task polls its status in the worker --
+    also when ``deferrable`` (the cluster trigger watches FlinkDeployments only).
+
+    ``on_kill``: cancels the job only if this try submitted it (a re-attached job, or
+    one submitted by an earlier try, is left running).
+
+    :param cluster: the session cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param jar: a local jar file to upload (operator target: the jar's URI). Templated.
+    :param jar_id: an uploaded jar's id, instead of ``jar``. Templated.
+    :param entry_class: the main class (default: the jar manifest's). Templated.
+    :param args: the program's arguments. Templated.
+    :param parallelism: the job's parallelism (default: the cluster's).
+    :param savepoint_path: a savepoint to restore the job's state from. Templated.
+    :param allow_non_restored_state: skip savepoint state no operator of the job claims.
+    :param wait_for: Flink job states that end the wait successfully: ``("RUNNING",)``
+        for a streaming job, ``("FINISHED",)`` for a batch job.
+    :param timeout: seconds to wait for ``wait_for``.
+    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
+    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
+    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
+        ``service_proxy``).
+    :param poll_interval: seconds between checks while waiting.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :return: the job id (XCom).
+    """
+
+    template_fields: tuple[str, ...] = (
+        *FlinkClusterMixin.template_fields,
+        "jar",
+        "jar_id",
+        "entry_class",
+        "args",
+        "savepoint_path",
+    )
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        jar: str | None = None,
+        jar_id: str | None = None,
+        entry_class: str | None = None,
+        args: Sequence[str] | str = (),
+        parallelism: int | None = None,
+        savepoint_path: str | None = None,
+        allow_non_restored_state: bool = False,
+        wait_for: Sequence[str] | str = ("RUNNING",),
+        timeout: float = 600.0,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poll_interval: float = 2.0,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        states = (wait_for,) if isinstance(wait_for, str) else tuple(wait_for)
+        unknown = [state for state in states if str(state).upper() not in JOB_STATES]
+        if unknown or not states:
+            raise ValueError(
+                f"wait_for must name Flink job states ({', '.join(JOB_STATES)}), not {states!r}"
+            )
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
+        if parallelism is not None and parallelism < 1:
+            raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+        self.init_cluster_task(
+            cluster=cluster,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=poll_interval,
+            deferrable=deferrable,
+        )
+        self.jar = jar
+        self.jar_id = jar_id
+        self.entry_class = entry_class
+        self.args = args
+        self.parallelism = parallelism
+        self.savepoint_path = savepoint_path
+        self.allow_non_restored_state = allow_non_restored_state
+        self.wait_for = tuple(str(state).upper() for state in states)
+        self.timeout = timeout
+        self._submitted: str | None = None
+
+    # -- inputs (validated after rendering, before any write) ---------------------------
+
+    def _program_args(self) -> list[str]:
+        if isinstance(self.args, str):
+            raise ValueError(f"args must be a list of strings, not the string {self.args!r}")
+        return [str(arg) for arg in self.args]
+
+    def _check_inputs(self, target: str) -> None:
+        jar, jar_id = self.jar or None, self.jar_id or None
+        if jar and jar_id:
+            raise ValueError("give jar (a file to upload) or jar_id (an uploaded jar), not both")
+        if not jar and not jar_id:
+            raise ValueError("jar is required: a jar file to upload, or give jar_id")
+        if target == "operator":
+            if jar_id:
+                raise ValueError(
+                    "jar_id: the operator target submits a FlinkSessionJob, which takes a jar "
+                    "URI; give jar=<URI> instead"
+                )
+            if jar and not _is_uri(jar):
+                raise ValueError(
+                    f"jar must be a URI the Flink operator can fetch (https://..., "
+                    f"local:///...) for the operator target, not the local path {jar!r}"
+                )
+        elif jar and not Path(jar).is_file():
+            raise ValueError(f"jar: no such file {jar!r} on the Airflow worker")
+        self._program_args()
+
+    # -- execute -------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> str:
+        cluster = self.flink_cluster
+        self._check_inputs(cluster.target)
+        if cluster.mode != "session":
+            raise ValueError(
+                f"cluster {cluster.name} runs in {cluster.mode} mode; jobs are submitted to "
+                "session clusters (an application cluster runs its spec's job)"
+            )
+        if cluster.target == "operator":
+            return self._execute_session_job(context)
+        self.persist_web_ui_link(context)
+        key = task_key(context)
+        with self.rest_hook() as rest:
+            job_id, known = self._find_own_job(rest, key)
+            if known is not None and known.state in self.wait_for:
+                self.log.info("Job %s, submitted before by this task, is %s", job_id, known.state)
+                return job_id
+            if known is not None:
+                self.log.info(
+                    "Re-attaching to job %s, submitted before by this task (%s)",
+                    job_id,
+                    known.state,
+                )
+            else:
+                self._submit(rest, job_id)
+        wait = self.cluster_wait("job", job_id=job_id, target_states=self.wait_for)
+        outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume={"job_id": job_id})
+        return self._finish(outcome, job_id)
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> str:
+        """Resume after the trigger: the job id, or the failure with Flink's cause."""
+        outcome, resume = self.outcome_of(event)
+        return self._finish(outcome, str(resume["job_id"]))
+
+    def on_kill(self) -> None:
+        """Cancel the job if this try submitted it (see the class docstring)."""
+        if self._submitted is None:
+            return
+        self.log.info("Killed: cancelling job %s, which this try submitted", self._submitted)
+        try:
+            with self.rest_hook() as rest:
+                rest.cancel(self._submitted)
+        except FlinkK8sError as error:
+            self.log.warning("Could not cancel job %s: %s", self._submitted, error)
+
+    # -- standalone: REST ----------------------------------------------------------------
+
+    def _find_own_job(self, rest: FlinkRestHook, key: str) -> tuple[str, JobOverview | None]:
+        """The job id this try uses, and the job if Flink knows it and it has not ended
+        (or reached ``wait_for``): the latest of this task instance's id sequence."""
+        jobs = {job.id: job for job in rest.jobs()}
+        for attempt in range(MAX_ATTEMPTS):
+            job_id = stable_id(key, attempt)
+            job = jobs.get(job_id)
+            if job is None:
+                return job_id, None
+            if job.state not in GLOBALLY_TERMINAL_JOB_STATES or job.state in self.wait_for:
+                return job_id, job
+            self.log.info("Job %s, submitted before by this task, is %s", job_id, job.state)
+        raise DeploymentFailed(
+            "JobFailed",
+            f"this task instance already submitted {MAX_ATTEMPTS} jobs that ended; "
+            "start a new DAG run",
+        )
+
+    def _jar_id(self, rest: FlinkRestHook) -> str:
+        if self.jar_id:
+            return self.jar_id
+        path = Path(str(self.jar))
+        same = [jar for jar in rest.jars() if jar.name == path.name]
+        if same:
+            newest = max(same, key=lambda jar: jar.uploaded or 0)
+            self.log.info("Reusing %s, already uploaded as %s", path.name, newest.id)
+            return newest.id
+        jar_id = rest.upload_jar(path)
+        self.log.info("Uploaded %s as %s", path, jar_id)
+        return jar_id
+
+    def _submit(self, rest: FlinkRestHook, job_id: str) -> None:
+        jar_id = self._jar_id(rest)
+        self.log.info("Submitting %s as job %s", jar_id, job_id)
+        try:
+            submitted = rest.run_jar(
+                jar_id,
+                self.entry_class or None,
+                self._program_args(),
+                self.parallelism,
+                self.savepoint_path or None,
+                self.allow_non_restored_state,
+                job_id=job_id,
+            )
+        except FlinkRestError as error:
+            if any(job.id == job_id for job in rest.jobs()):
+                # The request reached Flink before the error (a lost answer): re-attach.
+                self.log.info("Job %s was submitted despite %s; re-attaching", job_id, error)
+                return
+            self.log.error("Flink refused the job: %s", error)
+            raise
+        self._submitted = submitted
+
+    def _finish(self, outcome: Outcome, job_id: str) -> str:
+        root = outcome.verdict.details.get("root_exception")
+        if root:
+            self.log.error("Root exception of job %s:\n%s", job_id, root)
+        self.finish_wait(outcome)
+        return job_id
+
+    # -- operator target: a FlinkSessionJob -----------------------------------------------
+
+    def _execute_session_job(self, context: Context) -> str:
+        cluster = self.flink_cluster
+        name = session_job_name(cluster.name, self.task_id)
+        manifest = render_session_job(
+            cluster,
+            name,
+            jar_uri=str(self.jar),
+            entry_class=self.entry_class or None,
+            args=self._program_args(),
+            parallelism=self.parallelism,
+            initial_savepoint=self.savepoint_path or None,
+            allow_non_restored_state=self.allow_non_restored_state,
+        )
+        self.persist_web_ui_link(context)
+        self.kube_hook.apply([manifest])
+        if self.deferrable:
+            self.log.info("FlinkSessionJob waits run in the worker (no trigger watches them)")
+        self.log.info("Waiting up to %.0fs for FlinkSessionJob %s", self.timeout, name)
+        last: list[Verdict] = []
+
+        def decided() -> Verdict | None:
+            found = read_object(self.kube_hook, FLINK_SESSION_JOB, cluster.namespace, name)
+            verdict = classify_session_job(found, target_states=self.wait_for, name=name)
+            if not last or last[-1].message != verdict.message:
+                self._log(verdict)
+            last.append(verdict)
+            return verdict if verdict.terminal else None
+
+        started = time.monotonic()
+        verdict = poll(decided, timeout=self.timeout, poll_interval=self.poll_interval)
+        job_id = str((verdict or last[-1]).details.get("job_id") or "")
+        if verdict is None:
+            waited = time.monotonic() - started
+            outcome = Outcome(last[-1], job_id=job_id or None, waited_seconds=waited)
+        else:
+            outcome = Outcome(verdict, job_id=job_id or None)
+        return self._finish(outcome, job_id)

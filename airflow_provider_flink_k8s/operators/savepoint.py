@@ -1,0 +1,219 @@
+"""Take a savepoint of a running job and return where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentFailed,
+    DeploymentTimeout,
+    FlinkRestNotFound,
+    SavepointFailed,
+)
+from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
+from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
+from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, manual_savepoint
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.job import (
+    merge_patch,
+    poll,
+    read_object,
+    stable_id,
+    task_key,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flink_k8s.flinkrest import JobOverview
+    from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+
+__all__ = ["FlinkSavepointOperator", "check_format_type", "only_running_job"]
+
+_MAX_TRIGGERS = 32
+
+
+def check_format_type(format_type: str) -> FormatType:
+    """``format_type`` if Flink knows it.
+
+    :raises ValueError: naming ``format_type`` and the allowed values.
+    """
+    for known in FORMAT_TYPES:
+        if format_type == known:
+            return known
+    raise ValueError(f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}")
+
+
+def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
+    """The id of the cluster's one RUNNING job.
+
+    :raises DeploymentFailed: ``JobNotFound`` when none or several run (naming them).
+    """
+    running = [job for job in jobs if job.state == "RUNNING"]
+    if len(running) == 1:
+        return running[0].id
+    if not running:
+        known = ", ".join(f"{job.id} ({job.state})" for job in jobs) or "none"
+        message = f"cluster {cluster} runs no job to savepoint (jobs: {known}); give job_id"
+    else:
+        names = ", ".join(f"{job.id} ({job.name})" for job in running)
+        message = f"cluster {cluster} runs {len(running)} jobs: {names}; give job_id"
+    raise DeploymentFailed("JobNotFound", message)
+
+
+class FlinkSavepointOperator(FlinkClusterMixin):
+    """Trigger a savepoint of a job, wait until Flink has written it, return its path.
+
+    Standalone target (and a session cluster of the operator target), through Flink's
+    REST API with a trigger id derived from the task instance: a retried task asks about
+    the same operation instead of taking a second savepoint (one that failed is retried
+    under the next id). Operator target with an application cluster: bumps the
+    FlinkDeployment's ``spec.job.savepointTriggerNonce`` (merge patch) and waits for the
+    operator's ``lastSavepoint`` with that nonce; the nonce is derived from the task
+    instance too, so a retry waits for the savepoint it asked for.
+
+    The wait runs in the worker (``deferrable`` is accepted for symmetry; savepoints
+    take seconds). ``on_kill`` does nothing: a savepoint in progress completes on its
+    own and harms nothing.
+
+    :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param job_id: the job (default: the cluster's single RUNNING job; an error names
+        them when none or several run). Templated.
+    :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
+        Flink's ``state.savepoints.dir``). Templated.
+    :param format_type: ``CANONICAL`` (portable) or ``NATIVE`` (faster, backend-specific).
+    :param timeout: seconds to wait for the savepoint.
+    :return: the savepoint's path (XCom).
+    """
+
+    template_fields: tuple[str, ...] = (
+        *FlinkClusterMixin.template_fields,
+        "job_id",
+        "savepoint_dir",
+    )
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        job_id: str | None = None,
+        savepoint_dir: str | None = None,
+        format_type: str = "CANONICAL",
+        timeout: float = 600.0,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poll_interval: float = 1.0,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
+        self.format_type: FormatType = check_format_type(format_type)
+        self.init_cluster_task(
+            cluster=cluster,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=poll_interval,
+            deferrable=deferrable,
+        )
+        self.job_id = job_id
+        self.savepoint_dir = savepoint_dir
+        self.timeout = timeout
+
+    def execute(self, context: Context) -> str:
+        cluster = self.flink_cluster
+        if cluster.target == "operator" and cluster.mode == "application":
+            return self._operator_savepoint(context)
+        self.persist_web_ui_link(context)
+        directory = self.savepoint_dir or cluster.savepoint_dir
+        with self.rest_hook() as rest:
+            job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
+            trigger_id = self._trigger(rest, job_id, task_key(context), directory)
+            self.log.info("Waiting up to %.0fs for savepoint %s", self.timeout, trigger_id)
+            status = rest.wait_for_savepoint(
+                job_id, trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
+            )
+        location = status.raise_for_failure()
+        self.log.info("Savepoint of job %s: %s", job_id, location)
+        return location
+
+    def on_kill(self) -> None:
+        """Nothing: a savepoint in progress completes (or fails) on its own."""
+
+    def _trigger(self, rest: FlinkRestHook, job_id: str, key: str, directory: str | None) -> str:
+        """The trigger id of this task instance's savepoint of ``job_id``: one already
+        in progress or completed, else a new one (after any that failed)."""
+        for attempt in range(_MAX_TRIGGERS):
+            trigger_id = stable_id(key, "savepoint", job_id, attempt)
+            try:
+                status = rest.savepoint_status(job_id, trigger_id)
+            except FlinkRestNotFound:
+                break
+            if not status.completed or status.failure is None:
+                self.log.info("Picking up savepoint %s, triggered before by this task", trigger_id)
+                return trigger_id
+            self.log.info(
+                "Savepoint %s failed before (%s); triggering anew", trigger_id, status.failure
+            )
+        else:
+            raise SavepointFailed(job_id, trigger_id, f"{_MAX_TRIGGERS} savepoints failed")
+        where = directory or "Flink's state.savepoints.dir"
+        self.log.info(
+            "Triggering a %s savepoint of job %s into %s", self.format_type, job_id, where
+        )
+        return rest.trigger_savepoint(
+            job_id, directory, format_type=self.format_type, trigger_id=trigger_id
+        )
+
+    # -- operator target --------------------------------------------------------------
+
+    def _operator_savepoint(self, context: Context) -> str:
+        cluster = self.flink_cluster
+        name, namespace = cluster.name, cluster.namespace
+        deployment = read_object(self.kube_hook, FLINK_DEPLOYMENT, namespace, name)
+        if deployment is None:
+            raise DeploymentFailed(
+                "NotDeployed", f"FlinkDeployment {namespace}/{name} does not exist"
+            )
+        self.persist_web_ui_link(context)
+        state = str(((deployment.get("status") or {}).get("jobStatus") or {}).get("state") or "")
+        # A stable nonce: a retry waits for the savepoint it asked for, not a second one.
+        nonce = int(stable_id(task_key(context), "savepoint-nonce")[:12], 16)
+        current = ((deployment.get("spec") or {}).get("job") or {}).get("savepointTriggerNonce")
+        if current != nonce:
+            if state != "RUNNING":
+                raise DeploymentFailed(
+                    "JobNotFound",
+                    f"FlinkDeployment {namespace}/{name}: the job is {state or 'not running'}",
+                )
+            if self.savepoint_dir or self.format_type != "CANONICAL":
+                self.log.info(
+                    "The operator writes to its configured directory and format; "
+                    "savepoint_dir and format_type apply to the REST path only"
+                )
+            self.log.info("Setting spec.job.savepointTriggerNonce of %s to %d", name, nonce)
+            patch = {"spec": {"job": {"savepointTriggerNonce": nonce}}}
+            merge_patch(self.kube_hook, FLINK_DEPLOYMENT, namespace, name, patch)
+
+        def progress() -> SavepointProgress | None:
+            found = read_object(self.kube_hook, FLINK_DEPLOYMENT, namespace, name)
+            if found is None:
+                return SavepointProgress(error="the FlinkDeployment was deleted")
+            seen = manual_savepoint(found.get("status") or {}, nonce)
+            return seen if seen.done else None
+
+        result = poll(progress, timeout=self.timeout, poll_interval=self.poll_interval)
+        if result is None:
+            raise DeploymentTimeout(
+                f"no savepoint of FlinkDeployment {namespace}/{name} after {self.timeout:g}s",
+                reason="SavepointPending",
+                waited_seconds=self.timeout,
+            )
+        if result.location is None:
+            raise SavepointFailed(name, str(nonce), str(result.error))
+        self.log.info("Savepoint of FlinkDeployment %s: %s", name, result.location)
+        return result.location
