@@ -184,7 +184,9 @@ def classify_flink_deployment(
     if failure is not None:
         return failure
     if lifecycle in _DEPLOYED and jm == "READY" and (target == "cluster" or job_state == "RUNNING"):
-        return Verdict.ready(f"{label} is {lifecycle} with its JobManager READY", **facts)
+        job_id = get_str(job, "jobId") if target == "job" else None
+        ids = {"job_id": job_id} if job_id else {}
+        return Verdict.ready(f"{label} is {lifecycle} with its JobManager READY", **facts, **ids)
     if target == "job" and jm == "READY":
         verdict = classify_job(job_state or "CREATED", job_id=get_str(job, "jobId"))
         return _with_label(verdict, label, **facts)

@@ -39,9 +39,10 @@ def use_sandbox(kubeconfig: Path) -> None:
 
 @pytest.fixture(scope="module")
 def simulated_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    """A sandbox with simulated containers (no Flink): fast, for failures and idempotency."""
+    """A sandbox with simulated containers (no Flink) and the stand-in Flink Kubernetes
+    Operator: fast, for failures, idempotency and the operator target."""
     kubeconfig = tmp_path_factory.mktemp("kube") / "config"
-    with SandboxServer(timing=FAST_TIMING) as sandbox:
+    with SandboxServer(timing=FAST_TIMING, flink_operator=True) as sandbox:
         sandbox.write_kubeconfig(kubeconfig)
         use_sandbox(kubeconfig)
         try:
