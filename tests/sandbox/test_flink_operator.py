@@ -176,7 +176,7 @@ def test_deploy_goes_progressing_then_ready_and_stable(
             verdicts.append((verdict.lifecycle, verdict.reason))
         if verdict.lifecycle is Lifecycle.READY and _stable(_status(custom, namespace, "demo")):
             break
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 8  # about 0.6 s; slack for a loaded machine
     assert verdicts[0][0] is Lifecycle.PROGRESSING
     assert (Lifecycle.PROGRESSING, Reason.DEPLOYING) in verdicts
     assert verdicts[-1] == (Lifecycle.READY, Reason.READY)
