@@ -354,10 +354,13 @@ def test_image_pull_failure_is_failed_with_the_kubelet_reason(
 ) -> None:
     image = "registry.example.com/team/does-not-exist/flink:1.20"
     hook.apply(render_manifests(_cluster("pull", namespace, image=image)))
-    verdict = eventually(
-        lambda: (v := _verdict(hook, namespace, "pull")).lifecycle is Lifecycle.FAILED and v,
-        timeout=10,
-    )
+
+    def failed() -> Verdict | None:
+        verdict = _verdict(hook, namespace, "pull")
+        return verdict if verdict.lifecycle is Lifecycle.FAILED else None
+
+    verdict = eventually(failed, timeout=10)
+    assert verdict is not None
     assert verdict.reason in (Reason.ERR_IMAGE_PULL, Reason.IMAGE_PULL_BACK_OFF)
     assert "the JobManager deployment failed" in verdict.message
     assert image in verdict.message
@@ -447,7 +450,7 @@ def test_delete_removes_the_cluster_then_the_resource(
         try:
             _get(custom, namespace, "gone")
         except client.ApiException as error:
-            return error.status == 404
+            return bool(error.status == 404)
         return False
 
     eventually(gone, timeout=10)
