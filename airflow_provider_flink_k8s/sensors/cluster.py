@@ -1,0 +1,272 @@
+"""Sensors: wait until a Flink cluster is ready, or a job of it reaches a state.
+
+Both sensors decide with the same pure :class:`WaitFor` the operators use, one snapshot
+per poke (:class:`ClusterObserver`), or -- deferrable -- in :class:`FlinkClusterTrigger`
+straight away, which watches the cluster's pods instead of poking.
+
+Failure semantics, the same in poke, reschedule and deferrable mode:
+
+=================================================  ==========================================
+the cluster or job                                 the sensor
+=================================================  ==========================================
+ready / in a target state                          succeeds; XCom ``{name, namespace, job_id,
+                                                   message}``
+progressing, or not deployed (MISSING)             pokes again (deferrable: keeps waiting)
+failed (ImagePullBackOff, CrashLoopBackOff,        fails at once with
+Unschedulable, ProgressDeadlineExceeded, the       :class:`AirflowFailException` -- no retries:
+job FAILED with its root exception...) or          a broken cluster does not mend between
+deleted under the wait                             tries -- the cause in the message, the
+                                                   failing containers' log tails in the log
+could not be observed (a trigger's API error)      fails with :class:`DeploymentFailed`
+                                                   ``ObservationFailed`` (retries apply)
+still not there after ``timeout``                  :class:`AirflowSensorTimeout`
+=================================================  ==========================================
+
+With ``soft_fail=True`` a failure or a timeout skips the task instead, as for any sensor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+
+from airflow_provider_flink_k8s.exceptions import DeploymentFailed, DeploymentTimeout, FlinkK8sError
+from airflow_provider_flink_k8s.flinkrest import RetryPolicy
+from airflow_provider_flink_k8s.hooks.observer import ClusterObserver, with_log_tails
+from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Reason
+from airflow_provider_flink_k8s.observation.job import JOB_STATES
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.resources.plan import plan_cluster
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flink_k8s.observation.waits import WaitFor
+
+__all__ = ["FlinkClusterReadySensor", "FlinkJobSensor"]
+
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
+    """What both sensors share: arguments, poke, deferral and the outcome's meaning.
+
+    Subclasses say what they wait for in :meth:`_wait`.
+    """
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        namespace: str | None = None,
+        progress_deadline: float | None = None,
+        unschedulable_grace: float = 60.0,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poke_interval: float = 10.0,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        if progress_deadline is not None and progress_deadline <= 0:
+            raise ValueError(f"progress_deadline must be > 0 seconds, not {progress_deadline}")
+        if unschedulable_grace < 0:
+            raise ValueError(f"unschedulable_grace must be >= 0 seconds, not {unschedulable_grace}")
+        self.init_cluster_task(
+            cluster=cluster,
+            namespace=namespace,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            # the trigger's REST poll; a poke interval of 0 means "as often as sensible"
+            poll_interval=self.poke_interval or 1.0,
+            deferrable=deferrable,
+        )
+        self.progress_deadline = progress_deadline
+        self.unschedulable_grace = unschedulable_grace
+
+    def _wait(self) -> WaitFor:
+        raise NotImplementedError
+
+    @cached_property
+    def flink_wait(self) -> WaitFor:
+        """What this sensor waits for (validates the rendered spec and fields: raises
+        :class:`SpecError` or :class:`ValueError` before anything is read)."""
+        return self._wait()
+
+    def _fail_fast_fields(self) -> dict[str, Any]:
+        return {
+            "progress_deadline_seconds": self.progress_deadline,
+            "unschedulable_grace_seconds": self.unschedulable_grace,
+        }
+
+    # -- Airflow entry points ----------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        """Poke (``deferrable=False``, see :class:`BaseSensorOperator`) or defer at once."""
+        wait = self.flink_wait
+        self.persist_web_ui_link(context)
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer_wait(
+            wait,
+            timeout=self.timeout,
+            resume={"name": wait.name, "namespace": wait.namespace},
+            method_name="execute_complete",
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One snapshot, one decision (see the module's table)."""
+        wait = self.flink_wait
+        with self.rest_hook(retry=RetryPolicy.never()) as rest:
+            observer = ClusterObserver(self.kube_hook, rest if wait.needs_rest else None)
+            try:
+                snapshot = observer.snapshot(wait)
+            except FlinkK8sError as error:  # the API did not answer: not yet, not a failure
+                self.log.warning("Could not observe %s: %s", wait.description, error)
+                return PokeReturnValue(is_done=False)
+        verdict = wait.decide(snapshot, datetime.now(timezone.utc))
+        job_id = verdict.details.get("job_id") or wait.job_id
+        outcome = with_log_tails(Outcome(verdict, job_id=job_id and str(job_id)), snapshot)
+        return self._conclude(outcome, {"name": wait.name, "namespace": wait.namespace})
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
+        """Resume after :class:`FlinkClusterTrigger`: the XCom value, or the failure."""
+        outcome, resume = self.outcome_of(event)
+        try:
+            result = self._conclude(outcome, resume)
+            if not result.is_done:  # the trigger only ends decided or timed out
+                raise AirflowSensorTimeout(f"the wait ended undecided: {outcome.verdict.message}")
+        except (AirflowFailException, AirflowSensorTimeout) as error:
+            if self.soft_fail:
+                raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
+            raise
+        return result.xcom_value
+
+    # -- the outcome's meaning ---------------------------------------------------------
+
+    def _conclude(self, outcome: Outcome, resume: Mapping[str, Any]) -> PokeReturnValue:
+        verdict = outcome.verdict
+        if outcome.timed_out:
+            self._raise_timeout(outcome)
+        if verdict.lifecycle is Lifecycle.READY:
+            self.log.info("%s", verdict.message)
+            value = {
+                "name": resume.get("name"),
+                "namespace": resume.get("namespace"),
+                "job_id": outcome.job_id,
+                "message": verdict.message,
+            }
+            return PokeReturnValue(is_done=True, xcom_value=value)
+        if not verdict.terminal:  # PROGRESSING, MISSING
+            self._log(verdict)
+            return PokeReturnValue(is_done=False)
+        try:
+            self.finish_wait(outcome)  # logs the log tails, raises DeploymentFailed
+        except DeploymentFailed as error:
+            if error.reason == Reason.OBSERVATION_FAILED.value:
+                raise  # the trigger could not observe: a retry may well succeed
+            raise AirflowFailException(str(error)) from error
+        raise AssertionError(f"unreachable: {verdict}")  # pragma: no cover
+
+    def _raise_timeout(self, outcome: Outcome) -> NoReturn:
+        try:
+            self.finish_wait(outcome)
+        except DeploymentTimeout as error:
+            raise AirflowSensorTimeout(f"Sensor has timed out: {error}") from error
+        raise AssertionError("unreachable: a timed-out outcome raises")  # pragma: no cover
+
+
+class FlinkClusterReadySensor(_FlinkClusterSensor):
+    """Wait until a Flink cluster is ready.
+
+    Ready means, for the standalone target, both Deployments rolled out, every pod Ready,
+    the JobManager's REST API answering with the TaskManagers and task slots the spec's
+    plan asks for registered; for the operator target, the FlinkDeployment READY and
+    DEPLOYED or STABLE. A failing cluster fails the sensor at once (see the module).
+
+    :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
+        spec or FlinkDeployment file, or a deploy task's result. Templated.
+    :param namespace: the namespace, overriding the spec's. Templated.
+    :param progress_deadline: fail once the cluster made no progress for this many
+        seconds (standalone target); ``None``: only Kubernetes' own deadline applies.
+    :param unschedulable_grace: seconds a pod may stay unschedulable (with no capacity on
+        its way) before the sensor fails.
+    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
+    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
+        Templated.
+    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
+        ``service_proxy``).
+    :param poke_interval: seconds between pokes (deferrable: between REST checks).
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :return: ``{name, namespace, job_id, message}``.
+    """
+
+    def _wait(self) -> WaitFor:
+        plan = plan_cluster(self.flink_cluster)
+        return self.cluster_wait(
+            "cluster",
+            expected_taskmanagers=plan.taskmanager.replicas,
+            expected_slots=plan.total_slots,
+            **self._fail_fast_fields(),
+        )
+
+
+class FlinkJobSensor(_FlinkClusterSensor):
+    """Wait until a job of a Flink cluster reaches one of ``target_states``.
+
+    A job that ends elsewhere (FAILED with Flink's root exception, CANCELED, FINISHED when
+    RUNNING was awaited) fails the sensor at once, as does a failing cluster. For the
+    operator target the FlinkDeployment's job status decides (RUNNING and the
+    deployment STABLE).
+
+    :param cluster: the cluster (see :class:`FlinkClusterReadySensor`). Templated.
+    :param target_states: Flink ``JobStatus`` values that end the wait.
+    :param job_id: the job to follow (32 hex digits, e.g. a submit task's XCom);
+        ``None``: the cluster's latest job. Templated.
+    :param kwargs: the arguments of :class:`FlinkClusterReadySensor`.
+    :return: ``{name, namespace, job_id, message}``.
+    """
+
+    template_fields: tuple[str, ...] = (*FlinkClusterMixin.template_fields, "job_id")
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        target_states: Sequence[str] = ("RUNNING",),
+        job_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cluster=cluster, **kwargs)
+        states = (target_states,) if isinstance(target_states, str) else tuple(target_states)
+        unknown = [state for state in states if str(state).upper() not in JOB_STATES]
+        if unknown or not states:
+            raise ValueError(
+                f"target_states must name Flink job states ({', '.join(JOB_STATES)}); "
+                f"got {', '.join(map(str, unknown)) or 'none'}"
+            )
+        self.target_states = tuple(str(state).upper() for state in states)
+        self.job_id = job_id
+
+    def _wait(self) -> WaitFor:
+        job_id = self.job_id or None
+        if job_id is not None and not (isinstance(job_id, str) and _JOB_ID.fullmatch(job_id)):
+            raise ValueError(f"job_id must be a Flink job id (32 hex digits), not {job_id!r}")
+        return self.cluster_wait(
+            "job",
+            job_id=job_id,
+            target_states=self.target_states,
+            **self._fail_fast_fields(),
+        )
