@@ -13,6 +13,7 @@ from airflow_provider_flink_k8s.exceptions import (
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
+from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, manual_savepoint
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import (
@@ -29,7 +30,12 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.flinkrest import JobOverview
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 
-__all__ = ["FlinkSavepointOperator", "check_format_type", "only_running_job"]
+__all__ = [
+    "FlinkSavepointOperator",
+    "check_format_type",
+    "only_running_job",
+    "wait_until_tasks_run",
+]
 
 _MAX_TRIGGERS = 32
 
@@ -60,6 +66,23 @@ def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
         names = ", ".join(f"{job.id} ({job.name})" for job in running)
         message = f"cluster {cluster} runs {len(running)} jobs: {names}; give job_id"
     raise DeploymentFailed("JobNotFound", message)
+
+
+def wait_until_tasks_run(
+    rest: FlinkRestHook, job_id: str, *, timeout: float, poll_interval: float
+) -> bool:
+    """Wait until every task of ``job_id`` runs (Flink reports a job RUNNING while its
+    tasks still deploy, and refuses a savepoint until they all run); whether they do.
+    A job that ended returns at once (``False``): the savepoint request reports why."""
+
+    def settled() -> bool | None:
+        job = rest.job(job_id)
+        if job.state in GLOBALLY_TERMINAL_JOB_STATES:
+            return False
+        running = job.state == "RUNNING" and all(v.status == "RUNNING" for v in job.vertices)
+        return True if running else None
+
+    return bool(poll(settled, timeout=timeout, poll_interval=poll_interval))
 
 
 class FlinkSavepointOperator(FlinkClusterMixin):
@@ -132,6 +155,9 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         directory = self.savepoint_dir or cluster.savepoint_dir
         with self.rest_hook() as rest:
             job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
+            wait_until_tasks_run(
+                rest, job_id, timeout=self.timeout, poll_interval=self.poll_interval
+            )
             trigger_id = self._trigger(rest, job_id, task_key(context), directory)
             self.log.info("Waiting up to %.0fs for savepoint %s", self.timeout, trigger_id)
             status = rest.wait_for_savepoint(

@@ -25,7 +25,7 @@ from airflow_provider_flink_k8s.operators.job import (
     stable_id,
     task_key,
 )
-from airflow_provider_flink_k8s.operators.savepoint import check_format_type
+from airflow_provider_flink_k8s.operators.savepoint import check_format_type, wait_until_tasks_run
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -166,6 +166,9 @@ class FlinkTeardownOperator(FlinkClusterMixin):
                     paths[job.id] = earlier
                 continue
             self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
+            wait_until_tasks_run(
+                rest, job.id, timeout=self.timeout, poll_interval=self.poll_interval
+            )
             try:
                 rest.stop_with_savepoint(
                     job.id,

@@ -2,7 +2,8 @@
 cluster (a spec mapping), the jar and the job's arguments.
 
 - ``flink_test_jobs``: submit a job, then savepoint it (``job_id`` from the submit's XCom);
-- ``flink_test_jobs_submit``: submit only (bad inputs, failing jobs);
+- ``flink_test_jobs_submit``: submit only (bad inputs, a wrong entry class);
+- ``flink_test_jobs_batch_deferred``: submit, wait in the trigger for FINISHED;
 - ``flink_test_jobs_teardown``: stop the jobs with a savepoint, tear the cluster down;
 - ``flink_test_jobs_teardown_plain``: tear the cluster down, no savepoint;
 - ``flink_test_jobs_as_teardown``: deploy (no wait), a work task that fails, and the
@@ -49,9 +50,12 @@ with DAG(
         poll_interval=0.5,
     )
 
-for deferrable in (False, True):
+for dag_id, deferrable, wait_for in (
+    ("flink_test_jobs_submit", False, "RUNNING"),
+    ("flink_test_jobs_batch_deferred", True, "FINISHED"),
+):
     with DAG(
-        dag_id="flink_test_jobs_submit" + ("_deferred" if deferrable else ""),
+        dag_id=dag_id,
         schedule=None,
         render_template_as_native_obj=True,
         params=_PARAMS,
@@ -63,6 +67,7 @@ for deferrable in (False, True):
             jar_id="{{ params.jar_id }}",
             entry_class="{{ params.entry_class }}",
             args="{{ params.args }}",
+            wait_for=wait_for,
             timeout=90,
             poll_interval=0.5,
             deferrable=deferrable,
