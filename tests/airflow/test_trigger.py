@@ -1,0 +1,233 @@
+"""FlinkClusterTrigger: plain-JSON serialization, resuming after a triggerer restart, and
+each fail-fast cause as an event -- run with ``asyncio.run`` against the simulated sandbox.
+
+No mocks: clusters are rendered and applied with the Kubernetes hook, and faults come from
+the sandbox (an image that does not exist, the pod-fault annotation, a TaskManager bigger
+than any node, a Deployment with a 2-second progress deadline whose pods never turn Ready).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from airflow.sdk.module_loading import import_string
+from airflow.sdk.serde import deserialize, serialize
+from pydantic import ValidationError
+
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation import Outcome
+from airflow_provider_flink_k8s.observation.waits import WaitFor
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.triggers.cluster import FlinkClusterTrigger, outcome_of_event
+
+CLASSPATH = "airflow_provider_flink_k8s.triggers.cluster.FlinkClusterTrigger"
+FAULT = "sandbox.flink-k8s.io/fault"
+
+
+def _spec(name: str, **overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.5},
+        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2, "replicas": 1},
+    }
+    spec.update(overrides)
+    return spec
+
+
+def _trigger(name: str, *, seconds: float, **wait: Any) -> FlinkClusterTrigger:
+    return FlinkClusterTrigger(
+        wait=WaitFor(name=name, expected_taskmanagers=1, expected_slots=2, **wait).to_dict(),
+        deadline=time.time() + seconds,
+        poll_interval=0.5,
+        context={"name": name, "try": 1},
+    )
+
+
+def _next_event(trigger: FlinkClusterTrigger) -> tuple[Outcome, dict[str, Any]]:
+    """Run the trigger until its first event (what the triggerer does)."""
+
+    async def first() -> Any:
+        return await trigger.run().__anext__()
+
+    event = asyncio.run(first())
+    return outcome_of_event(event.payload)
+
+
+Deploy = Callable[..., None]
+
+
+@pytest.fixture
+def deploy(simulated_sandbox: SandboxServer) -> Iterator[Deploy]:
+    """Apply a cluster's manifests (``edit`` may change them first); delete them after."""
+    hook = FlinkKubernetesHook()
+    names: list[str] = []
+
+    def apply(spec: dict[str, Any], edit: Callable[[dict[str, Any]], None] | None = None) -> None:
+        from airflow_provider_flink_k8s.spec import load_cluster
+
+        manifests = render_manifests(load_cluster(spec))
+        for manifest in manifests:
+            if edit is not None:
+                edit(manifest)
+        hook.apply(manifests)
+        names.append(spec["name"])
+
+    yield apply
+    for name in names:
+        hook.delete_cluster(name, "default", wait=False)
+
+
+# -- serialization -----------------------------------------------------------------------
+
+
+def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
+    wait = WaitFor(kind="job", name="c", namespace="n", job_id="a" * 32)
+    trigger = FlinkClusterTrigger(
+        wait=wait.to_dict(),
+        kubernetes_conn_id="k8s",
+        flink_conn_id="flink_orders",
+        rest_route="service_proxy",
+        deadline=1767225600.5,
+        poll_interval=3,
+        context={"name": "c", "plan": {"taskmanagers": 2}},
+        delete_on_kill=True,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == CLASSPATH
+    assert kwargs == {
+        "wait": wait.to_dict(),
+        "kubernetes_conn_id": "k8s",
+        "flink_conn_id": "flink_orders",
+        "rest_route": "service_proxy",
+        "deadline": 1767225600.5,
+        "poll_interval": 3.0,
+        "context": {"name": "c", "plan": {"taskmanagers": 2}},
+        "delete_on_kill": True,
+    }
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    again = import_string(classpath)(**kwargs)
+    assert again.serialize() == (classpath, kwargs)
+    # What the triggerer stores and reads back (Airflow's serde, as dag.test() uses it).
+    assert import_string(classpath)(**deserialize(serialize(kwargs))).serialize() == (
+        classpath,
+        kwargs,
+    )
+
+
+def test_a_bad_wait_is_refused_when_the_trigger_is_built() -> None:
+    with pytest.raises(ValidationError, match="target_states"):
+        FlinkClusterTrigger(wait={"name": "c", "target_states": ["DONE"]}, deadline=0)
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+def test_a_restarted_trigger_keeps_the_original_deadline(deploy: Deploy) -> None:
+    # Simulated containers: the pods run, but no TaskManager ever registers with Flink.
+    deploy(_spec("restart"))
+    started = time.time()
+    first = _trigger("restart", seconds=8)
+
+    async def until_restart() -> None:
+        waiting = asyncio.ensure_future(first.run().__anext__())
+        await asyncio.sleep(3)
+        assert not waiting.done()  # still waiting: nothing decided yet
+        waiting.cancel()  # the triggerer stops (restart, or another triggerer takes over)
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(until_restart())
+    classpath, kwargs = first.serialize()
+    second = import_string(classpath)(**json.loads(json.dumps(kwargs)))
+    outcome, context = _next_event(second)
+    ended = time.time()
+    assert outcome.timed_out, outcome
+    assert outcome.verdict.lifecycle.value == "progressing", outcome
+    assert context == {"name": "restart", "try": 1}
+    # The event came at the first trigger's deadline, not 8 s after the restart.
+    assert started + 7.5 <= ended <= started + 10.5, ended - started
+    assert outcome.waited_seconds is not None and outcome.waited_seconds < 7
+
+
+def _never_progressing(manifest: dict[str, Any]) -> None:
+    if manifest["kind"] == "Deployment":
+        manifest["spec"]["progressDeadlineSeconds"] = 2
+
+
+FAILURES = [
+    ("pull", {"image": "registry.example.com/does-not-exist:1.0"}, None, {}),
+    ("crash", {"annotations": {FAULT: "CrashLoopBackOff"}}, None, {}),
+    (
+        "unsched",
+        {"taskmanager": {"memory": "1024m", "cpu": 8, "slots": 2, "replicas": 1}},
+        None,
+        {"unschedulable_grace_seconds": 1},
+    ),
+    ("deadline", {"annotations": {FAULT: "NeverReady"}}, _never_progressing, {}),
+]
+REASONS = {
+    "pull": ("ErrImagePull", "ImagePullBackOff"),
+    "crash": ("CrashLoopBackOff",),
+    "unsched": ("Unschedulable",),
+    "deadline": ("ProgressDeadlineExceeded",),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "overrides", "edit", "wait"), FAILURES, ids=[f[0] for f in FAILURES]
+)
+def test_a_failing_cluster_ends_the_trigger_within_seconds_with_its_cause(
+    deploy: Deploy,
+    case: str,
+    overrides: dict[str, Any],
+    edit: Callable[[dict[str, Any]], None] | None,
+    wait: dict[str, Any],
+) -> None:
+    name = f"trig-{case}"
+    deploy(_spec(name, **overrides), edit)
+    started = time.monotonic()
+    outcome, context = _next_event(_trigger(name, seconds=60, **wait))
+    elapsed = time.monotonic() - started
+    verdict = outcome.verdict
+    assert verdict.lifecycle.value == "failed" and not outcome.timed_out, outcome
+    assert verdict.reason.value in REASONS[case], outcome
+    assert elapsed < 20, elapsed
+    assert context == {"name": name, "try": 1}
+    if case == "crash":
+        tails = verdict.details["log_tails"]
+        assert tails and all("sandbox fault CrashLoopBackOff" in text for text in tails.values())
+    if case == "unsched":
+        assert "Insufficient cpu" in verdict.message, verdict.message
+    # The event is plain JSON, as the triggerer stores it.
+    assert Outcome.from_event(json.loads(json.dumps(outcome.to_event()))) == outcome
+
+
+def _cluster_objects(hook: FlinkKubernetesHook, name: str) -> int:
+    snapshot = hook.observe(name, "default", log_lines=0)
+    return len(snapshot.deployments) + len(snapshot.pods)
+
+
+@pytest.mark.parametrize("delete_on_kill", [True, False])
+def test_on_kill_deletes_the_cluster_only_when_told(deploy: Deploy, delete_on_kill: bool) -> None:
+    name = f"kill-{str(delete_on_kill).lower()}"
+    deploy(_spec(name))
+    hook = FlinkKubernetesHook()
+    assert _cluster_objects(hook, name) > 0
+    trigger = _trigger(name, seconds=60)
+    trigger.delete_on_kill = delete_on_kill
+    asyncio.run(trigger.on_kill())
+    deadline = time.monotonic() + 20
+    while delete_on_kill and _cluster_objects(hook, name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if delete_on_kill:
+        assert _cluster_objects(hook, name) == 0
+    else:
+        time.sleep(1)
+        assert len(hook.observe(name, "default", log_lines=0).deployments) == 2
