@@ -75,3 +75,40 @@ def test_bad_arguments_are_refused_when_the_dag_is_written() -> None:
         FlinkTeardownOperator(task_id="t", cluster={"name": "x"}, format_type="native")
     with pytest.raises(ValueError, match="timeout must be > 0"):
         FlinkTeardownOperator(task_id="t", cluster={"name": "x"}, timeout=0)
+
+
+@pytest.fixture
+def operator_sandbox(tmp_path: Any, simulated_sandbox: SandboxServer) -> Any:
+    """A sandbox with the stand-in Flink Kubernetes Operator, for this test only."""
+    from conftest import FAST_TIMING, use_sandbox
+
+    kubeconfig = tmp_path / "config"
+    with SandboxServer(timing=FAST_TIMING, flink_operator=True) as sandbox:
+        sandbox.write_kubeconfig(kubeconfig)
+        use_sandbox(kubeconfig)
+        try:
+            yield sandbox
+        finally:
+            simulated_sandbox.write_kubeconfig(kubeconfig)
+            use_sandbox(kubeconfig)
+
+
+def test_operator_target_session_job_is_applied_once_and_removed_by_teardown(
+    operator_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    spec = {**_spec("sess"), "target": "operator"}
+    FlinkKubernetesHook().apply(render_manifests(load_cluster(spec)))
+    conf = {"cluster": spec, "jar": "https://example.com/job.jar", "jar_id": None, "args": []}
+    first = run_dag("flink_test_jobs_submit", conf)
+    assert task_states(first) == {"submit": "success"}, capfd.readouterr().out[-3000:]
+    job_id = first.get_task_instance("submit").xcom_pull(task_ids="submit")
+    again = run_dag("flink_test_jobs_submit", conf)
+    assert again.get_task_instance("submit").xcom_pull(task_ids="submit") == job_id
+    local = {**conf, "jar": "/tmp/job.jar"}
+    assert task_states(run_dag("flink_test_jobs_submit", local)) == {"submit": "failed"}
+    assert "jar must be a URI the Flink operator can fetch" in capfd.readouterr().out
+
+    dag_run = run_dag("flink_test_jobs_teardown_plain", {**conf, "cluster": spec})
+    assert task_states(dag_run) == {"teardown": "success"}
+    assert "Deleting FlinkSessionJob sess-submit" in capfd.readouterr().out
+    assert FlinkKubernetesHook().delete_cluster("sess", "default").already_gone
