@@ -92,5 +92,31 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_flink_k8s.operators.deploy",
+                    "airflow_provider_flink_k8s.operators.job",
+                    "airflow_provider_flink_k8s.operators.rescale",
+                    "airflow_provider_flink_k8s.operators.savepoint",
+                    "airflow_provider_flink_k8s.operators.teardown",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["airflow_provider_flink_k8s.sensors.cluster"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["airflow_provider_flink_k8s.triggers.cluster"],
+            }
+        ],
+        "extra-links": ["airflow_provider_flink_k8s.operators.base.FlinkWebUILink"],
+        # Only the provider's own connection type: "kubernetes" belongs to cncf.kubernetes.
         "connection-types": [_FLINK_CONNECTION],
     }
