@@ -67,6 +67,8 @@ def _written(result: Written) -> web.Response:
 
 
 _BODY_TYPES = ("application/json", "application/yaml")
+# libyaml's parser when PyYAML has it (same results as SafeLoader, ~10x faster).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 async def _body(request: web.Request) -> Obj:
@@ -75,7 +77,7 @@ async def _body(request: web.Request) -> Obj:
     raw = await request.read()
     try:
         if "yaml" in request.content_type:
-            body = yaml.safe_load(raw.decode("utf-8"))
+            body = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
         else:
             body = json.loads(raw) if raw else None
     except (ValueError, yaml.YAMLError) as error:

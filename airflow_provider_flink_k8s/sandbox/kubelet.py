@@ -12,6 +12,8 @@ containers killed. ConfigMap and Secret changes wake pods waiting for them
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -34,6 +36,7 @@ _LOG = logging.getLogger(__name__)
 _PODS = ("", "pods")
 _NODES = ("", "nodes")
 _CONFIG = {("", "configmaps"), ("", "secrets")}
+_ADDRESSES = {_PODS, ("", "services"), ("", "endpoints")}
 
 
 class Kubelet:
@@ -73,9 +76,24 @@ class Kubelet:
             pulls=Backoff(timing.backoff_base, timing.backoff_max),
         )
         self.workers: dict[str, PodWorker] = {}
-        runtime.attach(ClusterView(lookup=self.env.lookup, resolve=network.resolve))
+        self._changed = asyncio.Event()
+        self.env.address_changed = self._address_changed
+        runtime.attach(
+            ClusterView(lookup=self.env.lookup, resolve=network.resolve, changed=self._wait_changed)
+        )
+
+    def _address_changed(self) -> None:
+        """Wake whoever waits for an address (:attr:`ClusterView.changed`)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_changed(self, timeout: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
 
     def handle(self, event: StoreEvent) -> None:
+        if event.key in _ADDRESSES:
+            self._address_changed()
         if event.key == _PODS:
             self._pod_event(event)
         elif event.key in _CONFIG:

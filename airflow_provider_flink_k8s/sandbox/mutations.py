@@ -47,6 +47,10 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
+# libyaml's parser when PyYAML has it (same results as SafeLoader, ~10x faster).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def accepted_patch_types(rt: ResourceType, subresource: str | None) -> list[str]:
     """The patch content types a resource (or subresource) accepts, in the server's order."""
     if rt.custom and subresource != "scale":
@@ -58,7 +62,7 @@ def decode_patch(content_type: str, body: bytes) -> Any:
     """Parse a patch body: YAML (or JSON) for apply, JSON otherwise (400 when broken)."""
     try:
         if content_type == APPLY_PATCH:
-            return yaml.safe_load(body.decode("utf-8"))
+            return yaml.load(body.decode("utf-8"), Loader=_YAML_LOADER)
         return json.loads(body)
     except (ValueError, yaml.YAMLError) as error:
         if content_type == APPLY_PATCH:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,8 @@ class KubeletEnv:
     restarts: Backoff
     pulls: Backoff
     images: dict[str, dict[str, PulledImage]] = field(default_factory=dict)
+    address_changed: Callable[[], None] = lambda: None
+    """Called when a pod's port is exposed (the kubelet wakes address waiters)."""
 
     def pods_type(self) -> ResourceType:
         rt = self.registry.get("", "v1", "pods")
@@ -312,6 +315,7 @@ class PodWorker:
     def expose(self, container_port: int, host: str, host_port: int) -> None:
         if self.pod_ip:
             self.env.network.expose(self.pod_ip, container_port, host, host_port)
+            self.env.address_changed()
 
 
 _OWNED = {

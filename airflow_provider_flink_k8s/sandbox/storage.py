@@ -11,7 +11,6 @@ Deletion lives in :mod:`.deletion`.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_flink_k8s.sandbox import errors
+from airflow_provider_flink_k8s.sandbox.copying import json_copy
 from airflow_provider_flink_k8s.sandbox.defaults import apply_defaults, prepare_for_create
 from airflow_provider_flink_k8s.sandbox.errors import ErrorType, FieldError
 from airflow_provider_flink_k8s.sandbox.fields import FieldTracker
@@ -122,7 +122,7 @@ class Storage:
         obj = self.store.get(rt.storage_key, namespace, name)
         if obj is None:
             raise errors.not_found(rt.group, rt.plural, name)
-        return view(rt, copy.deepcopy(obj))
+        return view(rt, json_copy(obj))
 
     def list_objects(
         self,
@@ -167,7 +167,7 @@ class Storage:
 
     def find(self, rt: ResourceType, namespace: str, name: str) -> Obj | None:
         obj = self.store.get(rt.storage_key, namespace, name)
-        return None if obj is None else view(rt, copy.deepcopy(obj))
+        return None if obj is None else view(rt, json_copy(obj))
 
     # -- writes --------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ class Storage:
         stored = self.store.get(rt.storage_key, namespace if rt.namespaced else "", name)
         if stored is None and (opts.origin != "apply" or subresource):
             raise errors.not_found(rt.group, rt.plural, name)
-        current = None if stored is None else view(rt, copy.deepcopy(stored))
+        current = None if stored is None else view(rt, json_copy(stored))
         new = mutate(current)
         if stored is None:
             if new.get("metadata", {}).get("uid"):
@@ -252,7 +252,7 @@ class Storage:
             new = self.fields.updated(rt, old, new, opts.field_manager, subresource)
         self._admit(rt, old, new)
         if unchanged(old, new):
-            return Written(view(rt, copy.deepcopy(old)), False, warnings)
+            return Written(view(rt, json_copy(old)), False, warnings)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if opts.dry_run:
             return Written(view(rt, new), False, warnings)

@@ -13,12 +13,12 @@ written. Objects handed out are the stored ones and must not be mutated.
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_flink_k8s.sandbox.copying import json_copy
 from airflow_provider_flink_k8s.sandbox.resources import TypeKey
 
 __all__ = ["HistoryExpired", "Store", "StoreEvent", "Subscriber"]
@@ -128,7 +128,7 @@ class Store:
 
     def _commit(self, kind: str, key: TypeKey, obj: Obj, old: Obj | None) -> Obj:
         self._rv += 1
-        stored = copy.deepcopy(obj)
+        stored = json_copy(obj)
         stored.setdefault("metadata", {})["resourceVersion"] = str(self._rv)
         objects = self._objects.setdefault(key, {})
         if kind == "DELETED":

@@ -88,6 +88,10 @@ DROPPED_KEYS = frozenset(
 _ENV_REFERENCE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
+# libyaml's parser when PyYAML has it (same results as SafeLoader, ~10x faster).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _kind(role: Role) -> str:
     return "taskmanager" if role == "taskmanager" else "jobmanager"
 
@@ -223,7 +227,7 @@ def parse_config_yaml(text: str) -> dict[str, str]:
 
     :raises ValueError: when the text is not a YAML mapping.
     """
-    node = yaml.safe_load(text) if text.strip() else {}
+    node = yaml.load(text, Loader=_YAML_LOADER) if text.strip() else {}
     if not isinstance(node, dict):
         raise ValueError("config.yaml must hold a YAML mapping")
     out: dict[str, str] = {}

@@ -30,7 +30,8 @@ Flink process per Flink container and exposes its ports on 127.0.0.1.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -149,10 +150,22 @@ class ClusterView:
         (``services``, ``endpoints``, ``pods``...).
     :param resolve: ``(pod_ip, container_port)`` -> the ``(host, port)`` serving it, or
         ``None`` (:meth:`.network.PodNetwork.resolve`).
+    :param changed: ``changed(timeout)`` returns once a pod, Service or Endpoints object
+        changes or a pod's port is exposed (or after ``timeout`` seconds, whichever comes
+        first), so a runtime waiting for an address re-reads at once instead of polling;
+        ``None``: sleeps ``timeout``.
     """
 
     lookup: Callable[[str, str, str], Mapping[str, Any] | None]
     resolve: Callable[[str, int], tuple[str, int] | None]
+    changed: Callable[[float], Awaitable[None]] | None = None
+
+    async def wait_changed(self, timeout: float) -> None:
+        """Until the cluster changes (see ``changed``), at most ``timeout`` seconds."""
+        if self.changed is None:
+            await asyncio.sleep(timeout)
+        else:
+            await self.changed(timeout)
 
 
 class ContainerIO(Protocol):

@@ -12,8 +12,10 @@ image's (``jobmanager``, ``taskmanager``, ``standalone-job ...``; no ``command``
   ``tmp/``); the JVM's memory options come from the provider's memory model;
 - a TaskManager's ``jobmanager.rpc.address``/``jobmanager.rpc.port`` (a Service name, as
   rendered) is resolved through the Service, its Endpoints and the pod network
-  (:func:`.flinkpods.resolve_address`); until the JobManager pod is ready the container
-  stays ``ContainerCreating`` (up to ``jobmanager_wait`` seconds, then ``StartError``);
+  (:func:`.flinkpods.resolve_address`, a not-yet-ready JobManager included); until the
+  JobManager's process serves it the container stays ``ContainerCreating`` (up to
+  ``jobmanager_wait`` seconds, then ``StartError``), re-resolving on every change of a
+  pod, Service or Endpoints and every exposed port rather than on a timer;
 - ports: each container port the configuration fixes (6123, 6124, 8081, 6122...) is
   exposed at the host port that serves it, so Service proxies, Endpoints and probes reach
   the real process; ``tcpSocket`` and ``httpGet`` probes really connect (``exec`` and
@@ -234,7 +236,9 @@ class LocalRuntime(ContainerRuntime):
             if not logged:
                 io.log(f"sandbox: waiting for the JobManager at {host}:{port}")
                 logged = True
-            await asyncio.sleep(_POLL_SECONDS)
+            # Woken as soon as a pod, Service or Endpoints changes or a port is exposed:
+            # the TaskManager's JVM starts right after its JobManager's does.
+            await cluster.wait_changed(_POLL_SECONDS)
         return found
 
     def _process_spec(
