@@ -5,8 +5,8 @@ The cases differ in what a single sensor is built with (a timeout and the fail-f
 thresholds are not templated): ``ready`` has room for real Flink to start, ``failfast``
 gives up on an unschedulable pod after a second, ``deadline`` on a cluster that stops
 making progress after three, ``missing`` times out after three (``soft``: with
-``soft_fail``); ``job`` waits for the
-job ``params.job_id`` (empty: the latest) to be RUNNING.
+``soft_fail``); ``job`` waits for the job ``params.job_id`` (empty: the latest) to be
+RUNNING, ``batch`` for it to be FINISHED.
 """
 
 from __future__ import annotations
@@ -41,18 +41,19 @@ for deferrable in (False, True):
                 deferrable=deferrable,
                 **arguments,
             )
-    with DAG(
-        dag_id=f"flink_test_sensor_job{suffix}",
-        schedule=None,
-        render_template_as_native_obj=True,
-        params={"cluster": Param({}, type="object"), "job_id": Param("", type="string")},
-    ):
-        FlinkJobSensor(
-            task_id="job",
-            cluster="{{ params.cluster }}",
-            job_id="{{ params.job_id }}",
-            target_states=("RUNNING",),
-            timeout=90,
-            poke_interval=0.5,
-            deferrable=deferrable,
-        )
+    for case, states in (("job", ("RUNNING",)), ("batch", ("FINISHED",))):
+        with DAG(
+            dag_id=f"flink_test_sensor_{case}{suffix}",
+            schedule=None,
+            render_template_as_native_obj=True,
+            params={"cluster": Param({}, type="object"), "job_id": Param("", type="string")},
+        ):
+            FlinkJobSensor(
+                task_id="job",
+                cluster="{{ params.cluster }}",
+                job_id="{{ params.job_id }}",
+                target_states=states,
+                timeout=90,
+                poke_interval=0.5,
+                deferrable=deferrable,
+            )
