@@ -56,6 +56,7 @@ __all__ = [
     "savepoint_status",
     "set_resource_requirements",
     "stop_with_savepoint",
+    "subtask_metrics",
     "taskmanagers",
     "trigger_savepoint",
     "upload_jar",
@@ -205,6 +206,16 @@ def set_resource_requirements(
     return RestCall("PUT", _job_path(job_id, "resource-requirements"), _nothing, body=body)
 
 
+def subtask_metrics(
+    job_id: str, vertex_id: str, names: Sequence[str]
+) -> RestCall[dict[str, dict[str, float]]]:
+    """``GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics?get=...``: each metric
+    aggregated over the vertex's subtasks, ``{name: {"min", "max", "avg", "sum"}}``
+    (metrics Flink does not have are left out)."""
+    path = _job_path(job_id, "vertices", vertex_id, "subtasks", "metrics")
+    return RestCall("GET", path, _aggregated_metrics, params={"get": ",".join(names)})
+
+
 # --- savepoints -----------------------------------------------------------------------------
 
 
@@ -332,6 +343,15 @@ def _savepoint_status(job_id: str, trigger_id: str, body: Any) -> SavepointStatu
         location=operation.get("location"),
         failure=failure,
     )
+
+
+def _aggregated_metrics(body: Any) -> dict[str, dict[str, float]]:
+    return {
+        str(item["id"]): {
+            key: float(value) for key, value in item.items() if key != "id" and value is not None
+        }
+        for item in body or []
+    }
 
 
 def _request_id(body: Any) -> str:

@@ -247,6 +247,14 @@ class FlinkRestHook(BaseHook):
         :func:`~airflow_provider_flink_k8s.flinkrest.rescaled_requirements`)."""
         self._call(calls.set_resource_requirements(job_id, requirements))
 
+    def subtask_metrics(
+        self, job_id: str, vertex_id: str, names: Sequence[str]
+    ) -> dict[str, dict[str, float]]:
+        """``GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics``: each metric in
+        ``names`` (``busyTimeMsPerSecond``...) aggregated over the vertex's subtasks,
+        ``{name: {"min", "max", "avg", "sum"}}``."""
+        return self._call(calls.subtask_metrics(job_id, vertex_id, names))
+
     def trigger_savepoint(
         self,
         job_id: str,

@@ -219,6 +219,12 @@ class AsyncFlinkRestHook(BaseHook):
         """Async :meth:`FlinkRestHook.set_resource_requirements`."""
         await self._call(calls.set_resource_requirements(job_id, requirements))
 
+    async def subtask_metrics(
+        self, job_id: str, vertex_id: str, names: Sequence[str]
+    ) -> dict[str, dict[str, float]]:
+        """Async :meth:`FlinkRestHook.subtask_metrics`."""
+        return await self._call(calls.subtask_metrics(job_id, vertex_id, names))
+
     async def trigger_savepoint(
         self,
         job_id: str,

@@ -1,0 +1,628 @@
+"""Rescale a running Flink job: in place, or through a savepoint and a restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentFailed,
+    DeploymentTimeout,
+    FlinkK8sError,
+    FlinkRestNotFound,
+    KubernetesApiError,
+    SpecError,
+    SpecProblem,
+)
+from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.resources.plan import plan_cluster
+from airflow_provider_flink_k8s.resources.rescaling import (
+    STRATEGIES,
+    RescalePlan,
+    VertexState,
+    adaptive_scheduler,
+    in_place_scaling_supported,
+    parse_parallelism,
+    plan_rescale,
+    rescaled_cluster,
+    vertex_metrics,
+)
+from airflow_provider_flink_k8s.resources.sizing import (
+    SizingOptions,
+    recommend_parallelism,
+    taskmanagers_for,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flink_k8s.flinkrest import JobDetails
+    from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+    from airflow_provider_flink_k8s.observation import Outcome
+    from airflow_provider_flink_k8s.spec import FlinkCluster
+
+__all__ = ["FlinkRescaleOperator"]
+
+_LOAD_METRICS = ("busyTimeMsPerSecond", "numRecordsInPerSecond", "numRecordsOutPerSecond")
+_SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
+
+
+def _problem(field: str, rule: str) -> SpecError:
+    return SpecError([SpecProblem(field, rule)], subject="rescale request")
+
+
+class FlinkRescaleOperator(FlinkClusterMixin):
+    """Change the parallelism of a running Flink job.
+
+    Strategies (``strategy``):
+
+    - ``in_place``: Flink's adaptive scheduler rescales the running job. The TaskManagers
+      are scaled first when the slots are not enough, then every vertex's upper bound
+      (``PUT /jobs/:jobid/resource-requirements``) becomes the new parallelism; the task
+      waits until every vertex runs at it. Needs ``jobmanager.scheduler: adaptive``.
+    - ``savepoint_restart``: stop with a savepoint, scale the TaskManagers, then start the
+      job again from the savepoint at the new parallelism -- a session cluster resubmits
+      the job's jar (``jar_id``, ``entry_class``, ``args``: Flink's REST API does not tell
+      which jar a job came from), an application cluster is redeployed with
+      ``job.parallelism`` and ``job.initial_savepoint``. If the restart fails, the error
+      names the savepoint so the job can be restored by hand.
+    - ``auto``: ``in_place`` with the adaptive scheduler, else ``savepoint_restart``.
+
+    For the operator target the FlinkDeployment is patched as the Flink Kubernetes Operator
+    rescales: with the adaptive scheduler on Flink >= 1.18 and the job's vertex ids known,
+    ``pipeline.jobvertex-parallelism-overrides`` (the operator scales in place), else
+    ``job.parallelism`` (the operator upgrades the job by its ``upgradeMode``); the task
+    waits until the FlinkDeployment is reconciled and its job RUNNING.
+
+    Nothing is changed when the job already runs at the parallelism. Every bad input --
+    parallelism below 1 or above the job's max parallelism, an unknown strategy, no
+    RUNNING job, ``in_place`` without the adaptive scheduler, a session job to restart
+    without its jar -- is refused before any change.
+
+    ``pause_seconds`` is how long the job did not run at full strength: from the rescale's
+    trigger (the ``PUT`` in place, the stop-with-savepoint request, the FlinkDeployment
+    patch) until the job is RUNNING again with every vertex at the new parallelism,
+    polled every ``poll_interval`` seconds (in deferrable mode, until the task resumed).
+
+    :param cluster: the cluster (spec, spec file, or a deploy task's result). Templated.
+    :param parallelism: the new parallelism, or ``"auto"`` for a load-based recommendation
+        (:func:`~airflow_provider_flink_k8s.resources.sizing.recommend_parallelism` over
+        the vertices' busy time and rates from Flink's metrics, or ``metrics``). Templated.
+    :param strategy: ``auto``, ``in_place`` or ``savepoint_restart``. Templated.
+    :param job_id: the job; ``None``: the cluster's only RUNNING job. Templated.
+    :param jar_id: session cluster, ``savepoint_restart``: the uploaded jar the job runs
+        from, or a submit task's result holding ``jar_id``, ``entry_class``, ``args``.
+        Templated.
+    :param entry_class: the job's main class (default: the jar manifest's). Templated.
+    :param args: the job's arguments. Templated.
+    :param metrics: for ``parallelism="auto"``: per vertex id, ``busy_time_ms_per_s`` and
+        ``input_rate`` (records/s; a source's emitted records), optionally ``lag``,
+        ``lag_growth_rate``, ``source_partitions``; ``None`` reads them from Flink.
+        Templated.
+    :param target_utilization: the busy-time share ``auto`` sizes for (Flink's autoscaler
+        ``utilization.target``).
+    :param timeout: seconds each phase (TaskManagers, savepoint, restart) may take.
+    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
+    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
+    :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
+    :param poll_interval: seconds between checks while waiting.
+    :param deferrable: wait for the restarted job in the triggerer (the in-place wait for
+        the vertices' parallelism polls in the worker).
+    :return: ``{job_id, previous_job_id, old_parallelism, new_parallelism, strategy,
+        savepoint_path, pause_seconds, taskmanagers_before, taskmanagers_after, reason}``.
+    """
+
+    template_fields: tuple[str, ...] = (
+        *FlinkClusterMixin.template_fields,
+        "parallelism",
+        "strategy",
+        "job_id",
+        "jar_id",
+        "entry_class",
+        "args",
+        "metrics",
+    )
+
+    def __init__(
+        self,
+        *,
+        cluster: Any,
+        parallelism: int | str,
+        strategy: str = "auto",
+        job_id: str | None = None,
+        jar_id: str | Mapping[str, Any] | None = None,
+        entry_class: str | None = None,
+        args: Sequence[str] | None = None,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
+        target_utilization: float = 0.7,
+        timeout: float = 600.0,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poll_interval: float = 2.0,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
+        SizingOptions(utilization_target=target_utilization)  # refuses a bad target now
+        self.init_cluster_task(
+            cluster=cluster,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=poll_interval,
+            deferrable=deferrable,
+        )
+        self.parallelism = parallelism
+        self.strategy = strategy
+        self.job_id = job_id
+        self.jar_id = jar_id
+        self.entry_class = entry_class
+        self.args = args
+        self.metrics = metrics
+        self.target_utilization = target_utilization
+        self.timeout = timeout
+
+    # -- entry points ----------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        requested = parse_parallelism(self.parallelism)
+        if self.strategy not in STRATEGIES:
+            rule = f"must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
+            raise _problem("strategy", rule)
+        cluster = self.flink_cluster
+        self.persist_web_ui_link(context)
+        if cluster.target == "operator":
+            return self._rescale_operator(context, cluster, requested)
+        with self.rest_hook() as rest:
+            job = self._find_job(rest)
+            new = requested if requested != "auto" else self._recommend(rest, job)
+            plan = self._plan(rest, cluster, job, new)
+            self.log.info("Rescale of job %s: %s", job.id, plan.reason)
+            if plan.noop:
+                return _result(plan, job_id=job.id, strategy="none")
+            if plan.strategy == "in_place":
+                return self._in_place(rest, cluster, plan)
+            return self._savepoint_restart(context, rest, cluster, plan)
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger: the restarted job (or FlinkDeployment) is RUNNING."""
+        outcome, resume = self.outcome_of(event)
+        return self._finish_restart(outcome, resume)
+
+    # -- observing -------------------------------------------------------------------
+
+    def _find_job(self, rest: FlinkRestHook) -> JobDetails:
+        name = self.flink_cluster.name
+        if self.job_id:
+            try:
+                return rest.job(self.job_id)
+            except FlinkRestNotFound:
+                raise _problem("job_id", f"cluster {name} has no job {self.job_id}") from None
+        running = [job for job in rest.jobs() if job.state == "RUNNING"]
+        if not running:
+            raise _problem("job_id", f"cluster {name} runs no RUNNING job to rescale")
+        if len(running) > 1:
+            ids = ", ".join(job.id for job in running)
+            raise _problem("job_id", f"cluster {name} runs several jobs ({ids}): name one")
+        return rest.job(running[0].id)
+
+    def _plan(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, job: JobDetails, new: int
+    ) -> RescalePlan:
+        try:
+            live = rest.jobmanager_config()
+        except FlinkK8sError as error:
+            self.log.info("JobManager configuration unreadable (%s); using the spec", error)
+            live = {}
+        adaptive = adaptive_scheduler(live or cluster.flink_configuration)
+        snapshot = self.kube_hook.observe(
+            cluster.name, cluster.namespace, target=cluster.target, log_lines=0
+        )
+        taskmanagers = (
+            snapshot.taskmanager.desired_replicas
+            if snapshot.taskmanager is not None
+            else plan_cluster(cluster).taskmanager.replicas
+        )
+        other_slots = sum(
+            rest.job(other.id).parallelism or 0
+            for other in rest.jobs()
+            if other.id != job.id and not other.is_terminal
+        )
+        return plan_rescale(
+            job_id=job.id,
+            job_state=job.state,
+            vertices=_vertices(job),
+            parallelism=new,
+            strategy=self.strategy,
+            adaptive=adaptive,
+            slots_per_taskmanager=cluster.taskmanager.slots,
+            taskmanagers=taskmanagers,
+            job_max_parallelism=job.max_parallelism,
+            other_slots=other_slots,
+        )
+
+    def _recommend(self, rest: FlinkRestHook, job: JobDetails) -> int:
+        """The load-based parallelism (the sizing model), with its reasoning logged."""
+        graph = job.model_dump(mode="json", by_alias=True)
+        if self.metrics is not None:
+            loads = {str(k): dict(v) for k, v in self.metrics.items()}
+        else:
+            sources = {v["id"] for v in graph.get("vertices", [])} - _downstream(graph)
+            loads = {
+                vertex.id: _load(
+                    rest.subtask_metrics(job.id, vertex.id, _LOAD_METRICS),
+                    source=vertex.id in sources,
+                )
+                for vertex in job.vertices
+            }
+        options = SizingOptions(utilization_target=self.target_utilization)
+        recommendation = recommend_parallelism(vertex_metrics(graph, loads), options)
+        for decision in recommendation.decisions:
+            self.log.info("  %s: %s", decision.name or decision.vertex_id, decision.reason)
+        self.log.info("Recommendation: %s", recommendation.reason)
+        if not recommendation.scale:
+            return job.parallelism or 1
+        return recommendation.parallelism
+
+    # -- in place --------------------------------------------------------------------
+
+    def _in_place(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan
+    ) -> dict[str, Any]:
+        if plan.taskmanagers_after > plan.taskmanagers_before:
+            self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
+        current = rest.resource_requirements(plan.job_id)
+        requirements = rescaled_requirements(current, dict(plan.targets))
+        started = time.time()
+        rest.set_resource_requirements(plan.job_id, requirements)
+        self.log.info("Resource requirements set: every vertex up to %d", plan.new_parallelism)
+        self._wait_for_vertices(rest, plan, plan.job_id)
+        pause = time.time() - started
+        self.log.info("Job %s runs at parallelism %d after %.1fs", plan.job_id,
+                      plan.new_parallelism, pause)  # fmt: skip
+        if plan.taskmanagers_after < plan.taskmanagers_before:
+            self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
+            self._wait_for_vertices(rest, plan, plan.job_id)
+        return _result(plan, job_id=plan.job_id, strategy="in_place", pause=pause)
+
+    def _scale_taskmanagers(self, rest: FlinkRestHook, cluster: FlinkCluster, count: int) -> None:
+        slots = count * cluster.taskmanager.slots
+        self.log.info("Scaling the TaskManagers to %d (%d slots)", count, slots)
+        self.kube_hook.scale_taskmanagers(cluster, count)
+        self._poll(lambda: _slots(rest) == slots, f"{slots} task slots registered")
+
+    def _wait_for_vertices(self, rest: FlinkRestHook, plan: RescalePlan, job_id: str) -> None:
+        def done() -> bool:
+            job = rest.job(job_id)
+            if job.is_terminal:
+                raise DeploymentFailed("JobFailed", f"job {job_id} is {job.state} during rescale")
+            return job.all_vertices_running and plan.reached(_vertices(job))
+
+        self._poll(done, f"every vertex of job {job_id} RUNNING at {plan.new_parallelism}")
+
+    def _poll(self, check: Any, what: str) -> None:
+        started = time.monotonic()
+        while True:
+            try:
+                if check():
+                    return
+            except DeploymentFailed:
+                raise
+            except FlinkK8sError as error:  # Flink restarting: not yet
+                self.log.debug("Not yet (%s): %s", what, error)
+            waited = time.monotonic() - started
+            if waited >= self.timeout:
+                raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=waited)
+            time.sleep(min(self.poll_interval, self.timeout - waited))
+
+    # -- savepoint and restart -------------------------------------------------------
+
+    def _savepoint_restart(
+        self, context: Context, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan
+    ) -> dict[str, Any]:
+        submission = self._submission() if cluster.mode == "session" else None
+        self._check_savepoint_dir(rest, cluster)
+        started = time.time()
+        trigger = rest.stop_with_savepoint(plan.job_id)
+        self.log.info("Stopping job %s with a savepoint", plan.job_id)
+        status = rest.wait_for_savepoint(plan.job_id, trigger, timeout=self.timeout)
+        savepoint = status.raise_for_failure()
+        self.log.info("Savepoint of job %s: %s", plan.job_id, savepoint)
+        resume = {
+            **_result(plan, job_id=None, strategy="savepoint_restart"),
+            "savepoint_path": savepoint,
+            "triggered_at": started,
+            "targets": dict(plan.targets),
+        }
+        try:
+            if submission is not None:
+                if plan.taskmanagers_after != plan.taskmanagers_before:
+                    self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
+                jar_id, entry_class, args = submission
+                resume["job_id"] = rest.run_jar(
+                    jar_id, entry_class, args, plan.new_parallelism, savepoint
+                )
+                self.log.info("Job restarted as %s from %s", resume["job_id"], savepoint)
+            else:
+                self._redeploy(rest, cluster, plan, savepoint)
+        except FlinkK8sError as error:
+            raise DeploymentFailed(
+                "RescaleFailed",
+                f"job {plan.job_id} was stopped with savepoint {savepoint}, but the restart at "
+                f"parallelism {plan.new_parallelism} failed ({error}); restore it by hand "
+                f"from {savepoint}",
+                details={"savepoint_path": savepoint},
+            ) from error
+        wait = self.cluster_wait("job", job_id=resume["job_id"])
+        outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
+        return self._finish_restart(outcome, resume)
+
+    def _submission(self) -> tuple[str, str | None, list[str]]:
+        """The jar, class and arguments to restart a session job with (checked first)."""
+        given = self.jar_id
+        if isinstance(given, Mapping):
+            jar_id = given.get("jar_id")
+            entry_class = self.entry_class or given.get("entry_class")
+            args = self.args if self.args is not None else given.get("args")
+        else:
+            jar_id, entry_class, args = given, self.entry_class, self.args
+        if not jar_id:
+            raise _problem(
+                "jar_id",
+                "savepoint_restart of a session cluster's job resubmits its jar, which "
+                "Flink's REST API does not name: give jar_id (and entry_class, args), or a "
+                "submit task's result",
+            )
+        return str(jar_id), entry_class, [str(arg) for arg in args or []]
+
+    def _check_savepoint_dir(self, rest: FlinkRestHook, cluster: FlinkCluster) -> None:
+        if cluster.savepoint_dir:
+            return
+        try:
+            live = rest.jobmanager_config()
+        except FlinkK8sError:
+            live = {}
+        if not any(live.get(key) for key in _SAVEPOINT_DIR_KEYS):
+            raise _problem(
+                "cluster.savepoint_dir",
+                "savepoint_restart needs a savepoint directory: set savepoint_dir "
+                "(execution.checkpointing.savepoint-dir) on the cluster",
+            )
+
+    def _redeploy(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan, savepoint: str
+    ) -> None:
+        """Application cluster: apply the spec at the new parallelism, from the savepoint,
+        and wait until the old JobManager (and its finished job) is gone."""
+        spec = rescaled_cluster(
+            cluster, plan.new_parallelism, savepoint=savepoint, taskmanagers=plan.taskmanagers_after
+        )
+        self.kube_hook.apply(render_manifests(spec))
+        self.log.info("Redeployed %s at parallelism %d", cluster.name, plan.new_parallelism)
+
+        def replaced() -> bool:
+            jobs = rest.jobs()
+            return bool(jobs) and not any(job.is_terminal for job in jobs)
+
+        self._poll(replaced, f"the JobManager of {cluster.name} restarted")
+
+    def _finish_restart(self, outcome: Outcome, resume: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            self.finish_wait(outcome)
+        except FlinkK8sError as error:
+            savepoint = resume.get("savepoint_path")
+            if savepoint and resume.get("strategy") == "savepoint_restart":
+                raise DeploymentFailed(
+                    "RescaleFailed",
+                    f"the restarted job did not run ({error}); restore it by hand from "
+                    f"savepoint {savepoint}",
+                    details={"savepoint_path": savepoint},
+                ) from error
+            raise
+        result = {key: value for key, value in resume.items() if key not in _INTERNAL}
+        result["job_id"] = outcome.job_id or result.get("job_id")
+        if self.flink_cluster.target == "operator":
+            result.update(self._operator_job_status(resume))
+        if resume.get("targets") and result["job_id"] and self.flink_cluster.target != "operator":
+            with self.rest_hook() as rest:
+                plan = RescalePlan(
+                    job_id=str(result["job_id"]),
+                    old_parallelism=int(result["old_parallelism"]),
+                    new_parallelism=int(result["new_parallelism"]),
+                    max_parallelism=int(result["new_parallelism"]),
+                    strategy="savepoint_restart",
+                    targets=dict(resume["targets"]),
+                )
+                self._wait_for_vertices(rest, plan, plan.job_id)
+        result["pause_seconds"] = round(time.time() - float(resume["triggered_at"]), 3)
+        self.log.info(
+            "Job %s runs at parallelism %s (%s); paused %.1fs",
+            result["job_id"], result["new_parallelism"], result["strategy"],
+            result["pause_seconds"],
+        )  # fmt: skip
+        return result
+
+    # -- operator target -------------------------------------------------------------
+
+    def _rescale_operator(
+        self, context: Context, cluster: FlinkCluster, requested: int | Literal["auto"]
+    ) -> dict[str, Any]:
+        if cluster.job is None:
+            raise _problem("cluster.job", "a session FlinkDeployment runs no job of its own")
+        job_status = (self._flink_deployment().get("status") or {}).get("jobStatus") or {}
+        job_id = self.job_id or job_status.get("jobId")
+        old = plan_cluster(cluster).parallelism or 1
+        job = self._operator_job(str(job_id)) if job_id else None
+        if job is not None:
+            old = job.parallelism or old
+        new = self._recommend_operator(job) if requested == "auto" else requested
+        in_place = adaptive_scheduler(cluster.flink_configuration) and in_place_scaling_supported(
+            cluster.flink_version
+        )
+        self._check_operator_request(cluster, new, in_place=in_place)
+        vertex_ids = [vertex.id for vertex in job.vertices] if job is not None else []
+        slots = cluster.taskmanager.slots
+        needed = taskmanagers_for(new, slots)
+        spec = rescaled_cluster(cluster, new, taskmanagers=needed, vertex_ids=vertex_ids)
+        strategy = "in_place" if in_place and vertex_ids else "upgrade"
+        before = plan_cluster(cluster).taskmanager.replicas
+        started = time.time()
+        applied = self.kube_hook.apply(render_manifests(spec))
+        resume = {
+            "job_id": job_id,
+            "previous_job_id": job_id,
+            "old_parallelism": old,
+            "new_parallelism": new,
+            "strategy": strategy,
+            "savepoint_path": None,
+            "taskmanagers_before": before,
+            "taskmanagers_after": plan_cluster(spec).taskmanager.replicas,
+            "reason": f"FlinkDeployment patched ({strategy}: "
+            + ("parallelism overrides" if strategy == "in_place" else "job.parallelism")
+            + ")",
+            "triggered_at": started,
+            "previous_savepoint": job_status.get("upgradeSavepointPath"),
+        }
+        if not applied.changed:
+            self.log.info("FlinkDeployment %s already at parallelism %d: nothing to do",
+                          cluster.name, new)  # fmt: skip
+            kept = {key: value for key, value in resume.items() if key not in _INTERNAL}
+            return {**kept, "strategy": "none", "pause_seconds": 0.0,
+                    "reason": "already at the parallelism"}  # fmt: skip
+        self.log.info("Patched FlinkDeployment %s: %s", cluster.name, resume["reason"])
+        wait = self.cluster_wait("job")
+        outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
+        return self._finish_restart(outcome, resume)
+
+    def _operator_job_status(self, resume: Mapping[str, Any]) -> dict[str, Any]:
+        """The job id and upgrade savepoint the FlinkDeployment reports once it has
+        reconciled the patch (DEPLOYED or STABLE, the observed generation current, the job
+        RUNNING) -- checked here too, as the job wait also takes an UPGRADING
+        FlinkDeployment whose old job still runs for done."""
+        found: dict[str, Any] = {}
+
+        def reconciled() -> bool:
+            raw = self._flink_deployment()
+            status = raw.get("status") or {}
+            generation = (raw.get("metadata") or {}).get("generation")
+            job = status.get("jobStatus") or {}
+            found.update(job)
+            return (
+                status.get("observedGeneration") == generation
+                and status.get("lifecycleState") in ("DEPLOYED", "STABLE")
+                and status.get("jobManagerDeploymentStatus") == "READY"
+                and job.get("state") == "RUNNING"
+            )
+
+        self._poll(reconciled, f"FlinkDeployment {self.flink_cluster.name} reconciled")
+        result: dict[str, Any] = {"job_id": found.get("jobId") or resume.get("job_id")}
+        savepoint = found.get("upgradeSavepointPath")
+        if savepoint and savepoint != resume.get("previous_savepoint"):
+            result["savepoint_path"] = savepoint
+        return result
+
+    def _flink_deployment(self) -> dict[str, Any]:
+        """The raw FlinkDeployment (its whole status: the snapshot keeps only a part)."""
+        from kubernetes.client import CustomObjectsApi
+        from kubernetes.client.exceptions import ApiException
+
+        cluster = self.flink_cluster
+        api = CustomObjectsApi(self.kube_hook.get_conn())
+        try:
+            found = api.get_namespaced_custom_object(
+                "flink.apache.org", "v1beta1", cluster.namespace, "flinkdeployments", cluster.name
+            )
+        except ApiException as error:
+            if error.status == 404:
+                what = f"FlinkDeployment {cluster.namespace}/{cluster.name} does not exist"
+                raise _problem("cluster", what) from error
+            raise KubernetesApiError(error.status, str(error.reason), str(error)) from error
+        return dict(found)
+
+    def _operator_job(self, job_id: str) -> JobDetails | None:
+        """The job's details when Flink's REST API answers (it may not, e.g. simulated)."""
+        try:
+            with self.rest_hook(retry=RetryPolicy.never()) as rest:
+                return rest.job(job_id)
+        except FlinkK8sError as error:
+            self.log.info("Job %s unreadable through REST (%s): vertex ids unknown", job_id, error)
+            return None
+
+    def _recommend_operator(self, job: JobDetails | None) -> int:
+        if job is None:
+            raise _problem("parallelism", "'auto' needs the job's vertices from Flink's REST API")
+        with self.rest_hook() as rest:
+            return self._recommend(rest, job)
+
+    def _check_operator_request(self, cluster: FlinkCluster, new: int, *, in_place: bool) -> None:
+        problems = []
+        maximum = cluster.job.max_parallelism if cluster.job else None
+        if maximum is not None and new > maximum:
+            problems.append(
+                SpecProblem("parallelism", f"must be <= job.max_parallelism {maximum}, got {new}")
+            )
+        if self.strategy == "in_place" and not in_place:
+            rule = (
+                "in_place on the operator target needs 'jobmanager.scheduler: adaptive' and "
+                f"Flink >= 1.18 (flink_version is {cluster.flink_version})"
+            )
+            problems.append(SpecProblem("strategy", rule))
+        if problems:
+            raise SpecError(problems, subject="rescale request")
+
+
+_INTERNAL = ("triggered_at", "targets", "previous_savepoint")
+
+
+def _vertices(job: JobDetails) -> list[VertexState]:
+    return [
+        VertexState(
+            vertex_id=vertex.id,
+            name=vertex.name or "",
+            parallelism=vertex.parallelism,
+            max_parallelism=vertex.max_parallelism or 32768,
+        )
+        for vertex in job.vertices
+    ]
+
+
+def _downstream(graph: Mapping[str, Any]) -> set[str]:
+    nodes = (graph.get("plan") or {}).get("nodes") or []
+    return {str(node["id"]) for node in nodes if node.get("inputs")}
+
+
+def _load(found: Mapping[str, Mapping[str, float]], *, source: bool) -> dict[str, float]:
+    """A vertex's load for the sizing model from its aggregated subtask metrics."""
+    busy = found.get("busyTimeMsPerSecond", {}).get("max")
+    rate = found.get("numRecordsOutPerSecond" if source else "numRecordsInPerSecond", {})
+    load = {"input_rate": max(float(rate.get("sum", 0.0)), 0.0)}
+    if busy is not None and busy == busy:  # not NaN
+        load["busy_time_ms_per_s"] = min(max(float(busy), 0.0), 1000.0)
+    return load
+
+
+def _slots(rest: FlinkRestHook) -> int:
+    return rest.overview().slots_total
+
+
+def _result(
+    plan: RescalePlan, *, job_id: str | None, strategy: str, pause: float = 0.0
+) -> dict[str, Any]:
+    return {
+        "job_id": job_id,
+        "previous_job_id": plan.job_id,
+        "old_parallelism": plan.old_parallelism,
+        "new_parallelism": plan.new_parallelism,
+        "strategy": strategy,
+        "savepoint_path": None,
+        "pause_seconds": round(pause, 3),
+        "taskmanagers_before": plan.taskmanagers_before,
+        "taskmanagers_after": plan.taskmanagers_after,
+        "reason": plan.reason,
+    }
