@@ -53,6 +53,16 @@ from airflow_provider_flink_k8s.kube import (
     translate_error,
 )
 from airflow_provider_flink_k8s.kube.capacity import CapacityInputs, capacity_flow
+from airflow_provider_flink_k8s.kube.requests import (
+    delete_request,
+    fetch,
+    fetch_or_none,
+    get_request,
+    list_items,
+    list_request,
+    merge_patch_request,
+)
+from airflow_provider_flink_k8s.kube.resources import ResourceRef
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -218,6 +228,32 @@ class FlinkKubernetesHook(BaseHook):
         return self._drive(
             observe_flow(cluster_name, namespace, target=target, log_lines=log_lines)
         )
+
+    def get_object(
+        self, ref: ResourceRef, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        """One object as raw JSON (e.g. a FlinkDeployment); ``None`` when it does not exist."""
+        return self._drive(fetch_or_none(get_request(ref, namespace, name)))
+
+    def list_objects(
+        self, ref: ResourceRef, namespace: str | None, *, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The objects of a kind (none when its CRD is not installed)."""
+        request = list_request(ref, namespace, label_selector=label_selector)
+        return self._drive(list_items(request, missing_ok=True))
+
+    def patch_object(
+        self, ref: ResourceRef, namespace: str | None, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A JSON merge patch with the provider's field manager; the object after it.
+
+        :raises ResourceNotFound: when the object does not exist.
+        """
+        return self._drive(fetch(merge_patch_request(ref, namespace, name, patch)))
+
+    def delete_object(self, ref: ResourceRef, namespace: str | None, name: str) -> bool:
+        """Delete one object (Foreground); ``False`` when it was already gone."""
+        return self._drive(fetch_or_none(delete_request(ref, namespace, name))) is not None
 
     def capacity(self, namespace: str) -> CapacityInputs:
         """Nodes, unfinished pods of every namespace, and ``namespace``'s ResourceQuotas

@@ -51,6 +51,16 @@ from airflow_provider_flink_k8s.kube import (
     translate_error,
 )
 from airflow_provider_flink_k8s.kube.capacity import CapacityInputs, capacity_flow
+from airflow_provider_flink_k8s.kube.requests import (
+    delete_request,
+    fetch,
+    fetch_or_none,
+    get_request,
+    list_items,
+    list_request,
+    merge_patch_request,
+)
+from airflow_provider_flink_k8s.kube.resources import ResourceRef
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -165,6 +175,32 @@ class AsyncFlinkKubernetesHook(BaseHook):
         """What the cluster looks like now (Deployments, pods, Events, FlinkDeployment)."""
         flow = observe_flow(cluster_name, namespace, target=target, log_lines=log_lines)
         return await self._run(flow)
+
+    async def get_object(
+        self, ref: ResourceRef, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        """One object as raw JSON (e.g. a FlinkDeployment); ``None`` when it does not exist."""
+        return await self._run(fetch_or_none(get_request(ref, namespace, name)))
+
+    async def list_objects(
+        self, ref: ResourceRef, namespace: str | None, *, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The objects of a kind (none when its CRD is not installed)."""
+        request = list_request(ref, namespace, label_selector=label_selector)
+        return await self._run(list_items(request, missing_ok=True))
+
+    async def patch_object(
+        self, ref: ResourceRef, namespace: str | None, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A JSON merge patch with the provider's field manager; the object after it.
+
+        :raises ResourceNotFound: when the object does not exist.
+        """
+        return await self._run(fetch(merge_patch_request(ref, namespace, name, patch)))
+
+    async def delete_object(self, ref: ResourceRef, namespace: str | None, name: str) -> bool:
+        """Delete one object (Foreground); ``False`` when it was already gone."""
+        return await self._run(fetch_or_none(delete_request(ref, namespace, name))) is not None
 
     async def capacity(self, namespace: str) -> CapacityInputs:
         """Nodes, unfinished pods of every namespace, and ``namespace``'s ResourceQuotas

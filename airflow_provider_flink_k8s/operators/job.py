@@ -1,10 +1,7 @@
 """Submit a job to a session cluster, and wait until it runs (or finishes).
 
 Also home of what the job, savepoint and teardown operators share: the stable ids a task
-instance derives for its Flink operations (:func:`task_key`, :func:`stable_id`), and the
-few Kubernetes reads and writes of the operator target that the Kubernetes hook has no
-method for (:func:`read_object`, :func:`merge_patch`, :func:`list_objects`,
-:func:`delete_object`).
+instance derives for its Flink operations (:func:`task_key`, :func:`stable_id`).
 """
 
 from __future__ import annotations
@@ -20,15 +17,6 @@ from airflow_provider_flink_k8s.exceptions import (
     FlinkK8sError,
     FlinkRestError,
 )
-from airflow_provider_flink_k8s.kube.requests import (
-    delete_request,
-    fetch,
-    fetch_or_none,
-    get_request,
-    list_items,
-    list_request,
-    merge_patch_request,
-)
 from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome, Verdict
@@ -41,16 +29,10 @@ if TYPE_CHECKING:
 
     from airflow_provider_flink_k8s.flinkrest import JobOverview
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
-    from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-    from airflow_provider_flink_k8s.kube.resources import ResourceRef
 
 __all__ = [
     "FlinkSubmitJobOperator",
-    "delete_object",
-    "list_objects",
-    "merge_patch",
     "poll",
-    "read_object",
     "stable_id",
     "task_key",
 ]
@@ -74,44 +56,6 @@ def stable_id(*parts: object) -> str:
     """32 hex digits derived from ``parts`` (the form of Flink's job and trigger ids)."""
     text = "\x1f".join(str(part) for part in parts)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-# -- shared: operator-target objects --------------------------------------------------
-# The Kubernetes hook drives the same pure request flows for its own operations; these
-# are the ones the operator target needs beyond them.
-
-
-def read_object(
-    hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str, name: str
-) -> dict[str, Any] | None:
-    """One object as raw JSON, ``None`` when it does not exist."""
-    return hook._drive(fetch_or_none(get_request(ref, namespace, name)))
-
-
-def merge_patch(
-    hook: FlinkKubernetesHook,
-    ref: ResourceRef,
-    namespace: str,
-    name: str,
-    patch: Mapping[str, Any],
-) -> dict[str, Any]:
-    """A JSON merge patch (the provider's field manager); the object after it.
-
-    :raises ResourceNotFound: when the object does not exist.
-    """
-    return hook._drive(fetch(merge_patch_request(ref, namespace, name, patch)))
-
-
-def delete_object(hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str, name: str) -> None:
-    """Delete one object (Foreground); an object already gone is fine."""
-    hook._drive(fetch_or_none(delete_request(ref, namespace, name)))
-
-
-def list_objects(
-    hook: FlinkKubernetesHook, ref: ResourceRef, namespace: str
-) -> list[dict[str, Any]]:
-    """Every object of a kind in ``namespace`` (none when its CRD is not installed)."""
-    return hook._drive(list_items(list_request(ref, namespace), missing_ok=True))
 
 
 def poll(
@@ -401,7 +345,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         last: list[Verdict] = []
 
         def decided() -> Verdict | None:
-            found = read_object(self.kube_hook, FLINK_SESSION_JOB, cluster.namespace, name)
+            found = self.kube_hook.get_object(FLINK_SESSION_JOB, cluster.namespace, name)
             verdict = classify_session_job(found, target_states=self.wait_for, name=name)
             if not last or last[-1].message != verdict.message:
                 self._log(verdict)

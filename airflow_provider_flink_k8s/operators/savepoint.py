@@ -17,9 +17,7 @@ from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, manual_savepoint
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import (
-    merge_patch,
     poll,
-    read_object,
     stable_id,
     task_key,
 )
@@ -200,7 +198,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     def _operator_savepoint(self, context: Context) -> str:
         cluster = self.flink_cluster
         name, namespace = cluster.name, cluster.namespace
-        deployment = read_object(self.kube_hook, FLINK_DEPLOYMENT, namespace, name)
+        deployment = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
         if deployment is None:
             raise DeploymentFailed(
                 "NotDeployed", f"FlinkDeployment {namespace}/{name} does not exist"
@@ -223,10 +221,10 @@ class FlinkSavepointOperator(FlinkClusterMixin):
                 )
             self.log.info("Setting spec.job.savepointTriggerNonce of %s to %d", name, nonce)
             patch = {"spec": {"job": {"savepointTriggerNonce": nonce}}}
-            merge_patch(self.kube_hook, FLINK_DEPLOYMENT, namespace, name, patch)
+            self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
 
         def progress() -> SavepointProgress | None:
-            found = read_object(self.kube_hook, FLINK_DEPLOYMENT, namespace, name)
+            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
             if found is None:
                 return SavepointProgress(error="the FlinkDeployment was deleted")
             seen = manual_savepoint(found.get("status") or {}, nonce)

@@ -17,11 +17,7 @@ from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, suspend_savepoint
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import (
-    delete_object,
-    list_objects,
-    merge_patch,
     poll,
-    read_object,
     stable_id,
     task_key,
 )
@@ -204,11 +200,11 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         name, namespace = cluster.name, cluster.namespace
         patch = {"spec": {"job": {"state": "suspended", "upgradeMode": "savepoint"}}}
         self.log.info("Suspending FlinkDeployment %s with a savepoint", name)
-        after = merge_patch(self.kube_hook, FLINK_DEPLOYMENT, namespace, name, patch)
+        after = self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
         generation = (after.get("metadata") or {}).get("generation")
 
         def progress() -> SavepointProgress | None:
-            found = read_object(self.kube_hook, FLINK_DEPLOYMENT, namespace, name)
+            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
             if found is None:
                 return SavepointProgress(error="the FlinkDeployment was deleted meanwhile")
             seen = suspend_savepoint(found.get("status") or {}, generation)
@@ -235,7 +231,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         def ours() -> list[dict[str, Any]]:
             return [
                 job
-                for job in list_objects(self.kube_hook, FLINK_SESSION_JOB, namespace)
+                for job in self.kube_hook.list_objects(FLINK_SESSION_JOB, namespace)
                 if (job.get("spec") or {}).get("deploymentName") == cluster.name
             ]
 
@@ -243,7 +239,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         for job in jobs:
             job_name = str(job["metadata"]["name"])
             self.log.info("Deleting FlinkSessionJob %s", job_name)
-            delete_object(self.kube_hook, FLINK_SESSION_JOB, namespace, job_name)
+            self.kube_hook.delete_object(FLINK_SESSION_JOB, namespace, job_name)
         if (
             jobs
             and poll(
