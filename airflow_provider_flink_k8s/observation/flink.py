@@ -87,6 +87,11 @@ class FlinkJob(FrozenModel):
     parallelism: int | None = None
     """The highest vertex parallelism, when the job details were read."""
     root_exception: str | None = None
+    tasks_total: int | None = None
+    """Tasks of the job (``tasks.total`` of ``/jobs/overview``), when reported."""
+    tasks_running: int | None = None
+    """Of those, the ones RUNNING or FINISHED: a job is RUNNING in Flink's eyes while its
+    tasks still deploy, and refuses a savepoint until they run."""
 
     @classmethod
     def from_rest(
@@ -100,6 +105,7 @@ class FlinkJob(FrozenModel):
         """
         parallelisms = [get_int(vertex, "parallelism") for vertex in get_items(raw, "vertices")]
         start = get_int(raw, "start-time", default=-1)
+        tasks = get_mapping(raw, "tasks")
         return cls(
             id=get_str(raw, "jid") or get_str(raw, "id") or "",
             name=get_str(raw, "name"),
@@ -107,6 +113,12 @@ class FlinkJob(FrozenModel):
             start_time=start if start >= 0 else None,
             parallelism=max(parallelisms) if parallelisms else None,
             root_exception=root_exception_of(exceptions) if exceptions else None,
+            tasks_total=get_int(tasks, "total") if "total" in tasks else None,
+            tasks_running=(
+                get_int(tasks, "running") + get_int(tasks, "finished")
+                if "running" in tasks
+                else None
+            ),
         )
 
 

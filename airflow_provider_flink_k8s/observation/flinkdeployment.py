@@ -145,9 +145,11 @@ def classify_flink_deployment(
          DEPLOYED or STABLE
     10   STABLE or DEPLOYED, JobManager READY and, for    READY        Ready
          a job, job RUNNING
-    11   job target, JobManager READY                     PROGRESSING  JobPending
-    12   otherwise (CREATED, UPGRADING, ROLLING_BACK,     PROGRESSING  Deploying
-         JobManager DEPLOYING / DEPLOYED_NOT_READY)
+    11   job target, DEPLOYED or STABLE, JobManager       PROGRESSING  JobPending
+         READY (the job not RUNNING yet)
+    12   otherwise (CREATED, UPGRADING -- even while the  PROGRESSING  Deploying
+         old job still runs --, ROLLING_BACK, JobManager
+         DEPLOYING / DEPLOYED_NOT_READY)
     ===  ===============================================  ===========  =====================
 
     (1) The operator's ``status.error`` is JSON whose ``additionalMetadata.reason`` names a
@@ -187,7 +189,7 @@ def classify_flink_deployment(
         job_id = get_str(job, "jobId") if target == "job" else None
         ids = {"job_id": job_id} if job_id else {}
         return Verdict.ready(f"{label} is {lifecycle} with its JobManager READY", **facts, **ids)
-    if target == "job" and jm == "READY":
+    if target == "job" and jm == "READY" and lifecycle in _DEPLOYED:
         verdict = classify_job(job_state or "CREATED", job_id=get_str(job, "jobId"))
         return _with_label(verdict, label, **facts)
     _, error = operator_error(get_str(status, "error"))

@@ -144,9 +144,11 @@ def classify_cluster_job(
     1    rows 1-3 of ``classify_cluster`` (missing,     as there
          deleted, spec not observed)
     2    a pod or Deployment failure (rows 4-6)         FAILED       its cause
-    3    the job is listed                              :func:`classify_job`
-    4    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
-    5    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
+    3    the job RUNNING (awaited) with tasks still     PROGRESSING  JobPending
+         deploying (``tasks`` of ``/jobs/overview``)
+    4    the job is listed                              :func:`classify_job`
+    5    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
+    6    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
     ===  ============================================  ===========  ==============
 
     :param snapshot: what the hook observed (``jobs`` from the REST API).
@@ -166,6 +168,14 @@ def classify_cluster_job(
     if settled is not None:
         return settled
     job = select_job(snapshot.jobs, job_id)
+    if job is not None and job.state == "RUNNING" and "RUNNING" in targets:
+        total, running = job.tasks_total, job.tasks_running
+        if total is not None and running is not None and running < total:
+            message = (
+                f"{cluster_label(snapshot)}: job {job.id} is RUNNING with {running} of "
+                f"{total} tasks running (the others are still deploying)"
+            )
+            return Verdict.progressing(Reason.JOB_PENDING, message, job_id=job.id)
     if job is not None:
         return classify_job(
             job.state, target_states=targets, root_exception=job.root_exception, job_id=job.id

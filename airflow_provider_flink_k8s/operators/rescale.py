@@ -11,11 +11,11 @@ from airflow_provider_flink_k8s.exceptions import (
     DeploymentTimeout,
     FlinkK8sError,
     FlinkRestNotFound,
-    KubernetesApiError,
     SpecError,
     SpecProblem,
 )
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
+from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
@@ -529,21 +529,12 @@ class FlinkRescaleOperator(FlinkClusterMixin):
 
     def _flink_deployment(self) -> dict[str, Any]:
         """The raw FlinkDeployment (its whole status: the snapshot keeps only a part)."""
-        from kubernetes.client import CustomObjectsApi
-        from kubernetes.client.exceptions import ApiException
-
         cluster = self.flink_cluster
-        api = CustomObjectsApi(self.kube_hook.get_conn())
-        try:
-            found = api.get_namespaced_custom_object(
-                "flink.apache.org", "v1beta1", cluster.namespace, "flinkdeployments", cluster.name
-            )
-        except ApiException as error:
-            if error.status == 404:
-                what = f"FlinkDeployment {cluster.namespace}/{cluster.name} does not exist"
-                raise _problem("cluster", what) from error
-            raise KubernetesApiError(error.status, str(error.reason), str(error)) from error
-        return dict(found)
+        found = self.kube_hook.get_object(FLINK_DEPLOYMENT, cluster.namespace, cluster.name)
+        if found is None:
+            what = f"FlinkDeployment {cluster.namespace}/{cluster.name} does not exist"
+            raise _problem("cluster", what)
+        return found
 
     def _operator_job(self, job_id: str) -> JobDetails | None:
         """The job's details when Flink's REST API answers (it may not, e.g. simulated)."""
