@@ -1,13 +1,16 @@
-"""``make demo``: the example pipeline's cluster, planned, deployed and torn down on the sandbox.
+"""``make demo``: the batch-to-stream pipeline, as an Airflow DAG, on the embedded sandbox.
 
-The demo loads the example spec, plans its resources, checks the plan against the
-sandbox's nodes, renders the Kubernetes objects (also written to ``out/demo/``), applies
-them to an embedded Kubernetes API server with the provider's Kubernetes hook, waits for
-the rollout, shows that a second apply changes nothing, scales the TaskManagers, and
-deletes everything again. With the ``local`` runtime (the default) the pods are real Flink
-processes: the SQL-runner job runs, and Flink's REST API is read through the API server's
-service proxy with the provider's Flink REST hook. Running the pipeline as an Airflow DAG
-is the next step of the roadmap.
+The demo starts the embedded Kubernetes API server with its ``local`` runtime (the pods
+run as real Flink processes from Flink's own jars), points Airflow's
+``kubernetes_default`` connection at it, and runs ``example_dags/flink_batch_to_stream.py``
+with ``airflow dags test`` on a throw-away Airflow home (SQLite). Then it prints what
+happened -- every task's state and duration, when the cluster was ready, the job, the
+rescale and its measured pause, the savepoints -- stops the sandbox and checks that no
+Flink process is left.
+
+``--render-only`` plans and renders the example application cluster instead
+(``example_dags/specs/clickstream.yaml``, written to ``out/demo/manifests``) without
+starting anything.
 """
 
 from __future__ import annotations
@@ -15,28 +18,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError, SpecError
+from airflow_provider_flink_k8s.exceptions import SpecError
 from airflow_provider_flink_k8s.manifests import render_manifests
-from airflow_provider_flink_k8s.observation import deployment_rolled_out
-from airflow_provider_flink_k8s.resources.placement import NodeCapacity, check_placement
-from airflow_provider_flink_k8s.resources.plan import ClusterPlan, plan_cluster
-from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
-
-if TYPE_CHECKING:
-    from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.resources.plan import plan_cluster
+from airflow_provider_flink_k8s.spec import load_cluster
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = REPO / "example_dags" / "specs" / "clickstream.yaml"
-ROLLOUT_TIMEOUT = 180.0
-KUBE_CONN_ID = "flink_k8s_demo_sandbox"
+EXAMPLE_DAGS = REPO / "example_dags"
+DEFAULT_SPEC = EXAMPLE_DAGS / "specs" / "clickstream.yaml"
+DAG_ID = "flink_batch_to_stream"
+DAG_TIMEOUT = 600.0
+"""Seconds ``airflow dags test`` may take before the demo gives up."""
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -51,172 +53,193 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _str_representer)
 
 
-def _write_manifests(manifests: list[dict[str, Any]], out: Path) -> None:
+def render(spec: Path, out: Path) -> int:
+    """Plan ``spec``, write its Kubernetes objects to ``out``, print the plan."""
+    try:
+        cluster = load_cluster(spec)
+    except SpecError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    plan = plan_cluster(cluster)
+    manifests = render_manifests(cluster, plan=plan)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yaml"):
         old.unlink()
     for index, obj in enumerate(manifests):
         name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
         (out / name).write_text(yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False))
-
-
-def _wait_rolled_out(hook: FlinkKubernetesHook, cluster: FlinkCluster) -> float:
-    """Seconds until both Deployments report a complete rollout (kubectl's rule)."""
-    start = time.monotonic()
-    while True:
-        snapshot = hook.observe(cluster.name, cluster.namespace)
-        states = [snapshot.jobmanager, snapshot.taskmanager]
-        verdicts = [deployment_rolled_out(d) if d else (False, "not created") for d in states]
-        if all(done for done, _ in verdicts):
-            return time.monotonic() - start
-        if time.monotonic() - start > ROLLOUT_TIMEOUT:
-            raise TimeoutError("; ".join(message for _, message in verdicts))
-        time.sleep(0.2)
-
-
-def _runtime(name: str, out: Path) -> Any:
-    """The sandbox's container runtime: real Flink processes, or simulated containers."""
-    if name != "local":
-        return name
-    from airflow_provider_flink_k8s.sandbox.flink import stage_usrlib
-    from airflow_provider_flink_k8s.sandbox.runtime.local import LocalRuntime
-
-    # The SQL-runner job and its script, mounted as /opt/flink/usrlib in every Flink pod.
-    usrlib = stage_usrlib(out / "usrlib")
-    return LocalRuntime(
-        workdir=Path(tempfile.mkdtemp(prefix="flink-k8s-demo-pods-")), usrlib=usrlib
-    )
-
-
-def _wait_flink(rest: Any, cluster: FlinkCluster, slots: int) -> str:
-    """Wait until Flink reports ``slots`` task slots (and, in application mode, the job
-    RUNNING); return a one-line account read from Flink's own REST API."""
-    start = time.monotonic()
-    while time.monotonic() - start < ROLLOUT_TIMEOUT:
-        try:
-            overview = rest.overview()
-            jobs = rest.jobs() if cluster.job else []
-        except FlinkK8sError:  # the JobManager is still starting
-            time.sleep(0.5)
-            continue
-        running = [job for job in jobs if job.state == "RUNNING"]
-        if overview.slots_total == slots and (running or not cluster.job):
-            account = f"{overview.taskmanagers} TaskManagers, {overview.slots_total} slots"
-            if running:
-                details = rest.job(running[0].id)
-                account += f"; job {details.id} RUNNING at parallelism {details.parallelism}"
-            return f"{account} ({time.monotonic() - start:.1f}s)"
-        time.sleep(0.5)
-    raise TimeoutError(f"Flink did not report {slots} slots within {ROLLOUT_TIMEOUT:.0f}s")
-
-
-def _deploy_on_sandbox(cluster: FlinkCluster, plan: ClusterPlan, out: Path, runtime: str) -> None:
-    """Apply, wait, re-apply, scale and tear down the cluster on an embedded sandbox."""
-    # Airflow reads its home at import: keep the demo's out of the user's ~/airflow.
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="flink-k8s-demo-airflow-"))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    from airflow_provider_flink_k8s.flinkrest import FlinkRestService
-    from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
-    from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-    from airflow_provider_flink_k8s.sandbox import SandboxServer
-
-    with SandboxServer(runtime=_runtime(runtime, out)) as sandbox:
-        kubeconfig = sandbox.write_kubeconfig(out / "kubeconfig")
-        print(
-            f"\nSandbox Kubernetes API server at {sandbox.url} ({runtime} runtime, "
-            f"kubeconfig: {kubeconfig})"
-        )
-        os.environ[f"AIRFLOW_CONN_{KUBE_CONN_ID.upper()}"] = json.dumps(
-            {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
-        )
-        hook = FlinkKubernetesHook(kubernetes_conn_id=KUBE_CONN_ID)
-        nodes = [n for n in map(NodeCapacity.from_k8s, _nodes(hook)) if n is not None]
-        print(f"Placement on the sandbox's {len(nodes)} nodes: {check_placement(plan, nodes)}")
-        manifests = render_manifests(cluster, plan=plan)
-        if cluster.namespace != "default":
-            hook.apply(
-                [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": cluster.namespace}}]
-            )
-        for applied in hook.apply(manifests).objects:
-            print(f"  {applied}")
-        print(f"Rolled out in {_wait_rolled_out(hook, cluster):.1f}s")
-        service = FlinkRestService.for_cluster(
-            cluster.name,
-            cluster.namespace,
-            kubernetes_conn_id=KUBE_CONN_ID,
-            route="service_proxy",
-        )
-        with FlinkRestHook(service=service) as rest:
-            if runtime == "local":
-                print(
-                    f"Flink (REST via the service proxy): "
-                    f"{_wait_flink(rest, cluster, plan.total_slots)}"
-                )
-            again = hook.apply(manifests)
-            print(
-                f"Applying the same spec again: {len(again.objects)} objects, "
-                f"{'some changed (unexpected)' if again.changed else 'all unchanged'}"
-            )
-            replicas = plan.taskmanager.replicas + 1
-            scaled = hook.scale_taskmanagers(cluster, replicas)
-            print(
-                f"Scaled {scaled.name} from {scaled.previous} to {scaled.replicas} "
-                f"TaskManagers; rolled out in {_wait_rolled_out(hook, cluster):.1f}s"
-            )
-            if runtime == "local":
-                slots = replicas * plan.slots_per_taskmanager
-                print(f"Flink followed: {_wait_flink(rest, cluster, slots)}")
-        deleted = hook.delete_cluster(cluster.name, cluster.namespace, timeout=120)
-        print(f"Deleted {len(deleted.deleted)} objects and waited until they were gone")
-
-
-def _nodes(hook: FlinkKubernetesHook) -> list[dict[str, Any]]:
-    from kubernetes import client
-
-    core = client.CoreV1Api(hook.get_conn())
-    response = core.list_node(_preload_content=False)
-    items: list[dict[str, Any]] = json.loads(response.data)["items"]
-    return items
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Plan, render and (unless ``--render-only``) deploy a cluster spec on the sandbox."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), help="cluster spec file")
-    parser.add_argument("--out", default=str(REPO / "out" / "demo"), help="output folder")
-    parser.add_argument("--render-only", action="store_true", help="do not start a sandbox")
-    parser.add_argument(
-        "--runtime",
-        choices=("local", "simulated"),
-        default="local",
-        help="run the pods as real Flink processes (local) or simulated containers",
-    )
-    args = parser.parse_args(argv)
-
-    try:
-        cluster = load_cluster(Path(args.spec))
-    except SpecError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    plan = plan_cluster(cluster)
-    out = Path(args.out)
-    manifests = render_manifests(cluster, plan=plan)
-    _write_manifests(manifests, out)
-
     print(f"Cluster {cluster.namespace}/{cluster.name} ({cluster.mode} mode, {cluster.target})")
     print(json.dumps(plan.summary(), indent=2))
     print(f"Wrote {len(manifests)} Kubernetes objects to {out}/:")
     for obj in manifests:
         print(f"  {obj['kind']:<16} {obj['metadata']['name']}")
-    if args.render_only:
-        return 0
-    try:
-        _deploy_on_sandbox(cluster, plan, out, args.runtime)
-    except (FlinkK8sError, TimeoutError) as exc:
-        print(f"Deploying on the sandbox failed: {exc}", file=sys.stderr)
-        return 1
-    print("\nRunning the whole pipeline as an Airflow DAG on the sandbox is the next step.")
     return 0
+
+
+def airflow_environment(home: Path) -> dict[str, str]:
+    """The environment of a throw-away Airflow home whose DAGs folder links the examples."""
+    if home.exists():
+        shutil.rmtree(home)
+    dags = home / "dags"
+    dags.mkdir(parents=True)
+    (dags / "example_dags").symlink_to(EXAMPLE_DAGS, target_is_directory=True)
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
+
+
+def _airflow(args: list[str], log: Path, timeout: float) -> int:
+    """Run the ``airflow`` CLI of this environment, its output appended to ``log``."""
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    with log.open("a", encoding="utf-8") as sink:
+        sink.write(f"\n$ airflow {' '.join(args)}\n")
+        sink.flush()
+        done = subprocess.run(
+            command, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        )
+    return done.returncode
+
+
+def run_pipeline(out: Path, conf: dict[str, Any]) -> int:
+    """Start the sandbox, run the DAG with ``airflow dags test``, print the summary."""
+    from airflow_provider_flink_k8s.sandbox import SandboxServer
+    from airflow_provider_flink_k8s.sandbox.clock import Timing
+    from airflow_provider_flink_k8s.sandbox.flink import live_processes
+    from airflow_provider_flink_k8s.sandbox.runtime.local import LocalRuntime
+
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.update(airflow_environment(out / "airflow"))
+    log = out / "airflow.log"
+    log.write_text("")
+    started = time.monotonic()
+    print(f"Airflow home {out / 'airflow'} (SQLite); the DAG run's log: {log}")
+    if _airflow(["db", "migrate"], log, 300) != 0:
+        print(f"airflow db migrate failed; see {log}", file=sys.stderr)
+        return 1
+    # Readiness probes ten times faster than Flink's defaults: the demo's pods are local.
+    timing = Timing(probe_scale=0.1, backoff_base=1.0, backoff_max=5.0)
+    runtime = LocalRuntime(timing, workdir=Path(tempfile.mkdtemp(prefix="flink-k8s-demo-pods-")))
+    returncode = 1
+    with SandboxServer(runtime=runtime, timing=timing) as sandbox:
+        kubeconfig = sandbox.write_kubeconfig(out / "kubeconfig")
+        os.environ["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = json.dumps(
+            {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
+        )
+        print(f"Sandbox Kubernetes API server at {sandbox.url} (kubeconfig: {kubeconfig})")
+        print(f"Running `airflow dags test {DAG_ID}` with config {json.dumps(conf)} ...")
+        returncode = _airflow(["dags", "test", DAG_ID, "-c", json.dumps(conf)], log, DAG_TIMEOUT)
+    leftovers = live_processes()
+    print(summary(DAG_ID))
+    print(
+        f"\nDemo finished in {time.monotonic() - started:.0f}s; Flink processes left: "
+        f"{len(leftovers)}"
+    )
+    if returncode != 0:
+        print(f"The DAG run failed; see {log}", file=sys.stderr)
+    return 0 if returncode == 0 and not leftovers else 1
+
+
+def _xcom(ti: Any) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=ti.run_id, key="return_value", task_ids=ti.task_id, dag_ids=ti.dag_id
+        )
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def summary(dag_id: str) -> str:
+    """A readable account of the latest run of ``dag_id`` from Airflow's database."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        runs = DagRun.find(dag_id=dag_id, session=session)
+        if not runs:
+            return f"\nNo run of {dag_id} was recorded."
+        run = max(runs, key=lambda r: r.id)
+        tis = sorted(
+            run.get_task_instances(session=session),
+            key=lambda t: t.start_date.timestamp() if t.start_date else float("inf"),
+        )
+        lines = [f"\nDAG run {run.run_id}: {run.state}"]
+        results = {}
+        for ti in tis:
+            took = (
+                (ti.end_date - ti.start_date).total_seconds()
+                if ti.end_date and ti.start_date
+                else None
+            )
+            lines.append(
+                f"  {ti.task_id:<24} {ti.state!s:<10} "
+                + (f"{took:6.1f}s" if took is not None else "     -")
+            )
+            results[ti.task_id] = (ti, took)
+    lines.append("")
+    lines.extend(_facts({task: (_xcom(ti), took) for task, (ti, took) in results.items()}))
+    return "\n".join(lines)
+
+
+def _facts(results: dict[str, tuple[Any, float | None]]) -> list[str]:
+    """The pipeline's figures, from its tasks' XCom results."""
+    facts = []
+    deploy, deploy_took = results.get("deploy_session_cluster", (None, None))
+    if isinstance(deploy, dict):
+        plan = deploy.get("plan", {})
+        facts.append(
+            f"Cluster ready in {deploy_took:.1f}s: {plan.get('taskmanagers')} TaskManagers x "
+            f"{plan.get('slots_per_taskmanager')} slots; Web UI {deploy.get('web_ui_url')}"
+        )
+    backfill, backfill_took = results.get("backfill", (None, None))
+    if backfill:
+        facts.append(f"Backfill job {backfill} FINISHED in {backfill_took:.1f}s")
+    stream, _ = results.get("submit_stream", (None, None))
+    if stream:
+        facts.append(f"Streaming job {stream} RUNNING")
+    rescale, _ = results.get("rescale", (None, None))
+    if isinstance(rescale, dict):
+        facts.append(
+            f"Rescaled {rescale.get('old_parallelism')} -> {rescale.get('new_parallelism')} "
+            f"({rescale.get('strategy')}); job paused {rescale.get('pause_seconds')}s"
+        )
+    savepoint, _ = results.get("savepoint", (None, None))
+    if savepoint:
+        facts.append(f"Savepoint: {savepoint}")
+    final, _ = results.get("teardown", (None, None))
+    if final:
+        facts.append(f"Final savepoint at teardown: {final}")
+    return facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the pipeline on the sandbox (default), or only plan and render a spec."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "out" / "demo"), help="output folder")
+    parser.add_argument(
+        "--render-only", action="store_true", help="plan and render a spec; start nothing"
+    )
+    parser.add_argument("--spec", default=str(DEFAULT_SPEC), help="spec for --render-only")
+    parser.add_argument("--parallelism", type=int, default=2, help="the job's parallelism")
+    parser.add_argument(
+        "--rescale-to", default="4", help="parallelism after the rescale, or 'auto'"
+    )
+    args = parser.parse_args(argv)
+    out = Path(args.out).resolve()
+    if args.render_only:
+        return render(Path(args.spec), out / "manifests")
+    rescale: int | str = int(args.rescale_to) if args.rescale_to.isdigit() else args.rescale_to
+    conf = {
+        "parallelism": args.parallelism,
+        "rescale_parallelism": rescale,
+        "state_dir": (out / "state").as_uri(),
+    }
+    return run_pipeline(out, conf)
 
 
 if __name__ == "__main__":

@@ -107,11 +107,12 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     one submitted by an earlier try, is left running).
 
     :param cluster: the session cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param namespace: the namespace, overriding the spec's. Templated.
     :param jar: a local jar file to upload (operator target: the jar's URI). Templated.
     :param jar_id: an uploaded jar's id, instead of ``jar``. Templated.
     :param entry_class: the main class (default: the jar manifest's). Templated.
     :param args: the program's arguments. Templated.
-    :param parallelism: the job's parallelism (default: the cluster's).
+    :param parallelism: the job's parallelism (default: the cluster's). Templated.
     :param savepoint_path: a savepoint to restore the job's state from. Templated.
     :param allow_non_restored_state: skip savepoint state no operator of the job claims.
     :param wait_for: Flink job states that end the wait successfully: ``("RUNNING",)``
@@ -132,6 +133,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         "jar_id",
         "entry_class",
         "args",
+        "parallelism",
         "savepoint_path",
     )
 
@@ -139,11 +141,12 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         self,
         *,
         cluster: Any,
+        namespace: str | None = None,
         jar: str | None = None,
         jar_id: str | None = None,
         entry_class: str | None = None,
         args: Sequence[str] | str = (),
-        parallelism: int | None = None,
+        parallelism: int | str | None = None,
         savepoint_path: str | None = None,
         allow_non_restored_state: bool = False,
         wait_for: Sequence[str] | str = ("RUNNING",),
@@ -164,8 +167,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             )
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
-        if parallelism is not None and parallelism < 1:
-            raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+        if isinstance(parallelism, int):
+            _check_parallelism(parallelism)
         self.init_cluster_task(
             cluster=cluster,
             kubernetes_conn_id=kubernetes_conn_id,
@@ -173,12 +176,13 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             rest_route=rest_route,
             poll_interval=poll_interval,
             deferrable=deferrable,
+            namespace=namespace,
         )
         self.jar = jar
         self.jar_id = jar_id
         self.entry_class = entry_class
         self.args = args
-        self.parallelism = parallelism
+        self.parallelism: int | str | None = parallelism
         self.savepoint_path = savepoint_path
         self.allow_non_restored_state = allow_non_restored_state
         self.wait_for = tuple(str(state).upper() for state in states)
@@ -212,6 +216,23 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         elif jar and not Path(jar).is_file():
             raise ValueError(f"jar: no such file {jar!r} on the Airflow worker")
         self._program_args()
+        self.job_parallelism()
+
+    def job_parallelism(self) -> int | None:
+        """The rendered ``parallelism`` as a number (``None``: the cluster's default).
+
+        :raises ValueError: naming the field, when it is not a whole number >= 1.
+        """
+        if self.parallelism is None or self.parallelism == "":
+            return None
+        try:
+            parallelism = int(self.parallelism)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"parallelism must be a whole number, not {self.parallelism!r}"
+            ) from None
+        _check_parallelism(parallelism)
+        return parallelism
 
     # -- execute -------------------------------------------------------------------------
 
@@ -301,7 +322,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
                 jar_id,
                 self.entry_class or None,
                 self._program_args(),
-                self.parallelism,
+                self.job_parallelism(),
                 self.savepoint_path or None,
                 self.allow_non_restored_state,
                 job_id=job_id,
@@ -333,7 +354,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             jar_uri=str(self.jar),
             entry_class=self.entry_class or None,
             args=self._program_args(),
-            parallelism=self.parallelism,
+            parallelism=self.job_parallelism(),
             initial_savepoint=self.savepoint_path or None,
             allow_non_restored_state=self.allow_non_restored_state,
         )
@@ -361,3 +382,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         else:
             outcome = Outcome(verdict, job_id=job_id or None)
         return self._finish(outcome, job_id)
+
+
+def _check_parallelism(parallelism: int) -> None:
+    if parallelism < 1:
+        raise ValueError(f"parallelism must be at least 1, not {parallelism}")

@@ -88,6 +88,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     polled every ``poll_interval`` seconds (in deferrable mode, until the task resumed).
 
     :param cluster: the cluster (spec, spec file, or a deploy task's result). Templated.
+    :param namespace: the namespace, overriding the spec's. Templated.
     :param parallelism: the new parallelism, or ``"auto"`` for a load-based recommendation
         (:func:`~airflow_provider_flink_k8s.resources.sizing.recommend_parallelism` over
         the vertices' busy time and rates from Flink's metrics, or ``metrics``). Templated.
@@ -130,6 +131,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         self,
         *,
         cluster: Any,
+        namespace: str | None = None,
         parallelism: int | str,
         strategy: str = "auto",
         job_id: str | None = None,
@@ -157,6 +159,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             rest_route=rest_route,
             poll_interval=poll_interval,
             deferrable=deferrable,
+            namespace=namespace,
         )
         self.parallelism = parallelism
         self.strategy = strategy

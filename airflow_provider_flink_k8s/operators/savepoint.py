@@ -99,6 +99,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     own and harms nothing.
 
     :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param namespace: the namespace, overriding the spec's. Templated.
     :param job_id: the job (default: the cluster's single RUNNING job; an error names
         them when none or several run). Templated.
     :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
@@ -118,6 +119,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         self,
         *,
         cluster: Any,
+        namespace: str | None = None,
         job_id: str | None = None,
         savepoint_dir: str | None = None,
         format_type: str = "CANONICAL",
@@ -140,6 +142,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
             rest_route=rest_route,
             poll_interval=poll_interval,
             deferrable=deferrable,
+            namespace=namespace,
         )
         self.job_id = job_id
         self.savepoint_dir = savepoint_dir

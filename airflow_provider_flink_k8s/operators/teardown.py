@@ -54,6 +54,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
     :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param namespace: the namespace, overriding the spec's. Templated.
     :param savepoint: stop the running job(s) with a savepoint first.
     :param savepoint_required: with ``savepoint``, fail (and keep the cluster) when
         Flink cannot be reached; ``False``: log it and delete anyway.
@@ -73,6 +74,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         self,
         *,
         cluster: Any,
+        namespace: str | None = None,
         savepoint: bool = False,
         savepoint_required: bool = True,
         savepoint_dir: str | None = None,
@@ -97,6 +99,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             rest_route=rest_route,
             poll_interval=poll_interval,
             deferrable=deferrable,
+            namespace=namespace,
         )
         self.savepoint = savepoint
         self.savepoint_required = savepoint_required
