@@ -287,8 +287,9 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         self.log.info("Resource requirements set: every vertex up to %d", plan.new_parallelism)
         self._wait_for_vertices(rest, plan, plan.job_id)
         pause = time.time() - started
-        self.log.info("Job %s runs at parallelism %d after %.1fs", plan.job_id,
-                      plan.new_parallelism, pause)  # fmt: skip
+        self.log.info(
+            "Job %s runs at parallelism %d after %.1fs", plan.job_id, plan.new_parallelism, pause
+        )
         if plan.taskmanagers_after < plan.taskmanagers_before:
             self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
             self._wait_for_vertices(rest, plan, plan.job_id)
@@ -446,9 +447,11 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         result["pause_seconds"] = round(time.time() - float(resume["triggered_at"]), 3)
         self.log.info(
             "Job %s runs at parallelism %s (%s); paused %.1fs",
-            result["job_id"], result["new_parallelism"], result["strategy"],
+            result["job_id"],
+            result["new_parallelism"],
+            result["strategy"],
             result["pause_seconds"],
-        )  # fmt: skip
+        )
         return result
 
     # -- operator target -------------------------------------------------------------
@@ -493,11 +496,16 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             "previous_savepoint": job_status.get("upgradeSavepointPath"),
         }
         if not applied.changed:
-            self.log.info("FlinkDeployment %s already at parallelism %d: nothing to do",
-                          cluster.name, new)  # fmt: skip
+            self.log.info(
+                "FlinkDeployment %s already at parallelism %d: nothing to do", cluster.name, new
+            )
             kept = {key: value for key, value in resume.items() if key not in _INTERNAL}
-            return {**kept, "strategy": "none", "pause_seconds": 0.0,
-                    "reason": "already at the parallelism"}  # fmt: skip
+            return {
+                **kept,
+                "strategy": "none",
+                "pause_seconds": 0.0,
+                "reason": "already at the parallelism",
+            }
         self.log.info("Patched FlinkDeployment %s: %s", cluster.name, resume["reason"])
         wait = self.cluster_wait("job")
         outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
