@@ -7,19 +7,14 @@ DAGs folder ``tests/conftest.py`` set up, against a sandbox whose kubeconfig the
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_support import FAST_TIMING, LocalSandbox, use_sandbox
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.sandbox.clock import Timing
-
-FAST_TIMING = Timing(probe_scale=0.1, backoff_base=1.0, backoff_max=5.0)
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +23,6 @@ def airflow_db() -> None:
     from airflow.utils import db
 
     db.resetdb()
-
-
-def use_sandbox(kubeconfig: Path) -> None:
-    """Point ``kubernetes_default`` at the sandbox whose kubeconfig is ``kubeconfig``."""
-    os.environ["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = json.dumps(
-        {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
-    )
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +37,6 @@ def simulated_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sand
             yield sandbox
         finally:
             os.environ.pop("AIRFLOW_CONN_KUBERNETES_DEFAULT", None)
-
-
-@dataclass(frozen=True)
-class LocalSandbox:
-    """A sandbox whose Flink pods are real Flink processes (the ``local`` runtime)."""
-
-    server: SandboxServer
-    kubeconfig: Path
-    usrlib: Path
-    """The folder mounted as ``/opt/flink/usrlib``: ``sql-runner.jar`` and ``clickstream.sql``."""
-    state: Path
-    """A folder for checkpoints and savepoints (``state.as_uri()`` in a spec)."""
 
 
 @pytest.fixture(scope="module")
@@ -81,23 +57,26 @@ def local_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSan
             os.environ.pop("AIRFLOW_CONN_KUBERNETES_DEFAULT", None)
 
 
-@pytest.fixture(scope="module")
-def run_dag(airflow_db: None) -> Callable[..., Any]:
-    """Run a DAG of the DAGs folder with ``dag.test(run_conf=...)``; return the DagRun."""
+@pytest.fixture(scope="session")
+def dag_bag(airflow_db: None) -> Any:
+    """The DAGs folder's DagBag, after one warm-up run (see ``flink_test_warmup``)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    dags_folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
-    bag = DagBag(dag_folder=str(dags_folder))
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    warmup = bag.get_dag("flink_test_warmup")
+    assert warmup is not None, bag.import_errors
+    warmup.test()
+    return bag
+
+
+@pytest.fixture(scope="module")
+def run_dag(dag_bag: Any) -> Callable[..., Any]:
+    """Run a DAG of the DAGs folder with ``dag.test(run_conf=...)``; return the DagRun."""
 
     def run(dag_id: str, conf: dict[str, Any] | None = None) -> Any:
-        dag = bag.get_dag(dag_id)
-        # Only this DAG's file must import; tests/test_example_dags.py checks every file.
-        assert dag is not None, f"no DAG {dag_id} in {dags_folder}: {bag.import_errors}"
+        dag = dag_bag.get_dag(dag_id)
+        # Only this DAG's file must import; test_example_dags.py checks every example.
+        assert dag is not None, f"no DAG {dag_id}: {dag_bag.import_errors}"
         return dag.test(run_conf=conf or {})
 
     return run
-
-
-def task_states(dag_run: Any) -> dict[str, str | None]:
-    """``{task_id: state}`` of a finished DagRun."""
-    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import task_states
+from dag_support import task_states
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 

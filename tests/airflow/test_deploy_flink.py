@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LocalSandbox, task_states
+from dag_support import LocalSandbox, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import task_states
+from dag_support import task_states
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer

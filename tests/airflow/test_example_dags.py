@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LocalSandbox, task_states
+from dag_support import LocalSandbox, task_states
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LocalSandbox, task_states
+from dag_support import LocalSandbox, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, cluster_from

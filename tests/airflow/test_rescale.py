@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_TIMING, LocalSandbox, task_states, use_sandbox
+from dag_support import FAST_TIMING, LocalSandbox, task_states, use_sandbox
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import LocalSandbox, task_states
+from dag_support import LocalSandbox, task_states
 
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import task_states
+from dag_support import task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import render_manifests
@@ -80,7 +80,7 @@ def test_bad_arguments_are_refused_when_the_dag_is_written() -> None:
 @pytest.fixture
 def operator_sandbox(tmp_path: Any, simulated_sandbox: SandboxServer) -> Any:
     """A sandbox with the stand-in Flink Kubernetes Operator, for this test only."""
-    from conftest import FAST_TIMING, use_sandbox
+    from dag_support import FAST_TIMING, use_sandbox
 
     kubeconfig = tmp_path / "config"
     with SandboxServer(timing=FAST_TIMING, flink_operator=True) as sandbox:

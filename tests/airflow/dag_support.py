@@ -1,0 +1,42 @@
+"""Helpers of the DAG-run tests (fixtures are in ``conftest.py``).
+
+A module of its own, imported as ``dag_support``: ``from conftest import ...`` would find
+whichever ``conftest`` module another test directory loaded first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.sandbox.clock import Timing
+
+FAST_TIMING = Timing(probe_scale=0.1, backoff_base=1.0, backoff_max=5.0)
+
+
+def use_sandbox(kubeconfig: Path) -> None:
+    """Point ``kubernetes_default`` at the sandbox whose kubeconfig is ``kubeconfig``."""
+    os.environ["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = json.dumps(
+        {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig)}}
+    )
+
+
+@dataclass(frozen=True)
+class LocalSandbox:
+    """A sandbox whose Flink pods are real Flink processes (the ``local`` runtime)."""
+
+    server: SandboxServer
+    kubeconfig: Path
+    usrlib: Path
+    """The folder mounted as ``/opt/flink/usrlib``: ``sql-runner.jar`` and ``clickstream.sql``."""
+    state: Path
+    """A folder for checkpoints and savepoints (``state.as_uri()`` in a spec)."""
+
+
+def task_states(dag_run: Any) -> dict[str, str | None]:
+    """``{task_id: state}`` of a finished DagRun."""
+    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
