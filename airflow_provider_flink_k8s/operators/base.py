@@ -186,6 +186,11 @@ class FlinkClusterMixin(BaseOperator):
     def flink_cluster(self) -> FlinkCluster:
         """The validated spec (raises :class:`SpecError` before anything is sent), in
         ``namespace`` when the task overrides the spec's."""
+        return self.resolve_cluster()
+
+    def resolve_cluster(self) -> FlinkCluster:
+        """Build :attr:`flink_cluster` from the rendered arguments (subclasses with other
+        ways to name the cluster extend this)."""
         cluster = cluster_from(self.cluster)
         if self.namespace and self.namespace != cluster.namespace:
             fields = cluster.model_dump(mode="json", exclude_defaults=True)

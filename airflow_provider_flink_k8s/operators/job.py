@@ -6,9 +6,11 @@ instance derives for its Flink operations (:func:`task_key`, :func:`stable_id`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,13 +18,19 @@ from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
     FlinkK8sError,
     FlinkRestError,
+    SpecError,
+    SpecProblem,
 )
 from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.manifests import cluster_labels
 from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome, Verdict
 from airflow_provider_flink_k8s.observation.job import JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.spec import FlinkCluster, SessionJobSpec, load_cluster
+from airflow_provider_flink_k8s.spec.loading import load_document
+from airflow_provider_flink_k8s.spec.sessionjob import read_flink_session_job
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -103,10 +111,21 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     applying it again changes nothing), and the task polls its status in the worker --
     also when ``deferrable`` (the cluster trigger watches FlinkDeployments only).
 
+    ``session_job``: a FlinkSessionJob (file, text or mapping, as the Flink Kubernetes
+    Operator takes it) instead of ``jar``/``entry_class``/``args``/``parallelism``/
+    ``savepoint_path``. Its ``spec.deploymentName`` names the session cluster when
+    ``cluster`` is not given (operator target, in the FlinkSessionJob's namespace); the
+    operator target applies the file itself (every field kept, the cluster's labels
+    added); the standalone target runs its job through the REST API (``jarURI`` must then
+    be a file on the Airflow worker: a path or ``file://`` URI).
+
     ``on_kill``: cancels the job only if this try submitted it (a re-attached job, or
     one submitted by an earlier try, is left running).
 
-    :param cluster: the session cluster (see :class:`FlinkClusterMixin`). Templated.
+    :param cluster: the session cluster (see :class:`FlinkClusterMixin`); optional with
+        ``session_job``. Templated.
+    :param session_job: a FlinkSessionJob file (``.yaml``/``.yml``/``.json``), YAML/JSON
+        text or mapping. Templated.
     :param namespace: the namespace, overriding the spec's. Templated.
     :param jar: a local jar file to upload (operator target: the jar's URI). Templated.
     :param jar_id: an uploaded jar's id, instead of ``jar``. Templated.
@@ -129,6 +148,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
 
     template_fields: tuple[str, ...] = (
         *FlinkClusterMixin.template_fields,
+        "session_job",
         "jar",
         "jar_id",
         "entry_class",
@@ -140,7 +160,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     def __init__(
         self,
         *,
-        cluster: Any,
+        cluster: Any = None,
+        session_job: Any = None,
         namespace: str | None = None,
         jar: str | None = None,
         jar_id: str | None = None,
@@ -169,8 +190,10 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         if isinstance(parallelism, int):
             _check_parallelism(parallelism)
+        if cluster is None and session_job is None:
+            raise ValueError("cluster is required (or a session_job naming its deploymentName)")
         self.init_cluster_task(
-            cluster=cluster,
+            cluster=_FROM_SESSION_JOB if cluster is None else cluster,
             kubernetes_conn_id=kubernetes_conn_id,
             flink_conn_id=flink_conn_id,
             rest_route=rest_route,
@@ -178,6 +201,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             deferrable=deferrable,
             namespace=namespace,
         )
+        self.session_job = session_job
         self.jar = jar
         self.jar_id = jar_id
         self.entry_class = entry_class
@@ -191,12 +215,79 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
 
     # -- inputs (validated after rendering, before any write) ---------------------------
 
+    @cached_property
+    def session_job_manifest(self) -> dict[str, Any] | None:
+        """The rendered ``session_job`` as a FlinkSessionJob mapping (``None`` without one).
+
+        :raises SpecError: naming the FlinkSessionJob's field and rule.
+        """
+        if self.session_job is None or self.session_job == "":
+            return None
+        document = load_document(self.session_job)
+        self.session_job_spec_of(document)
+        return copy.deepcopy(dict(document))
+
+    @staticmethod
+    def session_job_spec_of(document: Any) -> SessionJobSpec:
+        """Validate a FlinkSessionJob (``SpecError`` names its field and rule)."""
+        if not isinstance(document, Mapping):
+            raise SpecError(
+                [SpecProblem("session_job", "must be a FlinkSessionJob mapping, file or text")],
+                subject="FlinkSessionJob",
+            )
+        return read_flink_session_job(document)
+
+    def resolve_cluster(self) -> FlinkCluster:
+        """The session cluster: ``cluster``, or the session job's ``deploymentName``."""
+        manifest = self.session_job_manifest
+        if self.cluster != _FROM_SESSION_JOB or manifest is None:
+            return super().resolve_cluster()
+        job = self.session_job_spec_of(manifest)
+        return load_cluster(
+            {
+                "name": job.deployment_name,
+                "namespace": self.namespace or job.namespace,
+                "mode": "session",
+                "target": "operator",
+            }
+        )
+
+    def _take_session_job(self, target: str) -> None:
+        """Fill the job's fields from ``session_job`` (refusing the same given twice)."""
+        manifest = self.session_job_manifest
+        if manifest is None:
+            return
+        given = [
+            name
+            for name in ("jar", "jar_id", "entry_class", "args", "parallelism", "savepoint_path")
+            if getattr(self, name) not in (None, "", (), [])
+        ]
+        if given:
+            raise ValueError(f"session_job describes the job: do not also give {', '.join(given)}")
+        job = self.session_job_spec_of(manifest).job
+        jar = job.jar_uri
+        if target != "operator":
+            if jar.startswith("file://"):
+                jar = jar.removeprefix("file://")
+            elif _is_uri(jar):
+                raise ValueError(
+                    f"session_job spec.job.jarURI: the standalone target uploads the jar "
+                    f"from the Airflow worker; give a file path or file:// URI, not {jar!r}"
+                )
+        self.jar = jar
+        self.entry_class = job.entry_class
+        self.args = list(job.args)
+        self.parallelism = job.parallelism
+        self.savepoint_path = job.initial_savepoint
+        self.allow_non_restored_state = job.allow_non_restored_state
+
     def _program_args(self) -> list[str]:
         if isinstance(self.args, str):
             raise ValueError(f"args must be a list of strings, not the string {self.args!r}")
         return [str(arg) for arg in self.args]
 
     def _check_inputs(self, target: str) -> None:
+        self._take_session_job(target)
         jar, jar_id = self.jar or None, self.jar_id or None
         if jar and jar_id:
             raise ValueError("give jar (a file to upload) or jar_id (an uploaded jar), not both")
@@ -345,19 +436,36 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
 
     # -- operator target: a FlinkSessionJob -----------------------------------------------
 
+    def _session_job_to_apply(self, cluster: FlinkCluster) -> dict[str, Any]:
+        """The FlinkSessionJob: the user's (every field kept, in the cluster's namespace,
+        with its labels added), or one rendered from the task's arguments."""
+        given = self.session_job_manifest
+        if given is None:
+            return render_session_job(
+                cluster,
+                session_job_name(cluster.name, self.task_id),
+                jar_uri=str(self.jar),
+                entry_class=self.entry_class or None,
+                args=self._program_args(),
+                parallelism=self.job_parallelism(),
+                initial_savepoint=self.savepoint_path or None,
+                allow_non_restored_state=self.allow_non_restored_state,
+            )
+        deployment = given.get("spec", {}).get("deploymentName")
+        if deployment != cluster.name:
+            raise ValueError(
+                f"session_job spec.deploymentName is {deployment!r}, but the cluster is "
+                f"{cluster.name!r}"
+            )
+        metadata = given.setdefault("metadata", {})
+        metadata["namespace"] = cluster.namespace
+        metadata["labels"] = {**cluster_labels(cluster), **(metadata.get("labels") or {})}
+        return given
+
     def _execute_session_job(self, context: Context) -> str:
         cluster = self.flink_cluster
-        name = session_job_name(cluster.name, self.task_id)
-        manifest = render_session_job(
-            cluster,
-            name,
-            jar_uri=str(self.jar),
-            entry_class=self.entry_class or None,
-            args=self._program_args(),
-            parallelism=self.job_parallelism(),
-            initial_savepoint=self.savepoint_path or None,
-            allow_non_restored_state=self.allow_non_restored_state,
-        )
+        manifest = self._session_job_to_apply(cluster)
+        name = str(manifest["metadata"]["name"])
         self.persist_web_ui_link(context)
         self.kube_hook.apply([manifest])
         if self.deferrable:
@@ -387,3 +495,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
 def _check_parallelism(parallelism: int) -> None:
     if parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+
+
+_FROM_SESSION_JOB = "<the session_job's deploymentName>"
+"""``cluster`` when only ``session_job`` names the session cluster."""

@@ -26,7 +26,12 @@ from airflow_provider_flink_k8s.spec.flinkdeployment import (
 )
 from airflow_provider_flink_k8s.spec.problems import problems_from_validation_error
 
-__all__ = ["SPEC_FILE_SUFFIXES", "load_cluster", "problems_from_validation_error"]
+__all__ = [
+    "SPEC_FILE_SUFFIXES",
+    "load_cluster",
+    "load_document",
+    "problems_from_validation_error",
+]
 
 SPEC_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -46,6 +51,16 @@ def _read_text(source: str | os.PathLike[str]) -> tuple[Any, str]:
         return yaml.safe_load(text), origin
     except yaml.YAMLError as exc:
         raise SpecError([SpecProblem("", f"{origin} is not valid YAML/JSON: {exc}")]) from None
+
+
+def load_document(source: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+    """A mapping as is; YAML or JSON text, or a ``.yaml``/``.yml``/``.json`` file, parsed.
+
+    :raises SpecError: when the file does not exist or the text does not parse.
+    """
+    if isinstance(source, Mapping):
+        return source
+    return _read_text(source)[0]
 
 
 def load_cluster(

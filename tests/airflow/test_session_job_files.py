@@ -1,0 +1,111 @@
+"""FlinkSubmitJobOperator with a FlinkSessionJob as the Flink Kubernetes Operator takes it.
+
+On the simulated sandbox with the stand-in operator: the session FlinkDeployment of the
+operator's own example is deployed, then its FlinkSessionJob is submitted from the
+run's config, unchanged; bad FlinkSessionJobs fail before anything is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dag_support import task_states
+
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation import Lifecycle
+from airflow_provider_flink_k8s.observation.waits import WaitFor
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.spec import load_cluster
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "flinkdeployments"
+
+
+@pytest.fixture(scope="module")
+def session(simulated_sandbox: SandboxServer) -> dict[str, Any]:
+    """The example's session FlinkDeployment, deployed and READY; its FlinkSessionJob."""
+    deployment, job = yaml.safe_load_all((CORPUS / "session-cluster-and-job.yaml").read_text())
+    cluster = load_cluster(deployment)
+    hook = FlinkKubernetesHook()
+    hook.apply(render_manifests(cluster))
+    wait = WaitFor(name=cluster.name, namespace=cluster.namespace, target="operator")
+    deadline = time.monotonic() + 30
+    while True:
+        snapshot = hook.observe(cluster.name, cluster.namespace, target="operator")
+        verdict = wait.decide(snapshot, _now())
+        if verdict.lifecycle is Lifecycle.READY:
+            break
+        assert time.monotonic() < deadline, verdict.message
+        time.sleep(0.2)
+    return job
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _same_user_fields(given: Any, applied: Any, where: str = "") -> None:
+    if isinstance(given, dict):
+        for key, value in given.items():
+            assert isinstance(applied, dict) and key in applied, f"{where}.{key} was dropped"
+            _same_user_fields(value, applied[key], f"{where}.{key}")
+    else:
+        assert given == applied, f"{where}: {given!r} became {applied!r}"
+
+
+def test_a_flink_session_job_runs_unchanged(
+    session: dict[str, Any], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    dag_run = run_dag("flink_test_session_job", {"session_job": session})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "success"}, out[-4000:]
+    job_id = dag_run.get_task_instance("submit").xcom_pull(task_ids="submit")
+    assert len(job_id) == 32
+    name = session["metadata"]["name"]
+    applied = FlinkKubernetesHook().get_object(FLINK_SESSION_JOB, "default", name)
+    assert applied is not None
+    _same_user_fields(session["spec"], applied["spec"], "spec")
+    assert applied["status"]["jobStatus"]["jobId"] == job_id
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda job: job.update(kind="FlinkDeployment"),
+            "kind: 'FlinkDeployment' is not a FlinkSessionJob",
+        ),
+        (lambda job: job["spec"].update(jobb={}), "spec.jobb: unknown FlinkSessionJob field"),
+        (
+            lambda job: job["spec"]["job"].update(parallelism=0),
+            "spec.job.parallelism: Input should be greater than or equal to 1",
+        ),
+        (
+            lambda job: job["spec"].update(deploymentName="Not_A_Name"),
+            "spec.deploymentName: 'Not_A_Name' is not a DNS-1035 label",
+        ),
+    ],
+)
+def test_a_bad_flink_session_job_fails_before_anything_is_written(
+    session: dict[str, Any],
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    change: Any,
+    message: str,
+) -> None:
+    bad = copy.deepcopy(session)
+    bad["metadata"]["name"] = "bad-session-job"
+    change(bad)
+    dag_run = run_dag("flink_test_session_job", {"session_job": bad})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "failed"}
+    assert message in out, out[-3000:]
+    assert FlinkKubernetesHook().get_object(FLINK_SESSION_JOB, "default", "bad-session-job") is None
