@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 __all__ = ["FlinkRescaleOperator"]
 
 _LOAD_METRICS = ("busyTimeMsPerSecond", "numRecordsInPerSecond", "numRecordsOutPerSecond")
+_METRICS_ATTEMPTS = 10
+"""Tries to read a vertex's metrics: Flink's REST API fetches metrics from the
+TaskManagers lazily and answers the first query after a while with none."""
 _SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
 
 
@@ -250,6 +253,17 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             other_slots=other_slots,
         )
 
+    def _vertex_metrics(
+        self, rest: FlinkRestHook, job_id: str, vertex_id: str
+    ) -> dict[str, dict[str, float]]:
+        """A vertex's aggregated load metrics, once Flink's metric fetcher has them."""
+        for _ in range(_METRICS_ATTEMPTS - 1):
+            found = rest.subtask_metrics(job_id, vertex_id, _LOAD_METRICS)
+            if found:
+                return found
+            time.sleep(1.0)
+        return rest.subtask_metrics(job_id, vertex_id, _LOAD_METRICS)
+
     def _recommend(self, rest: FlinkRestHook, job: JobDetails) -> int:
         """The load-based parallelism (the sizing model), with its reasoning logged."""
         graph = job.model_dump(mode="json", by_alias=True)
@@ -259,8 +273,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             sources = {v["id"] for v in graph.get("vertices", [])} - _downstream(graph)
             loads = {
                 vertex.id: _load(
-                    rest.subtask_metrics(job.id, vertex.id, _LOAD_METRICS),
-                    source=vertex.id in sources,
+                    self._vertex_metrics(rest, job.id, vertex.id), source=vertex.id in sources
                 )
                 for vertex in job.vertices
             }

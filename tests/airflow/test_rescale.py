@@ -116,7 +116,13 @@ def job(local_sandbox: LocalSandbox) -> Iterator[Job]:
 def _conf(cluster: dict[str, Any], **params: Any) -> dict[str, Any]:
     """A run's config with every param (a run keeps the previous run's value of a param
     its config leaves out)."""
-    defaults = {"strategy": "auto", "job_id": None, "jar_id": None, "entry_class": None}
+    defaults = {
+        "strategy": "auto",
+        "job_id": None,
+        "jar_id": None,
+        "entry_class": None,
+        "metrics": None,
+    }
     return {"cluster": cluster, **defaults, "args": [], **params}
 
 
@@ -207,6 +213,38 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     assert 0 < result["pause_seconds"] < 90
     assert job.rest.overview().taskmanagers == 1
     job.id = result["job_id"]
+
+
+def test_auto_reads_the_load_from_flink_and_explains_each_vertex(
+    job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Flink's rates are meters over a minute, updated every 5 s; the job restarted in the
+    # previous test.
+    time.sleep(12)
+    dag_run = run_dag("flink_test_rescale", job.conf(parallelism="auto"))
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "success"}, out[-5000:]
+    # The keyed window aggregation's true processing rate is measured (busy time and
+    # input rate); the datagen source reports no busy time, so it keeps its parallelism.
+    aggregate = next(line for line in out.splitlines() if "GlobalWindowAggregate" in line)
+    assert "rec/s" in aggregate and "no busy time" not in aggregate, aggregate
+    assert "Recommendation:" in out
+    assert _result(dag_run)["old_parallelism"] == 2
+
+
+def test_auto_with_given_loads_rescales_to_the_recommendation(
+    job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Two lightly loaded vertices (8% busy at 100 rec/s): one subtask each is plenty.
+    vertices = [vertex.id for vertex in job.rest.job(job.id).vertices]
+    loads = {vid: {"busy_time_ms_per_s": 80.0, "input_rate": 100.0} for vid in vertices}
+    dag_run = run_dag("flink_test_rescale", job.conf(parallelism="auto", metrics=loads))
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "success"}, out[-5000:]
+    result = _result(dag_run)
+    assert (result["old_parallelism"], result["new_parallelism"]) == (2, 1)
+    assert result["strategy"] == "in_place" and result["job_id"] == job.id
+    assert set(job.parallelisms()) == {1}
 
 
 # -- the operator target, on a simulated sandbox with the stand-in operator ---------------

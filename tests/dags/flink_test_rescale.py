@@ -25,6 +25,7 @@ for deferrable in (False, True):
             "jar_id": Param(None, type=["null", "string"]),
             "entry_class": Param(None, type=["null", "string"]),
             "args": Param([], type="array"),
+            "metrics": Param(None, type=["null", "object"]),
         },
     ):
         FlinkRescaleOperator(
@@ -36,6 +37,7 @@ for deferrable in (False, True):
             jar_id="{{ params.jar_id }}",
             entry_class="{{ params.entry_class }}",
             args="{{ params.args }}",
+            metrics="{{ params.metrics }}",
             timeout=90,
             poll_interval=0.5,
             deferrable=deferrable,
