@@ -76,4 +76,6 @@ def test_a_flink_deployment_the_operator_refuses_fails_the_task_with_its_error(
     dag_run = run_dag("flink_test_deploy", {"cluster": manifest})
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"deploy": "failed"}
-    assert "FlinkDeployment refused" in out and "does-not-exist" in out, out[-4000:]
+    # The pod's pull failure or the operator's ERROR, whichever is seen first.
+    assert "DeploymentFailed: ErrImagePull" in out or "DeploymentFailed: ImagePullBackOff" in out
+    assert 'image "registry.example.com/does-not-exist:1.0"' in out, out[-4000:]

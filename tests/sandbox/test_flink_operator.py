@@ -362,10 +362,19 @@ def test_image_pull_failure_is_failed_with_the_kubelet_reason(
     verdict = eventually(failed, timeout=10)
     assert verdict is not None
     assert verdict.reason in (Reason.ERR_IMAGE_PULL, Reason.IMAGE_PULL_BACK_OFF)
-    assert "the JobManager deployment failed" in verdict.message
+    # Whichever is seen first -- the pod's pull failure or the operator's ERROR -- names
+    # the image; the operator then reports the kubelet's reason in its status.
     assert image in verdict.message
-    status = _status(custom, namespace, "pull")
-    assert status["jobManagerDeploymentStatus"] == "ERROR"
+    assert "cannot pull image" in verdict.message or "deployment failed" in verdict.message
+
+    def errored() -> dict[str, Any] | None:
+        status = _status(custom, namespace, "pull")
+        return status if status.get("jobManagerDeploymentStatus") == "ERROR" else None
+
+    status = eventually(errored, timeout=10)
+    assert status is not None
+    verdict = _verdict(hook, namespace, "pull")
+    assert "the JobManager deployment failed" in verdict.message and image in verdict.message
     error = json.loads(status["error"])
     assert error["type"].endswith("DeploymentFailedException")
     assert error["additionalMetadata"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
