@@ -81,6 +81,44 @@ def _job_id(verdict: Verdict, wait: WaitFor) -> str | None:
     return str(found) if found else wait.job_id
 
 
+class _WaitSteps:
+    """One wait's bookkeeping, the same for the polling and the watching loop: decide on
+    each observation, report changed verdicts, and end when decided or out of time."""
+
+    def __init__(
+        self, wait: WaitFor, timeout: float, on_verdict: Callable[[Verdict], None] | None
+    ) -> None:
+        self.wait = wait
+        self.timeout = timeout
+        self.on_verdict = on_verdict
+        self.last: Verdict | None = None
+        self.snapshot: ClusterSnapshot | None = None
+        """The latest snapshot read; its log tails go with an unsuccessful outcome."""
+
+    def step(self, observed: ClusterSnapshot | FlinkK8sError, waited: float) -> Outcome | None:
+        """Decide on one observation (or a failure to observe) made ``waited`` seconds
+        into the wait; the outcome once the wait is over, else ``None``."""
+        if isinstance(observed, FlinkK8sError):
+            # A transient API failure the hook gave up on: keep the wait going.
+            failed = Outcome.from_error(observed).verdict
+            verdict = Verdict.progressing(failed.reason, failed.message)
+        else:
+            self.snapshot = observed
+            verdict = self.wait.decide(observed, _now())
+        if self.on_verdict is not None and (
+            self.last is None or verdict.message != self.last.message
+        ):
+            self.on_verdict(verdict)
+        self.last = verdict
+        job_id = _job_id(verdict, self.wait)
+        if verdict.terminal:
+            return with_log_tails(Outcome(verdict, job_id=job_id), self.snapshot)
+        if waited >= self.timeout:
+            timed_out = Outcome.timeout(verdict, waited=timedelta(seconds=waited), job_id=job_id)
+            return with_log_tails(timed_out, self.snapshot)
+        return None
+
+
 class ClusterObserver:
     """Snapshots of one cluster, and a polling wait over them.
 
@@ -130,29 +168,18 @@ class ClusterObserver:
         :param on_verdict: called with each new verdict (a changed message), to log progress.
         :return: the outcome; a FAILED or timed-out one carries the log tails.
         """
+        steps = _WaitSteps(wait, timeout, on_verdict)
         started = time.monotonic()
-        last: Verdict | None = None
-        snapshot: ClusterSnapshot | None = None
         while True:
+            observed: ClusterSnapshot | FlinkK8sError
             try:
-                snapshot = self.snapshot(wait)
-                verdict = wait.decide(snapshot, _now())
+                observed = self.snapshot(wait)
             except FlinkK8sError as error:
-                # A transient API failure the hook gave up on: keep the wait going.
-                verdict = Outcome.from_error(error).verdict
-                verdict = Verdict.progressing(verdict.reason, verdict.message)
-            if on_verdict is not None and (last is None or verdict.message != last.message):
-                on_verdict(verdict)
-            last = verdict
-            if verdict.terminal:
-                outcome = Outcome(verdict, job_id=_job_id(verdict, wait))
-                return with_log_tails(outcome, snapshot)
+                observed = error
             waited = time.monotonic() - started
-            if waited >= timeout:
-                outcome = Outcome.timeout(
-                    verdict, waited=timedelta(seconds=waited), job_id=_job_id(verdict, wait)
-                )
-                return with_log_tails(outcome, snapshot)
+            outcome = steps.step(observed, waited)
+            if outcome is not None:
+                return outcome
             time.sleep(min(poll_interval, max(timeout - waited, 0.0)))
 
 
@@ -211,31 +238,21 @@ class AsyncClusterObserver:
             asyncio.create_task(self._watch(wait, changed, timeout, kind, api_version, selector))
             for kind, api_version, selector in self._watched(wait)
         ]
-        last: Verdict | None = None
-        snapshot: ClusterSnapshot | None = None
+        steps = _WaitSteps(wait, timeout, on_verdict)
         try:
             while True:
                 changed.clear()
+                observed: ClusterSnapshot | FlinkK8sError
                 try:
-                    snapshot = await self.snapshot(wait)
-                    verdict = wait.decide(snapshot, _now())
+                    observed = await self.snapshot(wait)
                 except FlinkK8sError as error:
-                    verdict = Outcome.from_error(error).verdict
-                    verdict = Verdict.progressing(verdict.reason, verdict.message)
-                if (last is None or verdict.message != last.message) and on_verdict:
-                    on_verdict(verdict)
-                last = verdict
-                if verdict.terminal:
-                    return with_log_tails(Outcome(verdict, job_id=_job_id(verdict, wait)), snapshot)
+                    observed = error
                 waited = loop.time() - started
-                if waited >= timeout:
-                    outcome = Outcome.timeout(
-                        verdict, waited=timedelta(seconds=waited), job_id=_job_id(verdict, wait)
-                    )
-                    return with_log_tails(outcome, snapshot)
-                pause = min(poll_interval, timeout - waited)
+                outcome = steps.step(observed, waited)
+                if outcome is not None:
+                    return outcome
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(changed.wait(), pause)
+                    await asyncio.wait_for(changed.wait(), min(poll_interval, timeout - waited))
         finally:
             for task in watchers:
                 task.cancel()
