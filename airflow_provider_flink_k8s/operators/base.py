@@ -137,6 +137,7 @@ class FlinkClusterMixin(BaseOperator):
     rest_route: RestRoute
     poll_interval: float
     deferrable: bool
+    timeout: float
 
     def init_cluster_task(
         self,
@@ -148,12 +149,21 @@ class FlinkClusterMixin(BaseOperator):
         poll_interval: float,
         deferrable: bool | None,
         namespace: str | None = None,
+        timeout: float | None = None,
     ) -> None:
-        """Set the shared arguments (no I/O: hooks are created on first use)."""
+        """Set the shared arguments (no I/O: hooks are created on first use).
+
+        :param timeout: seconds the task's wait may take, when it has one.
+        :raises ValueError: naming the argument and the rule it breaks.
+        """
         if cluster is None:
             raise ValueError("cluster is required: a spec, a spec file, or a deploy result")
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be > 0 seconds, not {poll_interval}")
+        if timeout is not None:
+            if timeout <= 0:
+                raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
+            self.timeout = timeout
         self.cluster = cluster
         self.namespace = namespace
         self.kubernetes_conn_id = kubernetes_conn_id

@@ -99,8 +99,6 @@ class FlinkDeployOperator(FlinkClusterMixin):
             cluster = application_file
         if on_exists not in ("update", "fail", "adopt"):
             raise ValueError(f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         self.init_cluster_task(
             cluster=cluster,
             kubernetes_conn_id=kubernetes_conn_id,
@@ -109,11 +107,11 @@ class FlinkDeployOperator(FlinkClusterMixin):
             poll_interval=poll_interval,
             deferrable=deferrable,
             namespace=namespace,
+            timeout=timeout,
         )
         self.wait_for_ready = wait_for_ready
         self.on_exists = on_exists
         self.preflight = preflight
-        self.timeout = timeout
         self.delete_on_failure = delete_on_failure
         self._created = False
 

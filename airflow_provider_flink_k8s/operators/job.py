@@ -186,8 +186,6 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             raise ValueError(
                 f"wait_for must name Flink job states ({', '.join(JOB_STATES)}), not {states!r}"
             )
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         if isinstance(parallelism, int):
             _check_parallelism(parallelism)
         if cluster is None and session_job is None:
@@ -200,6 +198,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             poll_interval=poll_interval,
             deferrable=deferrable,
             namespace=namespace,
+            timeout=timeout,
         )
         self.session_job = session_job
         self.jar = jar
@@ -210,7 +209,6 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         self.savepoint_path = savepoint_path
         self.allow_non_restored_state = allow_non_restored_state
         self.wait_for = tuple(str(state).upper() for state in states)
-        self.timeout = timeout
         self._submitted: str | None = None
 
     # -- inputs (validated after rendering, before any write) ---------------------------

@@ -152,8 +152,6 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         SizingOptions(utilization_target=target_utilization)  # refuses a bad target now
         self.init_cluster_task(
             cluster=cluster,
@@ -163,6 +161,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             poll_interval=poll_interval,
             deferrable=deferrable,
             namespace=namespace,
+            timeout=timeout,
         )
         self.parallelism = parallelism
         self.strategy = strategy
@@ -172,7 +171,6 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         self.args = args
         self.metrics = metrics
         self.target_utilization = target_utilization
-        self.timeout = timeout
 
     # -- entry points ----------------------------------------------------------------
 

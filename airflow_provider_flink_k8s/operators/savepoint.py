@@ -132,8 +132,6 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         self.format_type: FormatType = check_format_type(format_type)
         self.init_cluster_task(
             cluster=cluster,
@@ -143,10 +141,10 @@ class FlinkSavepointOperator(FlinkClusterMixin):
             poll_interval=poll_interval,
             deferrable=deferrable,
             namespace=namespace,
+            timeout=timeout,
         )
         self.job_id = job_id
         self.savepoint_dir = savepoint_dir
-        self.timeout = timeout
 
     def execute(self, context: Context) -> str:
         cluster = self.flink_cluster

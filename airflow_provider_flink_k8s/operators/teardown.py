@@ -89,8 +89,6 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
         self.format_type: FormatType = check_format_type(format_type)
         self.init_cluster_task(
             cluster=cluster,
@@ -100,12 +98,12 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             poll_interval=poll_interval,
             deferrable=deferrable,
             namespace=namespace,
+            timeout=timeout,
         )
         self.savepoint = savepoint
         self.savepoint_required = savepoint_required
         self.savepoint_dir = savepoint_dir
         self.drain = drain
-        self.timeout = timeout
 
     def execute(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
