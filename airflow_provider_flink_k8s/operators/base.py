@@ -46,6 +46,7 @@ __all__ = [
     "FlinkWebUILink",
     "RestRoute",
     "cluster_from",
+    "dashboard_url",
 ]
 
 RestRoute = Literal["auto", "cluster_dns", "service_proxy"]
@@ -75,6 +76,11 @@ def cluster_from(value: Any) -> FlinkCluster:
         if path.suffix in CLUSTER_TEMPLATE_EXT and path.is_file():
             return load_cluster(path)
     return load_cluster(value)
+
+
+def dashboard_url(rest_url: str | None) -> str | None:
+    """The Flink dashboard's page for a REST API base URL (they are served together)."""
+    return f"{rest_url}/#/overview" if rest_url else None
 
 
 class FlinkWebUILink(BaseOperatorLink):
@@ -225,14 +231,18 @@ class FlinkClusterMixin(BaseOperator):
         )
         return FlinkRestHook(service=service, retry=retry)
 
-    def web_ui_url(self) -> str | None:
-        """The Flink dashboard's URL as this task reaches it, ``None`` if unknown."""
+    def rest_url(self) -> str | None:
+        """The base URL of Flink's REST API as this task reaches it, ``None`` if unknown."""
         try:
             with self.rest_hook() as rest:
-                return rest.get_endpoint().base_url + "/#/overview"
-        except Exception as error:  # a missing link is not a failure
-            self.log.info("No Flink Web UI link: %s", error)
+                return rest.get_endpoint().base_url
+        except Exception as error:  # a missing URL is not a failure
+            self.log.info("The Flink REST URL is unknown: %s", error)
             return None
+
+    def web_ui_url(self) -> str | None:
+        """The Flink dashboard's URL as this task reaches it, ``None`` if unknown."""
+        return dashboard_url(self.rest_url())
 
     def persist_web_ui_link(self, context: Context, url: str | None = None) -> str | None:
         """Store the "Flink Web UI" link's URL for this task instance."""

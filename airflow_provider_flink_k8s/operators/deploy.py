@@ -9,7 +9,11 @@ from airflow_provider_flink_k8s.exceptions import DeploymentFailed, FlinkK8sErro
 from airflow_provider_flink_k8s.kube import ApplyOutcome
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import (
+    FlinkClusterMixin,
+    RestRoute,
+    dashboard_url,
+)
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
     check_placement,
@@ -199,19 +203,14 @@ class FlinkDeployOperator(FlinkClusterMixin):
     def _result(
         self, cluster: FlinkCluster, plan: ClusterPlan, applied: Mapping[str, int]
     ) -> dict[str, Any]:
-        rest_url: str | None = None
-        try:
-            with self.rest_hook() as rest:
-                rest_url = rest.get_endpoint().base_url
-        except (FlinkK8sError, ValueError) as error:
-            self.log.info("The REST URL is unknown: %s", error)
+        rest_url = self.rest_url()
         return {
             "name": cluster.name,
             "namespace": cluster.namespace,
             "target": cluster.target,
             "mode": cluster.mode,
             "rest_url": rest_url,
-            "web_ui_url": f"{rest_url}/#/overview" if rest_url else None,
+            "web_ui_url": dashboard_url(rest_url),
             "plan": plan.summary(),
             "job_id": None,
             "applied": dict(applied),
