@@ -37,12 +37,12 @@ from airflow_provider_flink_k8s.kube import ApplyOutcome, RetryPolicy, WatchEven
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.sandbox.clock import Timing
+from airflow_provider_flink_k8s.sandbox.flinkoperator.crds import operator_crd_path
 from airflow_provider_flink_k8s.sandbox.state import WatchSettings
 from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
 
 REPO = Path(__file__).resolve().parents[2]
-CRDS = REPO.parent / "shared" / "reference" / "flink-kubernetes-operator" / "crds"
-FLINK_DEPLOYMENT_CRD = CRDS / "flinkdeployments.flink.apache.org-v1.yml"
+FLINK_DEPLOYMENT_CRD = operator_crd_path("flinkdeployments")
 FAST = RetryPolicy(attempts=4, initial_delay=0.05, max_delay=2.0, max_elapsed=20.0)
 Hook = FlinkKubernetesHook | AsyncFlinkKubernetesHook
 

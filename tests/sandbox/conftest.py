@@ -22,10 +22,9 @@ import yaml
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.sandbox.flinkoperator.crds import CRD_FILES, operator_crd_dir
+from airflow_provider_flink_k8s.sandbox.flinkoperator.crds import operator_crd_path
 from airflow_provider_flink_k8s.sandbox.state import WatchSettings
 
-FLINK_DEPLOYMENT_CRD = operator_crd_dir() / CRD_FILES["flinkdeployments"]
 KUBECTL = Path(sys.executable).with_name("kubectl")
 
 
@@ -131,14 +130,9 @@ def fail_status() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def flink_crd() -> dict[str, Any]:
-    """The FlinkDeployment CRD from the shared reference data (see its README.md)."""
-    if not FLINK_DEPLOYMENT_CRD.is_file():
-        pytest.fail(
-            f"reference CRD not found at {FLINK_DEPLOYMENT_CRD}: the sandbox tests read the "
-            "shared reference data from <repo>/../shared/reference/",
-            pytrace=False,
-        )
-    crd: dict[str, Any] = yaml.safe_load(FLINK_DEPLOYMENT_CRD.read_text(encoding="utf-8"))
+    """The FlinkDeployment CRD the sandbox ships (its package data)."""
+    text = operator_crd_path("flinkdeployments").read_text(encoding="utf-8")
+    crd: dict[str, Any] = yaml.safe_load(text)
     return crd
 
 

@@ -1,10 +1,10 @@
 """Where the operator's CRDs come from, and installing them into a sandbox.
 
-The sandbox serves the real operator's CRDs (``FlinkDeployment``, ``FlinkSessionJob``)
-from the shared reference data: ``<repo>/../shared/reference/flink-kubernetes-operator/
-crds/`` next to a source checkout, or the folder ``$FLINK_K8S_SANDBOX_OPERATOR_CRDS``
-names. They are not copied into the package: the schema is the operator's, kept where
-it is maintained.
+The sandbox serves the real operator's CRDs (``FlinkDeployment``, ``FlinkSessionJob``),
+shipped unmodified as package data in ``operator_crds/`` (source, commit and licence in
+the ``NOTICE`` beside them), so an installed wheel or a lone clone needs nothing else.
+``$FLINK_K8S_SANDBOX_OPERATOR_CRDS`` may name another folder holding the same two files,
+to try another operator release's schema.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "CRD_DIR_VARIABLE",
     "CRD_FILES",
     "OperatorCrdsMissing",
+    "PACKAGED_CRD_DIR",
     "install_operator_crds",
     "load_operator_crds",
     "operator_crd_dir",
@@ -41,14 +42,17 @@ class OperatorCrdsMissing(FileNotFoundError):
     """Raised when the operator's CRD files cannot be found."""
 
 
+PACKAGED_CRD_DIR = Path(__file__).resolve().parent / "operator_crds"
+"""The CRDs shipped with the package (Flink Kubernetes Operator, commit 6e9caeb4)."""
+
+
 def operator_crd_dir() -> Path:
-    """The folder holding the operator's CRDs: ``$FLINK_K8S_SANDBOX_OPERATOR_CRDS``, else
-    ``<repo>/../shared/reference/flink-kubernetes-operator/crds`` of this checkout."""
+    """The folder holding the operator's CRDs: ``$FLINK_K8S_SANDBOX_OPERATOR_CRDS`` when
+    set, else the package's own copy (:data:`PACKAGED_CRD_DIR`)."""
     explicit = os.environ.get(CRD_DIR_VARIABLE)
     if explicit:
         return Path(explicit)
-    repo = Path(__file__).resolve().parents[3]
-    return repo.parent / "shared" / "reference" / "flink-kubernetes-operator" / "crds"
+    return PACKAGED_CRD_DIR
 
 
 def operator_crd_path(plural: str) -> Path:
@@ -58,11 +62,15 @@ def operator_crd_path(plural: str) -> Path:
     """
     path = operator_crd_dir() / CRD_FILES[plural]
     if not path.is_file():
+        why = (
+            f"${CRD_DIR_VARIABLE} names a folder without it (unset it to use the CRDs "
+            "shipped with the sandbox)"
+            if os.environ.get(CRD_DIR_VARIABLE)
+            else f"the sandbox package is incomplete (reinstall it): its CRDs belong in "
+            f"{PACKAGED_CRD_DIR}"
+        )
         raise OperatorCrdsMissing(
-            f"the Flink Kubernetes Operator CRD {CRD_FILES[plural]} was not found at {path}: "
-            f"the stand-in operator reads the reference CRDs from "
-            f"<repo>/../shared/reference/flink-kubernetes-operator/crds/ (or the folder "
-            f"${CRD_DIR_VARIABLE} names)"
+            f"the Flink Kubernetes Operator CRD {CRD_FILES[plural]} was not found at {path}: {why}"
         )
     return path
 
