@@ -69,7 +69,7 @@ def render(spec: Path, out: Path) -> int:
         name = f"{index:02d}-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
         (out / name).write_text(yaml.dump(obj, Dumper=_BlockDumper, sort_keys=False))
     print(f"Cluster {cluster.namespace}/{cluster.name} ({cluster.mode} mode, {cluster.target})")
-    print(json.dumps(plan.summary(), indent=2))
+    print(plan.summary())
     print(f"Wrote {len(manifests)} Kubernetes objects to {out}/:")
     for obj in manifests:
         print(f"  {obj['kind']:<16} {obj['metadata']['name']}")

@@ -24,6 +24,7 @@ __all__ = [
     "format_cpu",
     "format_flink_memory",
     "format_k8s_memory",
+    "format_memory_for_display",
     "java_trim",
     "parse_cpu",
     "parse_flink_memory",
@@ -199,6 +200,16 @@ def format_k8s_memory(size: int) -> str:
         if size % multiplier == 0:
             return f"{size // multiplier}{suffix}"
     return str(size)
+
+
+def format_memory_for_display(size: int) -> str:
+    """Render bytes for people: the exact Kubernetes quantity when it is a whole number of
+    MiB or GiB (or under 1 MiB), else MiB with one decimal (``"1228.8Mi"``) -- for tables and logs,
+    never for a manifest (use :func:`format_k8s_memory` there)."""
+    exact = format_k8s_memory(size)
+    if exact.endswith(("Mi", "Gi")) or size < 2**20:
+        return exact
+    return f"{size / 2**20:.1f}Mi"
 
 
 def format_flink_memory(size: int) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "FlinkClusterMixin",
     "FlinkWebUILink",
     "RestRoute",
+    "WEB_UI_ATTRIBUTE",
     "cluster_from",
     "dashboard_url",
 ]
@@ -53,6 +54,9 @@ RestRoute = Literal["auto", "cluster_dns", "service_proxy"]
 CLUSTER_TEMPLATE_EXT = (".yaml", ".yml", ".json")
 """Suffixes of a ``cluster`` value that is a file (as the official provider's
 ``application_file``)."""
+WEB_UI_ATTRIBUTE = "flink_web_ui_url"
+"""The operator attribute holding the URL :class:`FlinkWebUILink` shows; it travels
+through a deferral in the trigger's resume context under the same key."""
 _TRIGGER_MARGIN = timedelta(minutes=2)
 """Extra time Airflow gives a deferral beyond the trigger's own deadline, so the trigger
 reports the timeout (with the last verdict) rather than Airflow cutting it off."""
@@ -88,6 +92,8 @@ class FlinkWebUILink(BaseOperatorLink):
 
     The task stores the URL in XCom (:meth:`FlinkClusterMixin.persist_web_ui_link`) as
     soon as it knows the cluster, before any wait, so the link works while it waits.
+    Airflow asks :meth:`get_link` on the worker at the end of each run of the task and
+    stores the answer under :attr:`xcom_key` for the UI.
     """
 
     name = "Flink Web UI"
@@ -98,13 +104,13 @@ class FlinkWebUILink(BaseOperatorLink):
         return self.key
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        """The stored URL, or ``""`` when the task has not stored one (never raises)."""
-        from airflow.sdk.execution_time.xcom import XCom
+        """The URL the task found, or ``""`` when it found none (it failed before it
+        knew its cluster, or the teardown found nothing): no link, and nothing logged.
 
-        try:
-            url = XCom.get_value(ti_key=ti_key, key=self.key)
-        except Exception:  # a link must never fail the task
-            return ""
+        Read from the operator, not from XCom: a missing XCom makes the task runner log
+        an error, and a link must never make noise or fail the task.
+        """
+        url = getattr(operator, WEB_UI_ATTRIBUTE, None)
         return url if isinstance(url, str) else ""
 
 
@@ -240,14 +246,25 @@ class FlinkClusterMixin(BaseOperator):
             self.log.info("The Flink REST URL is unknown: %s", error)
             return None
 
-    def web_ui_url(self) -> str | None:
-        """The Flink dashboard's URL as this task reaches it, ``None`` if unknown."""
-        return dashboard_url(self.rest_url())
+    def web_ui_url(self, rest_url: str | None = None) -> str | None:
+        """The Flink dashboard's URL for people: the spec's ``rest_service.web_ui_url``
+        when set, else the dashboard at the REST API's URL as this task reaches it
+        (``rest_url`` when the caller has it already); ``None`` if unknown (never
+        raises)."""
+        try:
+            configured = self.flink_cluster.rest_service.web_ui_url
+        except Exception as error:  # a bad spec fails the task elsewhere, not the link
+            self.log.debug("No Web UI link: %s", error)
+            return None
+        return configured or dashboard_url(rest_url or self.rest_url())
 
     def persist_web_ui_link(self, context: Context, url: str | None = None) -> str | None:
-        """Store the "Flink Web UI" link's URL for this task instance."""
+        """Store the "Flink Web UI" link's URL for this task instance, in XCom at once
+        (so the link works while the task waits) and on the operator (what
+        :meth:`FlinkWebUILink.get_link` answers when the task ends)."""
         url = url or self.web_ui_url()
         if url:
+            setattr(self, WEB_UI_ATTRIBUTE, url)
             context["ti"].xcom_push(key=FlinkWebUILink.key, value=url)
         return url
 
@@ -310,7 +327,7 @@ class FlinkClusterMixin(BaseOperator):
             rest_route=self.rest_route,
             deadline=time.time() + timeout,
             poll_interval=self.poll_interval,
-            context=dict(resume or {}),
+            context=_with_link(resume, getattr(self, WEB_UI_ATTRIBUTE, None)),
             delete_on_kill=delete_on_kill,
         )
         self.defer(
@@ -343,5 +360,18 @@ class FlinkClusterMixin(BaseOperator):
         return outcome.raise_for_failure(success=success)
 
     def outcome_of(self, event: Mapping[str, Any]) -> tuple[Outcome, dict[str, Any]]:
-        """The outcome and resume context of a trigger event."""
-        return outcome_of_event(event)
+        """The outcome and resume context of a trigger event (the Web UI link's URL,
+        which travelled with the context, is restored on this new operator instance)."""
+        outcome, resume = outcome_of_event(event)
+        url = resume.pop(WEB_UI_ATTRIBUTE, None)
+        if isinstance(url, str) and url:
+            setattr(self, WEB_UI_ATTRIBUTE, url)
+        return outcome, resume
+
+
+def _with_link(resume: Mapping[str, Any] | None, url: str | None) -> dict[str, Any]:
+    """The resume context of a deferral, with the Web UI link's URL when known."""
+    context = dict(resume or {})
+    if url:
+        context[WEB_UI_ATTRIBUTE] = url
+    return context

@@ -12,7 +12,6 @@ from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
 from airflow_provider_flink_k8s.operators.base import (
     FlinkClusterMixin,
     RestRoute,
-    dashboard_url,
 )
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
@@ -123,7 +122,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
         cluster = self.flink_cluster
         plan = plan_cluster(cluster)
         manifests = render_manifests(cluster, plan=plan)
-        self.log.info("Plan for %s/%s: %s", cluster.namespace, cluster.name, plan.summary())
+        self.log.info("Plan for %s/%s:\n%s", cluster.namespace, cluster.name, plan.summary())
         existing = self.kube_hook.observe(
             cluster.name, cluster.namespace, target=cluster.target, log_lines=0
         )
@@ -210,8 +209,8 @@ class FlinkDeployOperator(FlinkClusterMixin):
             "target": cluster.target,
             "mode": cluster.mode,
             "rest_url": rest_url,
-            "web_ui_url": dashboard_url(rest_url),
-            "plan": plan.summary(),
+            "web_ui_url": self.web_ui_url(rest_url),
+            "plan": plan.to_dict(),
             "job_id": None,
             "applied": dict(applied),
             "cluster": cluster.model_dump(mode="json", exclude_defaults=True),

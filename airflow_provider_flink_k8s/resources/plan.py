@@ -20,7 +20,11 @@ from airflow_provider_flink_k8s.resources.memory import (
     taskmanager_memory,
 )
 from airflow_provider_flink_k8s.resources.sizing import taskmanagers_for
-from airflow_provider_flink_k8s.units import format_cpu, format_k8s_memory
+from airflow_provider_flink_k8s.units import (
+    format_cpu,
+    format_k8s_memory,
+    format_memory_for_display,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -121,8 +125,45 @@ class ClusterPlan:
         """Memory limit (bytes) of the whole cluster."""
         return self.jobmanager.memory_limits + self.taskmanager.memory_limits
 
-    def summary(self) -> dict[str, Any]:
-        """A plain-JSON digest for logs, XCom and the demo."""
+    def summary(self) -> str:
+        """A short table for people (logs, the demo, a notebook): pods, CPU and memory
+        requests/limits and the JVM sizes of each role, then slots, parallelism and
+        totals. :meth:`to_dict` has the same facts as plain JSON."""
+        rows = [
+            ("", "pods", "cpu req/lim", "memory req/lim", "heap", "off-heap", "managed", "meta"),
+            _role_row("JobManager", self.jobmanager, self.jobmanager_memory),
+            _role_row("TaskManager", self.taskmanager, self.taskmanager_memory),
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = [
+            "  ".join(
+                cell.ljust(width) if i == 0 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            for row in rows
+        ]
+        parallelism = (
+            "session cluster (no job)"
+            if self.parallelism is None
+            else (
+                f"parallelism {self.parallelism}"
+                + (f" (max {self.max_parallelism})" if self.max_parallelism else "")
+            )
+        )
+        lines.append(
+            f"slots: {self.slots_per_taskmanager} per TaskManager, {self.total_slots} in all; "
+            + parallelism
+        )
+        lines.append(
+            f"total: requests {format_cpu(self.cpu_requests)} CPU, "
+            f"{format_memory_for_display(self.memory_requests)}; "
+            f"limits {format_cpu(self.cpu_limits)} CPU, "
+            f"{format_memory_for_display(self.memory_limits)}"
+        )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON (the deploy task's XCom ``plan``)."""
         return {
             "parallelism": self.parallelism,
             "max_parallelism": self.max_parallelism,
@@ -152,6 +193,27 @@ class ClusterPlan:
                 },
             },
         }
+
+
+def _role_row(
+    role: str, pods: RolePlan, memory: JobManagerMemory | TaskManagerMemory
+) -> tuple[str, ...]:
+    """One role's row of :meth:`ClusterPlan.summary`: a JobManager's off-heap is Flink's
+    ``jobmanager.memory.off-heap.size``, a TaskManager's its JVM direct memory limit."""
+    res = pods.resources
+    off_heap = memory.off_heap if isinstance(memory, JobManagerMemory) else memory.direct
+    managed = memory.managed if isinstance(memory, TaskManagerMemory) else 0
+    return (
+        role,
+        str(pods.replicas),
+        f"{format_cpu(res.cpu_request)}/{format_cpu(res.cpu_limit)}",
+        f"{format_memory_for_display(res.memory_request)}/"
+        f"{format_memory_for_display(res.memory_limit)}",
+        format_memory_for_display(memory.heap),
+        format_memory_for_display(off_heap),
+        format_memory_for_display(managed) if managed else "-",
+        format_memory_for_display(memory.jvm_metaspace),
+    )
 
 
 def _memory_components(memory: JobManagerMemory | TaskManagerMemory) -> dict[str, int]:

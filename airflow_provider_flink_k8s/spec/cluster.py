@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from airflow_provider_flink_k8s.exceptions import SpecError
@@ -189,6 +191,23 @@ class RestServiceSpec(_SpecModel):
 
     annotations: dict[str, str] = Field(default_factory=dict)
     """Annotations on the REST Service (e.g. a cloud load balancer's settings)."""
+
+    web_ui_url: str | None = None
+    """The address people open the Flink dashboard at, e.g. an Ingress or LoadBalancer
+    host (``https://flink.example.com/orders/``): the "Flink Web UI" link of every task
+    on this cluster. Unset: the dashboard as the task reaches Flink's REST API (a
+    ``flink`` connection's URL, or the API server's service proxy, which a browser opens
+    only with Kubernetes credentials). Airflow only: nothing is rendered from it."""
+
+    @field_validator("web_ui_url")
+    @classmethod
+    def _web_ui_url_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value.strip()
 
     @model_validator(mode="after")
     def _node_port_needs_node_port_type(self) -> RestServiceSpec:
@@ -397,6 +416,18 @@ class FlinkCluster(_SpecModel):
     def effective_image(self) -> str:
         """The image the containers run."""
         return self.image or f"flink:{self.flink_version}"
+
+    def to_yaml(self) -> str:
+        """The spec as YAML, the fields a DAG author set (defaults left out), in field
+        order: what :func:`load_cluster` reads back into an equal spec."""
+        fields = self.model_dump(mode="json", exclude_defaults=True)
+        return yaml.safe_dump(fields, sort_keys=False, default_flow_style=False)
+
+    def serialize(self) -> str:
+        """Airflow's hook for template fields: a task's "Rendered Template" view shows
+        a ``cluster`` given as a :class:`FlinkCluster` as YAML (:meth:`to_yaml`), not
+        as the model's one-line repr."""
+        return self.to_yaml()
 
     @classmethod
     def from_flink_deployment(

@@ -94,7 +94,7 @@ def test_totals() -> None:
     result = plan()  # 1 JM (0.5 CPU, 1600Mi) + 3 TMs (2 CPU, 4Gi)
     assert result.cpu_requests == 6.5
     assert result.memory_requests == 1600 * 2**20 + 3 * 4 * 2**30
-    summary = result.summary()
+    summary = result.to_dict()
     assert summary["totals"]["requests"] == {"cpu": "6500m", "memory": "13888Mi"}
     assert summary["taskmanagers"] == 3
 
@@ -155,4 +155,49 @@ def test_worked_example_of_the_docs() -> None:
     assert example.jobmanager_memory.jvm_args() == (
         "-Xmx1073741824 -Xms1073741824 -XX:MaxMetaspaceSize=268435456"
     )
-    assert example.summary()["totals"]["requests"] == {"cpu": "2500m", "memory": "5056Mi"}
+    assert example.to_dict()["totals"]["requests"] == {"cpu": "2500m", "memory": "5056Mi"}
+
+
+def test_summary_is_a_short_table_people_can_read() -> None:
+    # 1 JM (0.5 CPU, 1600m) + 3 TMs (2 CPU, 4g, limit factors 2 and 1.5)
+    result = plan(
+        flink_configuration={
+            "kubernetes.taskmanager.cpu.limit-factor": "2",
+            "kubernetes.taskmanager.memory.limit-factor": "1.5",
+        }
+    )
+    text = result.summary()
+    lines = text.splitlines()
+    assert len(lines) == 5, text
+    header, jm, tm, slots, total = lines
+    assert header.split() == [
+        "pods", "cpu", "req/lim", "memory", "req/lim", "heap", "off-heap", "managed", "meta",
+    ]  # fmt: skip
+    tm_memory = result.taskmanager_memory
+    assert tm.split()[:4] == ["TaskManager", "3", "2/4", "4Gi/6Gi"]
+    assert jm.split()[:4] == ["JobManager", "1", "500m/500m", "1600Mi/1600Mi"]
+    assert jm.split()[6] == "-"  # a JobManager has no managed memory
+    # The JVM sizes are Flink's own (the oracle-tested memory model), shown in MiB.
+    assert tm.split()[4] == f"{tm_memory.heap / 2**20:.1f}Mi"
+    assert slots == "slots: 2 per TaskManager, 6 in all; parallelism 5"
+    assert total == "total: requests 6500m CPU, 13888Mi; limits 12500m CPU, 20032Mi"
+    # No dict on one line, nothing wider than a terminal.
+    assert "{" not in text and max(map(len, lines)) <= 100
+
+
+def test_summary_of_a_session_cluster_says_it_has_no_job() -> None:
+    session = plan_cluster(
+        load_cluster({**APP, "mode": "session", "job": None, "taskmanager": APP["taskmanager"]})
+    )
+    assert session.summary().splitlines()[3] == (
+        "slots: 2 per TaskManager, 2 in all; session cluster (no job)"
+    )
+
+
+def test_to_dict_is_plain_json_with_the_same_facts() -> None:
+    import json
+
+    result = plan()
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["taskmanagers"] == 3 and data["total_slots"] == 6
+    assert data["taskmanager"]["jvm_args"] == result.taskmanager_memory.jvm_args()
