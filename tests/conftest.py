@@ -14,12 +14,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from doc_snippets import write_dag_snippets
+
 REPO = Path(__file__).resolve().parent.parent
 _HOME = Path(tempfile.mkdtemp(prefix="flink-k8s-tests-airflow-"))
 DAGS_FOLDER = _HOME / "dags"
 DAGS_FOLDER.mkdir()
 (DAGS_FOLDER / "example_dags").symlink_to(REPO / "example_dags", target_is_directory=True)
 (DAGS_FOLDER / "test_dags").symlink_to(REPO / "tests" / "dags", target_is_directory=True)
+# The DAGs of README.md and docs/*.md, as written (tests/airflow/test_doc_dags.py runs them).
+DOC_DAGS = write_dag_snippets(DAGS_FOLDER / "doc_snippets")
 
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
