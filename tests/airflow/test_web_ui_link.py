@@ -4,6 +4,7 @@ across a deferral."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -112,3 +113,20 @@ def test_a_flink_cluster_shows_as_yaml_in_the_rendered_template_view(
     assert yaml.safe_load(text)["taskmanager"] == {"memory": "2g", "slots": 2}
     assert type(spec).__name__ == "FlinkCluster"
     assert FlinkTeardownOperator.template_fields_renderers["cluster"] == "yaml"
+
+
+def test_with_a_flink_connection_the_link_is_the_dashboard_at_its_url(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FLINK_INGRESS",
+        json.dumps({"conn_type": "flink", "host": "https://flink.example.com/orders"}),
+    )
+    spec = {**OPERATOR_SPEC, "name": "ingressed"}
+    dag_run = run_dag("flink_test_link_flink_conn", {"cluster": spec})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"deploy": "success"}, out[-3000:]
+    assert _link(dag_run, "deploy") == "https://flink.example.com/orders/#/overview"

@@ -36,3 +36,18 @@ with DAG(dag_id="flink_test_rendered_cluster", schedule=None):
         ),
         timeout=30,
     )
+
+with DAG(
+    dag_id="flink_test_link_flink_conn",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={"cluster": Param({}, type="object")},
+):
+    # Flink's REST API behind an ingress (the `flink_ingress` connection): the dashboard
+    # is served at the same address.
+    FlinkDeployOperator(
+        task_id="deploy",
+        cluster="{{ params.cluster }}",
+        flink_conn_id="flink_ingress",
+        wait_for_ready=False,
+    )
