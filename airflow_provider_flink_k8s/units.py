@@ -30,6 +30,7 @@ __all__ = [
     "format_flink_memory",
     "format_k8s_memory",
     "java_trim",
+    "operator_memory_value",
     "parse_cpu",
     "parse_flink_memory",
     "parse_k8s_quantity",
@@ -166,6 +167,33 @@ def _operator_quantity_text(text: str) -> str:
     if quantity.endswith("I"):
         quantity = quantity[:-1] + "i"
     return quantity
+
+
+def operator_memory_value(text: str | int) -> str:
+    """What the Flink Kubernetes Operator writes into Flink's configuration for a
+    FlinkDeployment's memory value (``ResourceConfigUtils.parseResourceMemoryString``).
+
+    Text Flink reads stays Flink's (returned as is); other text becomes the Kubernetes
+    quantity's amount in bytes as Java's ``BigDecimal`` prints it, fraction digits and
+    all: ``"2Gi"`` -> ``"2147483648"``, ``"1.5Gi"`` -> ``"1610612736.0"`` -- which Flink's
+    ``MemorySize`` then refuses.
+
+    :raises QuantityError: when neither notation accepts the text.
+    """
+    if isinstance(text, int):
+        return str(text)
+    try:
+        parse_flink_memory(text)
+        return text
+    except QuantityError:
+        pass
+    match = _K8S_QUANTITY.match(_operator_quantity_text(text))
+    if match is None or match["exponent"] is not None:
+        # An exponent's printing is left to parse_memory's own rounding.
+        return str(parse_memory(text))
+    # Upper-cased, the suffixes are all whole multiples (no milli): BigDecimal keeps the
+    # amount's fraction digits, as Decimal does.
+    return str(Decimal(match["number"]) * int(_K8S_SUFFIXES[match["suffix"] or ""]))
 
 
 def parse_memory(text: str | int) -> int:
