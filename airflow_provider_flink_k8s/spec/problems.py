@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -24,6 +24,7 @@ __all__ = [
     "all_problems",
     "fields_overlap",
     "problems_from_validation_error",
+    "unknown_field_rule",
 ]
 
 BROKEN_FIELDS = "broken_fields"
@@ -71,16 +72,25 @@ def _model_at(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> type
     return model
 
 
+def unknown_field_rule(name: str, valid: Iterable[str], what: str = "field") -> str:
+    """The rule an unknown field breaks: the closest valid name, if one is close, and the
+    valid names (``unknown field; did you mean 'taskmanager'? Valid fields: ...``).
+
+    :param what: what the field is called (``FlinkDeployment field``).
+    """
+    names = sorted(valid)
+    close = difflib.get_close_matches(name, names, n=1)
+    listed = ", ".join(names)
+    if close:
+        return f"unknown {what}; did you mean {close[0]!r}? Valid fields: {listed}"
+    return f"unknown {what}; valid fields: {listed}"
+
+
 def _unknown_field(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> str:
     owner = _model_at(model, loc[:-1])
     if owner is None:
         return "unknown field (check the spelling; see docs/spec.md for the fields)"
-    valid = sorted(owner.model_fields)
-    close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-    listed = ", ".join(valid)
-    if close:
-        return f"unknown field; did you mean {close[0]!r}? Valid fields: {listed}"
-    return f"unknown field; valid fields: {listed}"
+    return unknown_field_rule(str(loc[-1]), owner.model_fields)
 
 
 def problems_from_validation_error(

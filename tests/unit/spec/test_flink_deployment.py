@@ -697,6 +697,16 @@ def test_bad_flink_deployment_names_the_field(manifest: dict[str, Any], problem:
     assert any(p.startswith(problem) for p in problems), problems
 
 
+def test_an_unknown_field_names_the_closest_valid_one() -> None:
+    manifest = set_path(BASIC, ("spec", "taskManager", "resource", "memroy"), "2048m")
+    with pytest.raises(SpecError) as caught:
+        read(manifest)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "spec.taskManager.resource.memroy: unknown FlinkDeployment field; did you mean "
+        "'memory'? Valid fields: cpu, ephemeralStorage, memory"
+    ]
+
+
 def test_every_problem_is_reported_at_once() -> None:
     manifest = set_path(BASIC, ("apiVersion",), "v1")
     manifest = set_path(manifest, ("spec", "taskManager", "resource", "memory"), "lots")
