@@ -192,8 +192,8 @@ def all_problems(
                 break
             # A required field left out is missing now: leave out what holds it.
             stuck = [loc for loc in more if loc in broken]
-            if any(not loc[:-1] and not (stand_ins and loc[0] in stand_ins) for loc in stuck):
-                break
+            if any(len(loc) <= 1 for loc in stuck):
+                break  # a top-level field nothing can stand in for: no rule can run
             broken += [loc[:-1] if loc in broken else loc for loc in more]
         else:
             break
