@@ -17,6 +17,8 @@
         ├── ResourceConflict      409: already exists, a stale resourceVersion, a field conflict
         └── KubernetesUnavailable no answer: connection refused or reset, a timeout
 
+    SpecWarning (a UserWarning)   a spec is accepted but may not mean what its author meant
+
 Later layers (hooks, sensors) add their branches here, so a DAG author can catch
 ``FlinkK8sError`` and know nothing from the transport leaks through.
 """
@@ -42,6 +44,7 @@ __all__ = [
     "SavepointFailed",
     "SpecError",
     "SpecProblem",
+    "SpecWarning",
 ]
 
 
@@ -70,6 +73,12 @@ class SpecError(FlinkK8sError, ValueError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid {subject} ({count} {noun}):\n{lines}")
+
+
+class SpecWarning(UserWarning):
+    """Warned (``warnings.warn``) when a spec is accepted but may not mean what its author
+    meant, e.g. memory in units a Kubernetes user reads as decimal; the message says how it
+    is read. Airflow logs it; turn it into an error with a ``warnings`` filter."""
 
 
 class FlinkConfigurationError(FlinkK8sError, ValueError):

@@ -9,7 +9,10 @@ through the functions below so the two can never be mixed:
 * :func:`parse_k8s_quantity` is Kubernetes' ``resource.Quantity`` grammar
   (binary ``Ki Mi Gi Ti Pi Ei``, decimal ``n u m k M G T P E``, exponents).
 * :func:`parse_memory` is what a spec accepts: Flink's syntax first, then a Kubernetes
-  quantity -- the order the Flink Kubernetes Operator uses for ``resource.memory``.
+  quantity -- how the Flink Kubernetes Operator reads every memory value of a
+  FlinkDeployment (``resource.memory`` and ``resources.requests/limits.memory``).
+* :func:`decimal_memory_hint` says how Flink reads memory a Kubernetes user may have
+  meant in decimal units (``"2G"``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = [
     "JAVA_LONG_MAX",
+    "MEBIBYTE",
     "QuantityError",
+    "decimal_memory_hint",
     "format_cpu",
     "format_flink_memory",
     "format_k8s_memory",
     "format_memory_for_display",
     "java_trim",
+    "operator_memory_value",
     "parse_cpu",
     "parse_flink_memory",
     "parse_k8s_quantity",
@@ -33,6 +39,7 @@ __all__ = [
 ]
 
 JAVA_LONG_MAX = 2**63 - 1
+MEBIBYTE = 2**20
 
 _FLINK_UNITS: dict[str, int] = {}
 for _names, _multiplier in (
@@ -151,12 +158,53 @@ def parse_k8s_quantity(text: str | int | float) -> Decimal:
     return number * _K8S_SUFFIXES[match["suffix"] or ""]
 
 
-def parse_memory(text: str | int) -> int:
-    """Parse a memory value given in Flink's syntax or as a Kubernetes quantity.
+def _operator_quantity_text(text: str) -> str:
+    """The Kubernetes quantity the Flink Kubernetes Operator makes of memory text Flink
+    refused: no whitespace, upper case, a trailing ``B`` dropped and a trailing ``I``
+    lowered again (``"2048mi"`` -> ``"2048Mi"``, ``"1.5gb"`` -> ``"1.5G"``), so its
+    ``m`` is never milli."""
+    quantity = re.sub(r"\s", "", text).upper()
+    quantity = quantity.removesuffix("B")
+    if quantity.endswith("I"):
+        quantity = quantity[:-1] + "i"
+    return quantity
 
-    Flink's syntax wins (``"1600m"`` is 1600 MiB, never 1.6 bytes); only text Flink
-    refuses is read as a Kubernetes quantity (``"2Gi"``, ``"1.5G"``). A plain integer
-    is a number of bytes in both notations.
+
+def operator_memory_value(text: str | int) -> str:
+    """What the Flink Kubernetes Operator writes into Flink's configuration for a
+    FlinkDeployment's memory value (``ResourceConfigUtils.parseResourceMemoryString``).
+
+    Text Flink reads stays Flink's (returned as is); other text becomes the Kubernetes
+    quantity's amount in bytes as Java's ``BigDecimal`` prints it, fraction digits and
+    all: ``"2Gi"`` -> ``"2147483648"``, ``"1.5Gi"`` -> ``"1610612736.0"`` -- which Flink's
+    ``MemorySize`` then refuses.
+
+    :raises QuantityError: when neither notation accepts the text.
+    """
+    if isinstance(text, int):
+        return str(text)
+    try:
+        parse_flink_memory(text)
+        return text
+    except QuantityError:
+        pass
+    match = _K8S_QUANTITY.match(_operator_quantity_text(text))
+    if match is None or match["exponent"] is not None:
+        # An exponent's printing is left to parse_memory's own rounding.
+        return str(parse_memory(text))
+    # Upper-cased, the suffixes are all whole multiples (no milli): BigDecimal keeps the
+    # amount's fraction digits, as Decimal does.
+    return str(Decimal(match["number"]) * int(_K8S_SUFFIXES[match["suffix"] or ""]))
+
+
+def parse_memory(text: str | int) -> int:
+    """Parse a memory value as the Flink Kubernetes Operator reads a FlinkDeployment's.
+
+    Flink's syntax wins (``"1600m"`` is 1600 MiB, never 1.6 bytes; ``"2G"`` is 2 GiB);
+    only text Flink refuses is read as a Kubernetes quantity (``"2Gi"``, ``"1.5G"``),
+    after the operator's normalisation: whitespace removed, the unit upper-cased and a
+    trailing ``B`` dropped (``"2048mi"`` is 2048 MiB, ``"1.5gb"`` 1.5e9 bytes). A plain
+    integer is a number of bytes in both notations.
 
     :raises QuantityError: when neither notation accepts the value, or it is not positive.
     :return: the size in bytes (a fractional byte count is rounded up, as Kubernetes does).
@@ -170,7 +218,7 @@ def parse_memory(text: str | int) -> int:
             value = parse_flink_memory(text)
         except QuantityError as flink_error:
             try:
-                value = math.ceil(parse_k8s_quantity(text))
+                value = math.ceil(parse_k8s_quantity(_operator_quantity_text(text)))
             except QuantityError:
                 raise QuantityError(
                     f"{text!r} is neither a Flink memory size ({flink_error}) nor a Kubernetes "
@@ -181,6 +229,48 @@ def parse_memory(text: str | int) -> int:
     if value > JAVA_LONG_MAX:
         raise QuantityError(f"{text!r} does not fit in 64 bits")
     return value
+
+
+# Units Flink reads in binary multiples that Kubernetes (M, G, T) or common usage (MB,
+# GB, TB) read as decimal ones: a sign the author may have meant 10^6, not 2^20.
+_DECIMAL_LOOKING_UNITS = {"M": "MB", "MB": "MB", "G": "GB", "GB": "GB", "T": "TB", "TB": "TB"}
+_BINARY_NAMES = {"m": "MiB", "g": "GiB", "t": "TiB"}
+_DECIMAL_MULTIPLIERS = {"MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def decimal_memory_hint(text: str | int) -> str | None:
+    """How Flink reads memory written in a unit a Kubernetes user reads as decimal.
+
+    ``"2G"``, ``"2GB"`` and ``"2000M"`` are accepted by Flink (and the operator) as 2 GiB
+    and 2000 MiB, where Kubernetes' ``2G`` is 2e9 bytes. For such a value this returns a
+    sentence saying how it is read and what to write for the decimal size; for any other
+    value (``"2g"``, ``"2048m"``, ``"2Gi"``, bytes) ``None``.
+    """
+    if not isinstance(text, str):
+        return None
+    match = re.fullmatch(r"(\d+)\s*([A-Za-z]+)", java_trim(text))
+    if match is None or match[2] not in _DECIMAL_LOOKING_UNITS:
+        return None
+    number, decimal_unit = int(match[1]), _DECIMAL_LOOKING_UNITS[match[2]]
+    try:
+        size = parse_flink_memory(text)
+    except QuantityError:
+        return None
+    binary_unit = _BINARY_NAMES[match[2][0].lower()]
+    decimal_size = number * _DECIMAL_MULTIPLIERS[decimal_unit]
+    forms = []
+    if decimal_size >= MEBIBYTE:
+        forms.append(f'"{decimal_size}" (bytes)')
+    mebibytes, rest = divmod(decimal_size, MEBIBYTE)
+    if mebibytes:
+        forms.append(f'"{mebibytes}m" (MiB{", rounded down" if rest else ""})')
+    else:
+        forms.append(f'"{decimal_size // 1024}k" (KiB, rounded down)')
+    return (
+        f'"{java_trim(text)}" is read as Flink\'s MemorySize: {number} {binary_unit} '
+        f"({size} bytes), not {number} {decimal_unit}; if you meant {number} {decimal_unit} "
+        f"(decimal) write {' or '.join(forms)}"
+    )
 
 
 def parse_cpu(value: str | int | float) -> float:

@@ -8,8 +8,11 @@ carries ``operator.spelling``. Rendering it back, each value the spec holds is w
   the source's literal (``2``, ``true``, ``2048m``) while it still means the same; keys
   the source did not have are added flat after the source's;
 * for a role the source sized with ``resources``, as ``requests``/``limits`` entries --
-  the quantity as written while unchanged -- with limits from the limit factors the
-  reader derived from them (those factors then stay out of ``flinkConfiguration``).
+  the quantity as written while unchanged (read as the operator reads it: ``2048m`` is
+  2048 MiB), else as a Kubernetes quantity (``3Gi``) -- with limits from the limit
+  factors the reader derived from them (those factors then stay out of
+  ``flinkConfiguration``); a memory request and limit are kept in one unit, as the
+  operator takes the factor from their Kubernetes quantities.
 
 Finally ``operator.overrides`` is laid over the rendered ``spec``.
 """
@@ -17,6 +20,7 @@ Finally ``operator.overrides`` is laid over the rendered ``spec``.
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.spec.ownedkeys import (
@@ -146,16 +150,29 @@ def spell_flink_configuration(
 
 def _means(resource: str, written: Any, amount: float) -> bool:
     """Whether a written quantity is ``amount`` (bytes or cores), up to the rounding of a
-    limit factor."""
+    limit factor. Memory is read as the operator reads it: Flink's syntax first
+    (``2048m`` is 2048 MiB)."""
     try:
         if isinstance(written, bool) or not isinstance(written, (str, int, float)):
             return False
+        if resource == "memory":
+            return not isinstance(written, float) and abs(parse_memory(written) - amount) < 1
         value = parse_k8s_quantity(written)
     except QuantityError:
         return False
-    if resource == "memory":
-        return abs(int(value.to_integral_value(rounding="ROUND_CEILING")) - amount) < 1
     return abs(float(value) - amount) <= 1e-9 * max(1.0, amount)
+
+
+def _operator_factor_holds(request: Any, limit: Any) -> bool:
+    """Whether the operator's memory limit factor -- limit / request as Kubernetes
+    quantities -- is the ratio of the sizes it reads them as (Flink's syntax first):
+    not for ``2048m`` with ``3Gi``, where Kubernetes reads ``2048m`` as 2.048 bytes."""
+    try:
+        quantity_ratio = parse_k8s_quantity(limit) / parse_k8s_quantity(request)
+        size_ratio = Decimal(parse_memory(limit)) / Decimal(parse_memory(request))
+    except (QuantityError, TypeError):
+        return False
+    return abs(quantity_ratio - size_ratio) <= Decimal("1e-6") * size_ratio
 
 
 def _quantity(resource: str, written: Any, amount: float) -> Any:
@@ -191,6 +208,12 @@ def spell_resources(
             # As Flink computes a limit: request x factor in doubles.
             limited = amount * factors.get(resource, 1.0)
             rendered.setdefault("limits", {})[resource] = _quantity(resource, limit, limited)
+            if resource == "memory" and not _operator_factor_holds(
+                rendered["requests"][resource], rendered["limits"][resource]
+            ):
+                # One kept as written (2048m), the other changed (3Gi): both in one unit.
+                rendered["requests"][resource] = format_k8s_memory(int(amount))
+                rendered["limits"][resource] = format_k8s_memory(int(limited))
     return rendered
 
 

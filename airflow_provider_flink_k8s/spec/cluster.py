@@ -14,14 +14,24 @@ Field names are snake_case; :func:`load_cluster` also reads YAML/JSON text or fi
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from airflow_provider_flink_k8s.exceptions import SpecError
+from airflow_provider_flink_k8s.exceptions import SpecError, SpecWarning
 from airflow_provider_flink_k8s.spec.fields import (
     CLUSTER_NAME_MAX_LENGTH,
     Cpu,
@@ -33,6 +43,7 @@ from airflow_provider_flink_k8s.spec.fields import (
     check_dns1035_label,
     flatten_configuration,
 )
+from airflow_provider_flink_k8s.spec.problems import BROKEN_FIELDS, all_problems
 from airflow_provider_flink_k8s.units import parse_memory
 
 __all__ = [
@@ -48,6 +59,13 @@ __all__ = [
 
 MAX_PARALLELISM_LIMIT = 32768
 """Flink's upper bound for ``pipeline.max-parallelism`` (2^15 key groups)."""
+
+MEMORY_WARNINGS_GIVEN = "memory_warnings_given"
+"""Validation-context key: true when the caller has already warned about the memory
+fields (naming them as its source wrote them), so the spec does not warn again."""
+
+# A name for a spec whose own name is broken, to check the rules that do not read it.
+_NAME_STAND_IN = "spec"
 
 
 class _SpecModel(BaseModel):
@@ -295,8 +313,50 @@ class FlinkCluster(_SpecModel):
 
     Construct it from keyword arguments, a dict (:meth:`model_validate`), or YAML/JSON text
     or a file (:func:`~airflow_provider_flink_k8s.spec.load_cluster`). Construction refuses a
-    bad spec with an error naming each broken field and its rule.
+    bad spec with one :class:`~airflow_provider_flink_k8s.exceptions.SpecError` listing every
+    problem -- each broken field with its rule, and each broken rule between fields -- and
+    warns (:class:`~airflow_provider_flink_k8s.exceptions.SpecWarning`) about memory written
+    in units a Kubernetes user may mean as decimal (``"2G"``).
     """
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise _spec_error(data, error, None) from None
+
+    # pydantic calls a model's own __init__ whenever it validates one (nested in another
+    # model, model_validate); marked as its base __init__, this one runs only for
+    # FlinkCluster(...), and validation elsewhere stays pydantic's.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> FlinkCluster:
+        """Validate a mapping (or a model) as a cluster spec.
+
+        :raises SpecError: listing every problem, as construction does.
+        """
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as error:
+            raise _spec_error(obj, error, options.get("context")) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, **options: Any
+    ) -> FlinkCluster:
+        """Validate JSON text as a cluster spec.
+
+        :raises SpecError: listing every problem, as construction does.
+        """
+        try:
+            return super().model_validate_json(json_data, **options)
+        except ValidationError as error:
+            try:
+                data = json.loads(json_data)
+            except ValueError:
+                data = None
+            raise _spec_error(data, error, options.get("context")) from None
 
     name: str
     """Cluster name: a DNS-1035 label of at most 45 characters. Every object of the cluster
@@ -401,14 +461,18 @@ class FlinkCluster(_SpecModel):
         return _normalize_env(value or [])
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> FlinkCluster:
+    def _cross_field_rules(self, info: ValidationInfo) -> FlinkCluster:
         # Imported here: validation needs the memory model, which lives in resources/.
-        from airflow_provider_flink_k8s.spec.validation import cluster_problems
+        from airflow_provider_flink_k8s.spec.validation import cluster_problems, memory_warnings
 
-        problems = cluster_problems(self)
+        context = info.context or {}
+        if not context.get(MEMORY_WARNINGS_GIVEN):
+            for warning in memory_warnings(self):
+                warnings.warn(str(warning), SpecWarning, stacklevel=2)
+        problems = cluster_problems(self, context.get(BROKEN_FIELDS, ()))
         if problems:
             # SpecError is a ValueError: pydantic keeps it in the error's context, and
-            # load_cluster() recovers every problem from it.
+            # all_problems() recovers every problem from it.
             raise SpecError(problems)
         return self
 
@@ -452,3 +516,10 @@ class FlinkCluster(_SpecModel):
         from airflow_provider_flink_k8s.spec.flinkdeployment import read_flink_deployment
 
         return read_flink_deployment(manifest, target=target)
+
+
+def _spec_error(data: Any, error: ValidationError, context: Mapping[str, Any] | None) -> SpecError:
+    """The one error a refused spec raises, with every problem of ``data``."""
+    return SpecError(
+        all_problems(FlinkCluster, data, error, context=context, stand_ins={"name": _NAME_STAND_IN})
+    )

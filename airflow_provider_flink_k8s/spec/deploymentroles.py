@@ -1,25 +1,41 @@
 """A FlinkDeployment's ``jobManager``/``taskManager``: count, pod template and size.
 
-The operator takes a role's size in two forms. The deprecated ``resource`` block has
-``cpu`` (cores) and ``memory``, which it parses as Flink's ``MemorySize`` first (``2048m``
-is 2048 MiB) and as a Kubernetes quantity only when that fails -- as the spec's own
-memory fields do. The newer ``resources`` block is a Kubernetes ``ResourceRequirements``:
-the request (else the limit) is the size, and a limit over the request is Flink's limit
-factor (``kubernetes.<role>.<cpu|memory>.limit-factor``).
+The operator takes a role's size in two forms: the deprecated ``resource`` block (``cpu``
+in cores, ``memory``) and the newer ``resources`` block, a Kubernetes
+``ResourceRequirements`` whose request (else limit) is the size. It reads every memory
+value in both the same way (``ResourceConfigUtils.parseResourceMemoryString``): as Flink's
+``MemorySize`` first (``2048m`` is 2048 MiB, ``2G`` 2 GiB) and as a Kubernetes quantity
+only when Flink refuses it (``2Gi``) -- as the spec's own memory fields do
+(:func:`~airflow_provider_flink_k8s.units.parse_memory`).
+
+A fraction Flink refuses (``1.5Gi``) is refused here: the operator hands Flink the
+quantity's bytes with their fraction digit (``1610612736.0``), which Flink cannot read.
+
+When a role gives both a request and a limit, the limit over the request is Flink's
+limit factor (``kubernetes.<role>.<cpu|memory>.limit-factor``), which the operator
+computes from the Kubernetes quantities -- for memory too. Where that differs from the
+ratio of the sizes it gives Flink (``2048m`` with ``3Gi``: Kubernetes reads ``2048m`` as
+2.048 bytes) the FlinkDeployment is refused, naming the limit.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flink_k8s.exceptions import SpecWarning
 from airflow_provider_flink_k8s.spec.manifestreading import item_path
 from airflow_provider_flink_k8s.spec.ownedkeys import limit_factor_key
 from airflow_provider_flink_k8s.units import (
     QuantityError,
+    decimal_memory_hint,
     format_flink_memory,
+    format_k8s_memory,
+    operator_memory_value,
+    parse_flink_memory,
     parse_k8s_quantity,
     parse_memory,
 )
@@ -68,13 +84,32 @@ def read_role(reader: ManifestReader, value: Any, crd: str, role: str) -> RoleRe
     return reading
 
 
-def read_memory(reader: ManifestReader, text: str, path: str) -> int | None:
-    """A memory size as the operator reads ``resource.memory`` (Flink's syntax first)."""
+def read_memory(reader: ManifestReader, value: Any, path: str) -> int | None:
+    """A memory size as the operator reads one (Flink's syntax first), in bytes; warns
+    (:class:`~airflow_provider_flink_k8s.exceptions.SpecWarning`, naming ``path``) when it
+    is written in units a Kubernetes user reads as decimal (``2G``)."""
+    size = None
     try:
-        return parse_memory(text)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise QuantityError(f"{value!r} is not a memory size; use e.g. '2048m' or '2Gi'")
+        size = parse_memory(value)
+        handed = operator_memory_value(value)
+        parse_flink_memory(handed)
     except QuantityError as exc:
-        reader.problem(path, str(exc))
+        if size is None:
+            reader.problem(path, str(exc))
+        else:
+            reader.problem(
+                path,
+                f"{value!r} is no size in Flink's syntax (whole numbers only), and as a "
+                f"Kubernetes quantity the operator hands it to Flink as {handed!r}, which "
+                f"Flink refuses; write a whole number, e.g. {format_k8s_memory(size)!r}",
+            )
         return None
+    hint = decimal_memory_hint(value)
+    if hint is not None:
+        warnings.warn(f"{path}: {hint}", SpecWarning, stacklevel=2)
+    return size
 
 
 def _resource(reader: ManifestReader, value: Any, path: str, reading: RoleReading) -> None:
@@ -115,7 +150,11 @@ def _resources(
     for resource in _SIZED:
         written = {s: entries[resource] for s, entries in sections.items() if resource in entries}
         amounts = {
-            section: _quantity(reader, item, f"{path}.{section}.{resource}", resource)
+            section: (
+                _quantity(reader, item, f"{path}.{section}.{resource}", resource)
+                if resource == "cpu"
+                else read_memory(reader, item, f"{path}.{section}.{resource}")
+            )
             for section, item in written.items()
         }
         sizes = {section: amount for section, amount in amounts.items() if amount is not None}
@@ -125,14 +164,64 @@ def _resources(
         section = "requests" if "requests" in sizes else "limits"
         reader.origins[f"{role}.{resource}"] = f"{path}.{section}.{resource}"
         literal = written[section]
-        reading.fields[resource] = (
-            literal if resource == "cpu" else _memory_text(literal, sizes[section])
+        reading.fields[resource] = literal if resource == "cpu" else str(literal).strip()
+        if len(sizes) < 2:
+            continue  # the operator derives a factor only from a request and a limit
+        factor = (
+            _memory_limit_factor(reader, written, sizes, path)
+            if resource == "memory"
+            else Decimal(sizes["limits"]) / Decimal(sizes["requests"])
         )
-        request, limit = sizes.get("requests"), sizes.get("limits")
-        if request is not None and limit is not None and limit != request:
+        if factor is not None and factor != 1:
             key = limit_factor_key(role, resource)
-            reading.limit_factors[key] = (float(limit / request), f"{path}.limits.{resource}")
+            reading.limit_factors[key] = (float(factor), f"{path}.limits.{resource}")
             reader.origins[item_path("flink_configuration", key)] = f"{path}.limits.{resource}"
+
+
+def _memory_limit_factor(
+    reader: ManifestReader, written: dict[str, Any], sizes: dict[str, Any], path: str
+) -> Decimal | None:
+    """The memory limit factor as the operator computes it: limit / request, both read as
+    Kubernetes quantities; refused where that is not the ratio of the sizes it gives
+    Flink (which it reads as Flink's MemorySize first). ``path`` is the ``resources``."""
+    request, limit = written["requests"], written["limits"]
+    quantities = {}
+    for text, where in ((request, f"{path}.requests.memory"), (limit, f"{path}.limits.memory")):
+        try:
+            quantities[where] = parse_k8s_quantity(text)
+        except QuantityError:
+            reader.problem(
+                where,
+                f"{text!r} is not a Kubernetes quantity, and the operator computes the "
+                "memory limit factor from the request's and the limit's quantities; write "
+                f"e.g. {format_k8s_memory(parse_memory(text))!r}",
+            )
+            return None
+    k8s_request, k8s_limit = quantities.values()
+    operator_factor = k8s_limit / k8s_request
+    flink_factor = Decimal(sizes["limits"]) / Decimal(sizes["requests"])
+    if abs(operator_factor - flink_factor) <= Decimal("1e-9") * flink_factor:
+        return flink_factor
+    misread = " and ".join(
+        f"{text} as {_plain(amount)} bytes"
+        for text, amount in ((request, k8s_request), (limit, k8s_limit))
+        if math.ceil(amount) != parse_memory(text)
+    )
+    reader.problem(
+        f"{path}.limits.memory",
+        f"the operator sizes Flink with {request} = {format_flink_memory(sizes['requests'])} "
+        f"but takes the limit factor from Kubernetes quantities ({limit} / {request} = "
+        f"{_plain(operator_factor)}, as Kubernetes reads {misread}); write the request and "
+        f"the limit in the same unit, e.g. {format_k8s_memory(sizes['requests'])!r} and "
+        f"{format_k8s_memory(sizes['limits'])!r}",
+    )
+    return None
+
+
+def _plain(amount: Decimal) -> str:
+    """A quantity without exponent or trailing zeros (``2.048``, ``1572864000``)."""
+    text = f"{amount.quantize(Decimal('1e-6')) if amount < 10**6 else round(amount):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _quantity(reader: ManifestReader, value: Any, path: str, resource: str) -> Decimal | None:
@@ -150,16 +239,3 @@ def _quantity(reader: ManifestReader, value: Any, path: str, resource: str) -> D
         reader.problem(path, f"{value!r} must be greater than 0")
         return None
     return amount
-
-
-def _memory_text(literal: Any, size: Decimal) -> str:
-    """A spec memory value for a Kubernetes quantity: the text itself when the spec reads
-    it the same (``"2Gi"``), else Flink's exact form (``4G`` -> ``"3906250k"``, as Flink
-    would read ``4G`` as 4 GiB)."""
-    text = str(literal).strip()
-    try:
-        if parse_memory(text) == int(size):
-            return text
-    except QuantityError:
-        pass
-    return format_flink_memory(int(size))

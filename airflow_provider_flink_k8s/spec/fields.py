@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-from airflow_provider_flink_k8s.units import QuantityError, parse_cpu, parse_memory
+from airflow_provider_flink_k8s.units import MEBIBYTE, QuantityError, parse_cpu, parse_memory
 
 __all__ = [
     "CLUSTER_NAME_MAX_LENGTH",
@@ -123,10 +123,18 @@ def _check_memory(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"{value!r} is not a memory size; use e.g. '1600m', '4g' or '2Gi'")
     try:
-        parse_memory(value)
+        size = parse_memory(value)
     except QuantityError as exc:
         raise ValueError(str(exc)) from None
-    return str(value).strip()
+    text = str(value).strip()
+    # A bare number is bytes in Flink and Kubernetes alike; below 1 MiB it is almost
+    # surely a size meant in MiB, which the memory model would refuse far less clearly.
+    if text.isdigit() and size < MEBIBYTE:
+        raise ValueError(
+            f"{text} is read as {text} bytes (a bare number is bytes), less than 1 MiB; "
+            f"add a unit, e.g. '{text}m' for {text} MiB"
+        )
+    return text
 
 
 def _check_cpu(value: Any) -> float:

@@ -39,15 +39,12 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from airflow_provider_flink_k8s.exceptions import SpecError
-from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
+from airflow_provider_flink_k8s.spec.cluster import MEMORY_WARNINGS_GIVEN, FlinkCluster
 from airflow_provider_flink_k8s.spec.deploymentconfiguration import read_flink_configuration
 from airflow_provider_flink_k8s.spec.deploymentroles import read_role
 from airflow_provider_flink_k8s.spec.manifestreading import ManifestReader, item_path
 from airflow_provider_flink_k8s.spec.ownedkeys import MAX_PARALLELISM_KEY, SLOTS_KEY
-from airflow_provider_flink_k8s.spec.problems import problems_from_validation_error
 
 __all__ = [
     "FLINK_DEPLOYMENT_KIND",
@@ -152,9 +149,12 @@ def read_flink_deployment(
     if reader.problems:
         raise SpecError(reader.problems, subject=FLINK_DEPLOYMENT_KIND)
     try:
-        return FlinkCluster.model_validate({**data, "target": target})
-    except ValidationError as exc:
-        problems = reader.translate(problems_from_validation_error(exc))
+        # The reader has warned about its memory values, naming the manifest's fields.
+        return FlinkCluster.model_validate(
+            {**data, "target": target}, context={MEMORY_WARNINGS_GIVEN: True}
+        )
+    except SpecError as exc:
+        problems = reader.translate(exc.problems)
         raise SpecError(problems, subject=FLINK_DEPLOYMENT_KIND) from None
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
 
 from airflow_provider_flink_k8s.exceptions import SpecError, SpecProblem
 from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
@@ -96,7 +95,4 @@ def load_cluster(
     if is_operator_manifest(data):
         return read_flink_deployment(data, target=target or "operator")
     fields = dict(data) if target is None else {**data, "target": target}
-    try:
-        return FlinkCluster.model_validate(fields)
-    except ValidationError as exc:
-        raise SpecError(problems_from_validation_error(exc)) from None
+    return FlinkCluster.model_validate(fields)

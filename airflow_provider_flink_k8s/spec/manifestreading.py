@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_flink_k8s.exceptions import SpecProblem
+from airflow_provider_flink_k8s.spec.problems import unknown_field_rule
 
 __all__ = [
     "FLINK_API_GROUP",
@@ -86,7 +87,7 @@ class ManifestReader:
             elif known is not None and key not in known:
                 self.problem(
                     f"{path}.{key}" if path else key,
-                    f"unknown {self.kind} field (known: {', '.join(sorted(known))})",
+                    unknown_field_rule(key, known, f"{self.kind} field"),
                 )
         return {key: item for key, item in value.items() if known is None or key in known}
 

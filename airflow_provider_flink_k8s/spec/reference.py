@@ -24,14 +24,21 @@ _INTRO = """\
 # Cluster spec reference
 
 A `FlinkCluster` is what a DAG author writes: as keyword arguments, a dict, or a YAML/JSON
-file. Unknown fields are errors; every refusal names the field and the rule. Memory values
-use Flink's syntax (`"1600m"` = 1600 MiB, `"4g"`) or Kubernetes quantities (`"2Gi"`); CPU
-is cores (`0.5`) or millicores (`"500m"`).
+file. However it is given, a bad spec raises one `SpecError` (importable from
+`airflow_provider_flink_k8s.spec` and `airflow_provider_flink_k8s.exceptions`) listing every
+problem at once, each naming the field and the rule; an unknown field is told the closest
+valid name and the valid ones. Memory values use Flink's syntax (`"1600m"` = 1600 MiB,
+`"4g"`) or Kubernetes quantities (`"2Gi"`); a bare number is bytes and must be at least
+1 MiB; `"2G"`, `"2GB"` or `"2000M"` are read as Flink reads them (2 GiB, 2000 MiB) with a
+`SpecWarning` saying so. CPU is cores (`0.5`) or millicores (`"500m"`).
 
 A Flink Kubernetes Operator `FlinkDeployment` (`flink.apache.org/v1beta1`) works too, as a
 dict, text or file given to `load_cluster`, or through `FlinkCluster.from_flink_deployment`:
 its fields map onto the spec's, and what the spec has no field for is kept in
 [`operator`](#operatorspec), so rendering it for the operator gives the same FlinkDeployment.
+Its memory values, in `resource` and `resources.requests`/`limits` alike, are read as the
+operator reads them: Flink's syntax first (`2048m` is 2048 MiB, `2G` 2 GiB), a Kubernetes
+quantity only when Flink refuses it (`2Gi`, `2048mi`).
 
 This page is generated from the models (`airflow_provider_flink_k8s/spec/cluster.py`).
 """

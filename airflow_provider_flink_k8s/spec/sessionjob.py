@@ -127,5 +127,5 @@ def read_flink_session_job(manifest: Mapping[str, Any]) -> SessionJobSpec:
     try:
         return SessionJobSpec.model_validate(data)
     except ValidationError as exc:
-        problems = reader.translate(problems_from_validation_error(exc))
+        problems = reader.translate(problems_from_validation_error(exc, SessionJobSpec))
         raise SpecError(problems, subject=FLINK_SESSION_JOB_KIND) from None

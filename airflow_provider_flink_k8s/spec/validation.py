@@ -2,13 +2,16 @@
 
 Single-field rules live on the models (pydantic refuses them first); the rules here need
 the whole spec. :func:`cluster_problems` returns every broken rule so the author fixes
-them in one round, like the Flink Kubernetes Operator's validator but complete.
+them in one round, like the Flink Kubernetes Operator's validator but complete. Each rule
+names the fields it reads, so with some fields broken (and left out) the others are still
+checked. :func:`memory_warnings` says how memory a Kubernetes user may have meant in
+decimal units is read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING
 
 from airflow_provider_flink_k8s.exceptions import FlinkConfigurationError, SpecProblem
@@ -21,11 +24,13 @@ from airflow_provider_flink_k8s.resources.configuration import (
 )
 from airflow_provider_flink_k8s.resources.memory import jobmanager_memory, taskmanager_memory
 from airflow_provider_flink_k8s.spec.overrides import override_problems
+from airflow_provider_flink_k8s.spec.problems import fields_overlap
+from airflow_provider_flink_k8s.units import decimal_memory_hint
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec.cluster import FlinkCluster
 
-__all__ = ["MANAGED_LABELS", "cluster_problems"]
+__all__ = ["MANAGED_LABELS", "cluster_problems", "memory_warnings"]
 
 MANAGED_LABELS = frozenset(
     {
@@ -49,24 +54,34 @@ _LIMIT_FACTOR_KEYS = (
 Check = Callable[["FlinkCluster"], Iterator[SpecProblem]]
 
 
-def cluster_problems(cluster: FlinkCluster) -> tuple[SpecProblem, ...]:
-    """Every cross-field rule the cluster breaks; empty when it is valid."""
-    checks: tuple[Check, ...] = (
-        _mode_and_job,
-        _high_availability,
-        _upgrade_mode,
-        _parallelism_fits_slots,
-        _owned_keys,
-        _limit_factors,
-        _labels,
-        _memory_model,
-        _pod_templates,
-        _log_configuration,
-        _standalone_entry_class,
-        _operator_overrides,
-        _standalone_configuration,
+def cluster_problems(
+    cluster: FlinkCluster, broken: Collection[str] = ()
+) -> tuple[SpecProblem, ...]:
+    """Every cross-field rule the cluster breaks; empty when it is valid.
+
+    :param broken: dotted paths of fields that were broken and left out (the cluster
+        holds defaults there); the rules reading them are not checked.
+    """
+    return tuple(
+        problem
+        for check, reads in _CHECKS
+        if not any(fields_overlap(field, gone) for field in reads for gone in broken)
+        for problem in check(cluster)
     )
-    return tuple(problem for check in checks for problem in check(cluster))
+
+
+def memory_warnings(cluster: FlinkCluster) -> tuple[SpecProblem, ...]:
+    """The memory fields written in units a Kubernetes user reads as decimal (``"2G"``),
+    each with how Flink reads it; they are accepted, so these are warnings."""
+    warnings = []
+    for field, memory in (
+        ("jobmanager.memory", cluster.jobmanager.memory),
+        ("taskmanager.memory", cluster.taskmanager.memory),
+    ):
+        hint = decimal_memory_hint(memory)
+        if hint is not None:
+            warnings.append(SpecProblem(field, hint))
+    return tuple(warnings)
 
 
 def _mode_and_job(cluster: FlinkCluster) -> Iterator[SpecProblem]:
@@ -281,3 +296,27 @@ def _standalone_configuration(cluster: FlinkCluster) -> Iterator[SpecProblem]:
                 "is an option of Flink's native Kubernetes integration, which standalone "
                 f"pods ignore: {_NATIVE_ONLY_KEYS[key]}",
             )
+
+
+# Each rule between fields, with the fields it reads.
+_CHECKS: tuple[tuple[Check, tuple[str, ...]], ...] = (
+    (_mode_and_job, ("mode", "job")),
+    (_high_availability, ("jobmanager.replicas", "high_availability", "flink_configuration")),
+    (
+        _upgrade_mode,
+        ("job", "savepoint_dir", "checkpoint_dir", "high_availability", "flink_configuration"),
+    ),
+    (_parallelism_fits_slots, ("job", "taskmanager", "flink_configuration")),
+    (_owned_keys, ("flink_configuration", "flink_version")),
+    (_limit_factors, ("flink_configuration",)),
+    (_labels, ("labels",)),
+    (
+        _memory_model,
+        ("jobmanager.memory", "taskmanager.memory", "taskmanager.cpu", "flink_configuration"),
+    ),
+    (_pod_templates, ("pod_template", "jobmanager.pod_template", "taskmanager.pod_template")),
+    (_log_configuration, ("log_configuration",)),
+    (_standalone_entry_class, ("target", "job")),
+    (_operator_overrides, ("operator", "target")),
+    (_standalone_configuration, ("target", "flink_configuration")),
+)

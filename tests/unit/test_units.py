@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from airflow_provider_flink_k8s.units import (
     QuantityError,
+    decimal_memory_hint,
     format_cpu,
     format_flink_memory,
     format_k8s_memory,
+    operator_memory_value,
     parse_cpu,
     parse_flink_memory,
     parse_k8s_quantity,
@@ -84,6 +86,68 @@ def test_flink_m_is_mebibytes_never_milli() -> None:
     assert parse_memory("1600m") == 1600 * 2**20
     assert parse_memory("2Gi") == 2 * 2**30
     assert parse_memory("1.5G") == 1_500_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        # Flink's MemorySize reads these, case-insensitively: G is GiB, M is MiB.
+        ("2G", 2 * 2**30),
+        ("2000M", 2000 * 2**20),
+        # Flink refuses these; the operator removes whitespace, upper-cases the unit,
+        # drops a trailing B and lowers a trailing I before reading a Kubernetes quantity.
+        ("2048mi", 2048 * 2**20),
+        ("2GI", 2 * 2**30),
+        ("2 GiB", 2 * 2**30),
+        ("1.5gi", 1536 * 2**20),
+        ("1.5gb", 1_500_000_000),
+        # ... so an m is never milli, even when Flink refuses it.
+        ("1.5m", 1_500_000),
+    ],
+)
+def test_memory_is_read_as_the_operator_reads_it(text: str, size: int) -> None:
+    assert parse_memory(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "handed"),
+    [
+        ("2048m", "2048m"),
+        ("2Gi", "2147483648"),
+        ("2048mi", "2147483648"),
+        (2147483648, "2147483648"),
+        # Java's BigDecimal keeps the amount's fraction digits; Flink refuses the result.
+        ("1.5Gi", "1610612736.0"),
+        ("1.5G", "1500000000.0"),
+    ],
+)
+def test_what_the_operator_hands_flink(text: str | int, handed: str) -> None:
+    assert operator_memory_value(text) == handed
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "2G",
+            '"2G" is read as Flink\'s MemorySize: 2 GiB (2147483648 bytes), not 2 GB; if you '
+            'meant 2 GB (decimal) write "2000000000" (bytes) or "1907m" (MiB, rounded down)',
+        ),
+        (
+            "1M",
+            '"1M" is read as Flink\'s MemorySize: 1 MiB (1048576 bytes), not 1 MB; if you '
+            'meant 1 MB (decimal) write "976k" (KiB, rounded down)',
+        ),
+        ("2g", None),
+        ("2gb", None),
+        ("2048m", None),
+        ("2Gi", None),
+        ("1.5G", None),  # not Flink's: read as the decimal quantity it looks like
+        (2147483648, None),
+    ],
+)
+def test_decimal_memory_hint(text: str | int, hint: str | None) -> None:
+    assert decimal_memory_hint(text) == hint
 
 
 def test_cpu_m_is_milli() -> None:

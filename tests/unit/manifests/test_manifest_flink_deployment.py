@@ -198,6 +198,7 @@ STANDALONE_REFUSALS: dict[str, list[str]] = {
         "spec.flinkConfiguration['kubernetes.operator.periodic.savepoint.interval']",
     ],
     "reactive": ["spec.job.savepointTriggerNonce"],
+    "resources-flink-units": ["spec.job.entryClass"],
     "tls-secrets": ["spec.flinkConfiguration['kubernetes.secrets']"],
 }
 """Corpus files the standalone target refuses, and the fields each problem names."""
@@ -397,3 +398,36 @@ def test_overrides_of_a_written_spec_are_rendered(
     }
     assert "resource" not in deployment["spec"]["taskManager"]
     assert schema_errors(flink_deployment_validator, deployment) == []
+
+
+def test_memory_in_the_resources_form_renders_as_the_operator_reads_it() -> None:
+    deployment, _ = read_corpus(CORPUS / "resources-flink-units.yaml")
+    cluster = FlinkCluster.from_flink_deployment(deployment)
+    # Unchanged, "2048m" goes back as written: the operator reads it as 2048 MiB.
+    (same,) = render_manifests(cluster)
+    assert same["spec"]["taskManager"]["resources"]["requests"]["memory"] == "2048m"
+    assert same["spec"]["taskManager"]["resources"]["limits"]["memory"] == "3072m"
+
+    changed = cluster.model_dump()
+    changed["taskmanager"]["memory"] = "4096m"
+    (rendered,) = render_manifests(FlinkCluster.model_validate(changed))
+    assert rendered["spec"]["taskManager"]["resources"] == {
+        "requests": {"cpu": "1", "memory": "4Gi"},
+        "limits": {"cpu": "2", "memory": "6Gi"},
+    }
+    again = FlinkCluster.from_flink_deployment(rendered)
+    assert again.taskmanager.memory_bytes == 4 * 2**30
+    assert again.flink_configuration["kubernetes.taskmanager.memory.limit-factor"] == "1.5"
+
+
+def test_a_changed_memory_limit_keeps_request_and_limit_in_one_unit() -> None:
+    # The request is unchanged ("2048m") but the limit is not: written as "4Gi" beside
+    # it, the operator would take 4Gi / 2.048 bytes as the factor; both go as quantities.
+    deployment, _ = read_corpus(CORPUS / "resources-flink-units.yaml")
+    changed = FlinkCluster.from_flink_deployment(deployment).model_dump()
+    changed["flink_configuration"]["kubernetes.taskmanager.memory.limit-factor"] = "2.0"
+    (rendered,) = render_manifests(FlinkCluster.model_validate(changed))
+    resources = rendered["spec"]["taskManager"]["resources"]
+    assert (resources["requests"]["memory"], resources["limits"]["memory"]) == ("2Gi", "4Gi")
+    again = FlinkCluster.from_flink_deployment(rendered)
+    assert again.flink_configuration["kubernetes.taskmanager.memory.limit-factor"] == "2.0"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_provider_flink_k8s.exceptions import SpecError
+from airflow_provider_flink_k8s.exceptions import SpecError, SpecWarning
 from airflow_provider_flink_k8s.spec import FlinkCluster, SessionJobSpec, load_cluster
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "flinkdeployments"
@@ -178,10 +178,12 @@ def conf(key: str, value: Any, base: dict[str, Any] = BASIC) -> dict[str, Any]:
         ("resource", "2 gb", "2 gb", 2 * 2**30),
         ("requests", "1536Mi", "1536Mi", 1536 * 2**20),
         ("requests", 2147483648, "2147483648", 2**31),
-        # A Kubernetes 4G is 4e9 bytes; Flink would read "4G" as 4 GiB.
-        ("requests", "4G", "3906250k", 4 * 10**9),
+        # The operator reads resources as it reads resource: Flink's MemorySize first.
+        ("requests", "4G", "4G", 4 * 2**30),
+        ("requests", "2048m", "2048m", 2048 * 2**20),
     ],
 )
+@pytest.mark.filterwarnings("ignore::airflow_provider_flink_k8s.exceptions.SpecWarning")
 def test_memory_forms(section: str, memory: Any, spec_memory: str, size: int) -> None:
     if section == "resource":
         manifest = set_path(BASIC, ("spec", "taskManager", "resource", "memory"), memory)
@@ -191,6 +193,150 @@ def test_memory_forms(section: str, memory: Any, spec_memory: str, size: int) ->
         )
     taskmanager = read(manifest).taskmanager
     assert (taskmanager.memory, taskmanager.memory_bytes) == (spec_memory, size)
+
+
+# Every unit a FlinkDeployment may size a role with, as the operator reads it
+# (ResourceConfigUtils.parseResourceMemoryString): Flink's MemorySize first, so "2048m" is
+# 2048 MiB and "2G" 2 GiB; what Flink refuses ("2048mi", "2Gi") as a Kubernetes quantity
+# after upper-casing the unit ("2048mi" -> "2048Mi").
+MEMORY_UNITS = [
+    ("2048m", 2**31),
+    ("2048mi", 2**31),
+    ("2048Mi", 2**31),
+    ("2G", 2**31),
+    ("2Gi", 2**31),
+    ("2147483648", 2**31),
+    (2147483648, 2**31),
+    ("1536m", 1536 * 2**20),
+    ("1536MI", 1536 * 2**20),
+]
+ROLE_FORMS = {
+    "resource": lambda memory: {"resource": {"cpu": 1, "memory": memory}},
+    "requests": lambda memory: {"resources": {"requests": {"cpu": 1, "memory": memory}}},
+    "limits": lambda memory: {"resources": {"limits": {"cpu": 1, "memory": memory}}},
+    "requests and limits": lambda memory: {
+        "resources": {"requests": {"memory": memory}, "limits": {"memory": memory}}
+    },
+}
+
+
+@pytest.mark.filterwarnings("ignore::airflow_provider_flink_k8s.exceptions.SpecWarning")
+@pytest.mark.parametrize(
+    ("form", "memory", "size"),
+    [
+        (form, memory, size)
+        for form in ROLE_FORMS
+        for memory, size in MEMORY_UNITS
+        # resource.memory is a string in the CRD; resources takes integers too.
+        if form != "resource" or isinstance(memory, str)
+        # Not a Kubernetes quantity, from which the operator computes a limit factor.
+        if form != "requests and limits" or memory not in ("2048mi", "1536MI")
+    ],
+)
+@pytest.mark.parametrize("role", ["jobManager", "taskManager"])
+def test_memory_is_read_as_the_operator_reads_it(
+    role: str, form: str, memory: Any, size: int
+) -> None:
+    manifest = set_path(BASIC, ("spec", role), ROLE_FORMS[form](memory))
+    cluster = read(manifest)
+    spec_role = cluster.jobmanager if role == "jobManager" else cluster.taskmanager
+    assert spec_role.memory_bytes == size
+    assert not any("memory.limit-factor" in key for key in cluster.flink_configuration)
+
+
+def test_the_operators_own_example_reads() -> None:
+    # The operator's current examples size the JobManager this way; read as a Kubernetes
+    # quantity, 2048m would be 2.048 bytes.
+    manifest = set_path(
+        BASIC, ("spec", "jobManager"), {"resources": {"requests": {"memory": "2048m", "cpu": 1}}}
+    )
+    cluster = read(manifest)
+    assert (cluster.jobmanager.memory, cluster.jobmanager.memory_bytes) == ("2048m", 2**31)
+
+
+@pytest.mark.filterwarnings("ignore::airflow_provider_flink_k8s.exceptions.SpecWarning")
+@pytest.mark.parametrize(
+    ("request_", "limit", "factor"),
+    [
+        ("2048m", "3072m", "1.5"),
+        ("2G", "3G", "1.5"),
+        ("2Gi", "3Gi", "1.5"),
+        ("2048Mi", "4Gi", "2.0"),
+        ("2147483648", 4294967296, "2.0"),
+    ],
+)
+def test_a_memory_limit_is_a_limit_factor_in_any_unit(
+    request_: Any, limit: Any, factor: str
+) -> None:
+    manifest = set_path(
+        BASIC,
+        ("spec", "taskManager"),
+        {"resources": {"requests": {"memory": request_}, "limits": {"memory": limit}}},
+    )
+    cluster = read(manifest)
+    assert cluster.taskmanager.memory_bytes == 2**31
+    assert cluster.flink_configuration["kubernetes.taskmanager.memory.limit-factor"] == factor
+
+
+def test_a_limit_the_operator_would_scale_by_another_unit_is_refused() -> None:
+    # The operator sizes Flink with 2048m = 2048 MiB, but takes the limit factor from
+    # the Kubernetes quantities: 3Gi / 2.048 bytes, a limit of exabytes.
+    manifest = set_path(
+        BASIC,
+        ("spec", "taskManager"),
+        {"resources": {"requests": {"memory": "2048m"}, "limits": {"memory": "3Gi"}}},
+    )
+    with pytest.raises(SpecError) as caught:
+        read(manifest)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "spec.taskManager.resources.limits.memory: the operator sizes Flink with 2048m "
+        "= 2g but takes the limit factor from Kubernetes quantities (3Gi / 2048m = "
+        "1572864000, as Kubernetes reads 2048m as 2.048 bytes); write the request and the "
+        "limit in the same unit, e.g. '2Gi' and '3Gi'"
+    ]
+
+
+@pytest.mark.parametrize("form", ["resource", "requests"])
+def test_a_fraction_flink_cannot_take_is_refused(form: str) -> None:
+    # The operator hands Flink the quantity's amount as Java prints it: 1610612736.0.
+    manifest = set_path(BASIC, ("spec", "taskManager"), ROLE_FORMS[form]("1.5Gi"))
+    with pytest.raises(SpecError) as caught:
+        read(manifest)
+    field = "resource" if form == "resource" else "resources.requests"
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"spec.taskManager.{field}.memory: '1.5Gi' is no size in Flink's syntax (whole "
+        "numbers only), and as a Kubernetes quantity the operator hands it to Flink as "
+        "'1610612736.0', which Flink refuses; write a whole number, e.g. '1536Mi'"
+    ]
+
+
+def test_a_limit_factor_needs_kubernetes_quantities() -> None:
+    # The operator's limit factor reads both as Kubernetes quantities; "mi" is none.
+    manifest = set_path(
+        BASIC,
+        ("spec", "taskManager"),
+        {"resources": {"requests": {"memory": "2048mi"}, "limits": {"memory": "3Gi"}}},
+    )
+    with pytest.raises(SpecError) as caught:
+        read(manifest)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "spec.taskManager.resources.requests.memory: '2048mi' is not a Kubernetes quantity, "
+        "and the operator computes the memory limit factor from the request's and the "
+        "limit's quantities; write e.g. '2Gi'"
+    ]
+
+
+def test_decimal_looking_memory_in_a_flink_deployment_warns_naming_its_field() -> None:
+    manifest = set_path(
+        BASIC, ("spec", "taskManager"), {"resources": {"requests": {"memory": "2G"}}}
+    )
+    with pytest.warns(SpecWarning) as caught:
+        read(manifest)
+    assert [str(warning.message) for warning in caught] == [
+        'spec.taskManager.resources.requests.memory: "2G" is read as Flink\'s MemorySize: '
+        "2 GiB (2147483648 bytes), not 2 GB; if you meant 2 GB (decimal) write "
+        '"2000000000" (bytes) or "1907m" (MiB, rounded down)'
+    ]
 
 
 def test_a_limit_alone_is_the_size() -> None:
@@ -360,8 +506,8 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "memory garbage",
-        set_path(BASIC, ("spec", "taskManager", "resource", "memory"), "2 GiB"),
-        "spec.taskManager.resource.memory: '2 GiB' is neither a Flink memory size",
+        set_path(BASIC, ("spec", "taskManager", "resource", "memory"), "2 GiBs"),
+        "spec.taskManager.resource.memory: '2 GiBs' is neither a Flink memory size",
     ),
     (
         "memory zero",
@@ -376,7 +522,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     (
         "memory quantity garbage",
         set_path(BASIC, ("spec", "jobManager"), {"resources": {"requests": {"memory": "2XB"}}}),
-        "spec.jobManager.resources.requests.memory: '2XB' is not a Kubernetes quantity",
+        "spec.jobManager.resources.requests.memory: '2XB' is neither a Flink memory size",
     ),
     (
         "process size garbage",
@@ -549,6 +695,16 @@ def test_bad_flink_deployment_names_the_field(manifest: dict[str, Any], problem:
         read(manifest)
     problems = [str(p) for p in caught.value.problems]
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_an_unknown_field_names_the_closest_valid_one() -> None:
+    manifest = set_path(BASIC, ("spec", "taskManager", "resource", "memroy"), "2048m")
+    with pytest.raises(SpecError) as caught:
+        read(manifest)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "spec.taskManager.resource.memroy: unknown FlinkDeployment field; did you mean "
+        "'memory'? Valid fields: cpu, ephemeralStorage, memory"
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
