@@ -142,8 +142,8 @@ class FlinkClusterMixin(BaseOperator):
     :param poll_interval: seconds between checks while waiting.
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     :param config_file: a kubeconfig path, overriding the connection's (as in
-        cncf.kubernetes).
-    :param cluster_context: the kubeconfig context, overriding the connection's.
+        cncf.kubernetes). Templated.
+    :param cluster_context: the kubeconfig context, overriding the connection's. Templated.
     :param in_cluster: use the pod's service account, overriding the connection's.
 
     Arguments are checked by their rules (:mod:`.arguments`): literal ones when the task
@@ -155,6 +155,8 @@ class FlinkClusterMixin(BaseOperator):
         "namespace",
         "kubernetes_conn_id",
         "flink_conn_id",
+        "config_file",
+        "cluster_context",
     )
     template_ext: tuple[str, ...] = CLUSTER_TEMPLATE_EXT
     template_fields_renderers: ClassVar[dict[str, str]] = {"cluster": "yaml"}
@@ -175,7 +177,9 @@ class FlinkClusterMixin(BaseOperator):
     poll_interval: float
     deferrable: bool
     timeout: float
-    kube_options: dict[str, Any]
+    config_file: str | None
+    cluster_context: str | None
+    in_cluster: bool | None
 
     def __init__(
         self,
@@ -186,9 +190,9 @@ class FlinkClusterMixin(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.kube_options = check_kube_options(
-            config_file=config_file, cluster_context=cluster_context, in_cluster=in_cluster
-        )
+        self.config_file = config_file
+        self.cluster_context = cluster_context
+        self.in_cluster = in_cluster
 
     def init_cluster_task(
         self,
@@ -237,6 +241,8 @@ class FlinkClusterMixin(BaseOperator):
             value = getattr(self, name, None)
             if rendered or literal(value):
                 rule(value)
+        if rendered or (literal(self.config_file) and literal(self.cluster_context)):
+            self.kube_options  # noqa: B018 -- checks them
         cluster: FlinkCluster | None
         if rendered:
             cluster = self.flink_cluster
@@ -291,6 +297,16 @@ class FlinkClusterMixin(BaseOperator):
         :param cache: whether values derived on the way may be kept (not before rendering).
         """
         return in_namespace(cluster_from(self.cluster), self.namespace)
+
+    @property
+    def kube_options(self) -> dict[str, Any]:
+        """``config_file``, ``cluster_context``, ``in_cluster`` as the hooks take them (the
+        ones given; checked by their rule)."""
+        return check_kube_options(
+            config_file=self.config_file,
+            cluster_context=self.cluster_context,
+            in_cluster=self.in_cluster,
+        )
 
     @cached_property
     def kube_hook(self) -> FlinkKubernetesHook:

@@ -96,10 +96,18 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         api_group: str = FLINK_DEPLOYMENT_API["api_group"],
         api_version: str = FLINK_DEPLOYMENT_API["api_version"],
         plural: str = FLINK_DEPLOYMENT_API["plural"],
+        taskmanager_pods_namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         check_flink_deployment_api(api_group=api_group, api_version=api_version, plural=plural)
+        if taskmanager_pods_namespace not in (None, namespace):
+            raise ArgumentError(
+                "taskmanager_pods_namespace",
+                f"taskmanager_pods_namespace must be the FlinkDeployment's namespace "
+                f"({namespace!r}), where the provider reads its pods, not "
+                f"{taskmanager_pods_namespace!r}",
+            )
         if progress_deadline is not None:
             check_seconds("progress_deadline", progress_deadline)
         check_seconds("unschedulable_grace", unschedulable_grace, allow_zero=True)
@@ -266,6 +274,8 @@ class FlinkClusterReadySensor(_FlinkClusterSensor):
     :param api_group: the official provider's argument: ``flink.apache.org`` only.
     :param api_version: likewise, ``v1beta1``.
     :param plural: likewise, ``flinkdeployments``.
+    :param taskmanager_pods_namespace: the official provider's argument: accepted when it
+        is ``namespace`` (or ``None``), where the pods are read.
     :return: ``{name, namespace, job_id, message}``.
     """
 
