@@ -105,6 +105,18 @@ def test_every_task_refuses_a_bad_literal_argument_when_it_is_created(
         ),
         (FlinkJobSensor, {"job_id": "nope"}, "job_id must be a Flink job id (32 hex digits)"),
         (FlinkDeployOperator, {"on_exists": "replace"}, "on_exists must be 'update', 'fail'"),
+        (FlinkDeployOperator, {"api_version": "v1"}, "api_version must be 'v1beta1'"),
+        (FlinkClusterReadySensor, {"plural": "flinkapps"}, "plural must be 'flinkdeployments'"),
+        (
+            FlinkClusterReadySensor,
+            {"cluster": None, "application_name": "a", "taskmanager_pods_namespace": "tm"},
+            "taskmanager_pods_namespace must be the FlinkDeployment's namespace",
+        ),
+        (
+            FlinkJobSensor,
+            {"application_name": "orders"},
+            "give cluster or application_name, not both",
+        ),
     ],
 )
 def test_a_bad_literal_argument_is_refused_naming_it_and_its_rule(
