@@ -9,6 +9,9 @@ A task names its cluster with ``cluster=``, in any form a DAG author has at hand
 - the XCom result of :class:`~.deploy.FlinkDeployOperator` (``deploy.output``), which
   carries the deployed spec.
 
+Arguments follow their rules (:mod:`.arguments`): a literal value is checked when the task
+is created, a templated one once rendered, by the same function.
+
 Waits go through one pure decision (:class:`WaitFor`): in the worker with
 :class:`ClusterObserver` (polling), or deferred to :class:`FlinkClusterTrigger`
 (watching). Either way the task ends with :meth:`FlinkClusterMixin.finish_wait`, which
@@ -439,7 +442,9 @@ class FlinkClusterMixin(BaseOperator):
             self.log.info("%s", verdict.message)
         return outcome.raise_for_failure(success=success)
 
-    def attach_jobmanager_log(self, wait: WaitFor, *, logged: Mapping[str, Any] = {}) -> None:
+    def attach_jobmanager_log(
+        self, wait: WaitFor, *, logged: Mapping[str, Any] | None = None
+    ) -> None:
         """Put the last :data:`ATTACH_LOG_LINES` lines of the JobManager's log in the task
         log (``attach_log``), unless ``logged`` (by pod) has them already. A log that
         cannot be read is reported, never a failure."""
@@ -455,7 +460,7 @@ class FlinkClusterMixin(BaseOperator):
         if not tails:
             self.log.info("No JobManager log of %s/%s to attach", wait.namespace, wait.name)
         for pod, text in tails.items():
-            if pod not in logged:
+            if pod not in (logged or {}):
                 self.log.info("JobManager log (%s, last lines):\n%s", pod, text)
 
     def outcome_of(self, event: Mapping[str, Any]) -> tuple[Outcome, dict[str, Any]]:
