@@ -422,26 +422,6 @@ class FlinkClusterMixin(BaseOperator):
     def _log(self, verdict: Verdict) -> None:
         self.log.info("%s (%s): %s", verdict.lifecycle.value, verdict.reason.value, verdict.message)
 
-    def finish_wait(
-        self,
-        outcome: Outcome,
-        *,
-        success: tuple[Lifecycle, ...] = (Lifecycle.READY,),
-    ) -> Outcome:
-        """Log the outcome (and, unless it succeeded, the log tails); raise unless it
-        reached ``success``.
-
-        :raises DeploymentFailed: with the cause (``ImagePullBackOff``, ``JobFailed``...).
-        :raises DeploymentTimeout: when the wait gave up.
-        """
-        verdict = outcome.verdict
-        tails = verdict.details.get("log_tails") or {}
-        for pod, text in tails.items():
-            self.log.error("Last log lines of %s:\n%s", pod, text)
-        if verdict.lifecycle in success and not outcome.timed_out:
-            self.log.info("%s", verdict.message)
-        return outcome.raise_for_failure(success=success)
-
     def attach_jobmanager_log(
         self, wait: WaitFor, *, logged: Mapping[str, Any] | None = None
     ) -> None:
@@ -462,6 +442,26 @@ class FlinkClusterMixin(BaseOperator):
         for pod, text in tails.items():
             if pod not in (logged or {}):
                 self.log.info("JobManager log (%s, last lines):\n%s", pod, text)
+
+    def finish_wait(
+        self,
+        outcome: Outcome,
+        *,
+        success: tuple[Lifecycle, ...] = (Lifecycle.READY,),
+    ) -> Outcome:
+        """Log the outcome (and, unless it succeeded, the log tails); raise unless it
+        reached ``success``.
+
+        :raises DeploymentFailed: with the cause (``ImagePullBackOff``, ``JobFailed``...).
+        :raises DeploymentTimeout: when the wait gave up.
+        """
+        verdict = outcome.verdict
+        tails = verdict.details.get("log_tails") or {}
+        for pod, text in tails.items():
+            self.log.error("Last log lines of %s:\n%s", pod, text)
+        if verdict.lifecycle in success and not outcome.timed_out:
+            self.log.info("%s", verdict.message)
+        return outcome.raise_for_failure(success=success)
 
     def outcome_of(self, event: Mapping[str, Any]) -> tuple[Outcome, dict[str, Any]]:
         """The outcome and resume context of a trigger event."""
