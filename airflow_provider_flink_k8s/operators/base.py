@@ -64,11 +64,11 @@ RestRoute = Literal["auto", "cluster_dns", "service_proxy"]
 CLUSTER_TEMPLATE_EXT = (".yaml", ".yml", ".json")
 """Suffixes of a ``cluster`` value that is a file (as the official provider's
 ``application_file``)."""
-ATTACH_LOG_LINES = 100
-"""Lines of the JobManager's log ``attach_log`` puts in the task log."""
 _TRIGGER_MARGIN = timedelta(minutes=2)
 """Extra time Airflow gives a deferral beyond the trigger's own deadline, so the trigger
 reports the timeout (with the last verdict) rather than Airflow cutting it off."""
+ATTACH_LOG_LINES = 100
+"""Lines of the JobManager's log ``attach_log`` puts in the task log."""
 
 
 def _default_deferrable() -> bool:
