@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dag_support import task_states
 
 from airflow_provider_flink_k8s.operators import (
@@ -123,6 +124,15 @@ def test_a_bad_literal_argument_is_refused_naming_it_and_its_rule(
     task: type[Any], arguments: dict[str, Any], message: str
 ) -> None:
     assert message in _message(task, **{"cluster": SESSION, **arguments})
+
+
+def test_a_literal_flink_session_job_is_validated_when_the_task_is_created() -> None:
+    corpus = Path(__file__).resolve().parents[1] / "data" / "flinkdeployments"
+    _, job = yaml.safe_load_all((corpus / "session-cluster-and-job.yaml").read_text())
+    FlinkSubmitJobOperator(task_id="t", session_job=job)
+    job["spec"]["jobb"] = {}
+    message = _message(FlinkSubmitJobOperator, session_job=job)
+    assert "spec.jobb: unknown FlinkSessionJob field" in message, message
 
 
 def test_templated_and_file_values_wait_for_rendering() -> None:
