@@ -183,12 +183,15 @@ class FlinkRestService:
     :param route: ``auto`` (cluster DNS when that connection loads the in-cluster
         configuration, else the proxy), ``cluster_dns`` or ``service_proxy``.
     :param port: the Service port for cluster DNS; ``port_name`` names it for the proxy.
+    :param kube_options: ``config_file``, ``cluster_context``, ``in_cluster`` overriding
+        that connection's (as the Kubernetes hooks take them).
     """
 
     name: str
     namespace: str
     kubernetes_conn_id: str | None = "kubernetes_default"
     route: Literal["auto", "cluster_dns", "service_proxy"] = "auto"
+    kube_options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     port: int = DEFAULT_REST_PORT
     port_name: str = "rest"
     timeout: float = DEFAULT_TIMEOUT

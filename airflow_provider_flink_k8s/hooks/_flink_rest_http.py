@@ -154,9 +154,9 @@ def kubernetes_route(service: FlinkRestService) -> Route:
     """``service`` by cluster DNS or through the API server's proxy (sync client)."""
     if service.route == "cluster_dns":
         return Route(service.cluster_dns())
-    from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
+    from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 
-    hook = KubernetesHook(conn_id=service.kubernetes_conn_id, kubernetes_conn_id=None)
+    hook = FlinkKubernetesHook(service.kubernetes_conn_id, **service.kube_options).kube_hook
     configuration = hook.api_client.configuration
     if service.route == "auto" and hook.is_in_cluster:
         return Route(service.cluster_dns())
@@ -167,9 +167,10 @@ async def akubernetes_route(service: FlinkRestService) -> Route:
     """``service`` by cluster DNS or through the API server's proxy (async client)."""
     if service.route == "cluster_dns":
         return Route(service.cluster_dns())
-    from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+    from airflow_provider_flink_k8s.hooks.kubernetes_async import AsyncFlinkKubernetesHook
 
-    hook = AsyncKubernetesHook(conn_id=service.kubernetes_conn_id, kubernetes_conn_id=None)
+    kube = AsyncFlinkKubernetesHook(service.kubernetes_conn_id, **service.kube_options)
+    hook = await kube.kube_hook()
     async with hook.get_conn() as api_client:
         configuration = api_client.configuration
     if service.route == "auto" and hook.is_in_cluster:

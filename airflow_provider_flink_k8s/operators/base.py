@@ -9,6 +9,9 @@ A task names its cluster with ``cluster=``, in any form a DAG author has at hand
 - the XCom result of :class:`~.deploy.FlinkDeployOperator` (``deploy.output``), which
   carries the deployed spec.
 
+Arguments follow their rules (:mod:`.arguments`): a literal value is checked when the task
+is created, a templated one once rendered, by the same function.
+
 Waits go through one pure decision (:class:`WaitFor`): in the worker with
 :class:`ClusterObserver` (polling), or deferred to :class:`FlinkClusterTrigger`
 (watching). Either way the task ends with :meth:`FlinkClusterMixin.finish_wait`, which
@@ -18,7 +21,7 @@ puts the failing containers' log tails into the task log and raises with the cau
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -26,12 +29,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
 from airflow.sdk import BaseOperator, BaseOperatorLink, conf
 
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.hooks.observer import ClusterObserver
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
 from airflow_provider_flink_k8s.observation.waits import WaitFor
+from airflow_provider_flink_k8s.operators.arguments import (
+    ArgumentError,
+    check_kube_options,
+    check_rest_route,
+    check_seconds,
+    literal,
+)
 from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
 from airflow_provider_flink_k8s.triggers.cluster import FlinkClusterTrigger, outcome_of_event
 
@@ -60,6 +71,8 @@ through a deferral in the trigger's resume context under the same key."""
 _TRIGGER_MARGIN = timedelta(minutes=2)
 """Extra time Airflow gives a deferral beyond the trigger's own deadline, so the trigger
 reports the timeout (with the last verdict) rather than Airflow cutting it off."""
+ATTACH_LOG_LINES = 100
+"""Lines of the JobManager's log ``attach_log`` puts in the task log."""
 
 
 def _default_deferrable() -> bool:
@@ -80,6 +93,14 @@ def cluster_from(value: Any) -> FlinkCluster:
         if path.suffix in CLUSTER_TEMPLATE_EXT and path.is_file():
             return load_cluster(path)
     return load_cluster(value)
+
+
+def in_namespace(cluster: FlinkCluster, namespace: str | None) -> FlinkCluster:
+    """``cluster`` moved to ``namespace`` (a task's override of the spec's), validated."""
+    if not namespace or namespace == cluster.namespace:
+        return cluster
+    fields = cluster.model_dump(mode="json", exclude_defaults=True)
+    return load_cluster({**fields, "namespace": namespace})
 
 
 def dashboard_url(rest_url: str | None) -> str | None:
@@ -129,6 +150,13 @@ class FlinkClusterMixin(BaseOperator):
         API server's service proxy), ``cluster_dns`` or ``service_proxy``.
     :param poll_interval: seconds between checks while waiting.
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param config_file: a kubeconfig path, overriding the connection's (as in
+        cncf.kubernetes). Templated.
+    :param cluster_context: the kubeconfig context, overriding the connection's. Templated.
+    :param in_cluster: use the pod's service account, overriding the connection's.
+
+    Arguments are checked by their rules (:mod:`.arguments`): literal ones when the task
+    is created, templated ones once rendered (:meth:`check_arguments`).
     """
 
     template_fields: tuple[str, ...] = (
@@ -136,11 +164,19 @@ class FlinkClusterMixin(BaseOperator):
         "namespace",
         "kubernetes_conn_id",
         "flink_conn_id",
+        "config_file",
+        "cluster_context",
     )
     template_ext: tuple[str, ...] = CLUSTER_TEMPLATE_EXT
     template_fields_renderers: ClassVar[dict[str, str]] = {"cluster": "yaml"}
     operator_extra_links = (FlinkWebUILink(),)
     ui_color = "#e6f1f2"
+
+    argument_rules: ClassVar[Mapping[str, Callable[[Any], object]]] = {}
+    """Per templated argument, its rule (run on the literal value when the task is
+    created, on the rendered one before it runs)."""
+    cluster_arguments: ClassVar[tuple[str, ...]] = ("cluster", "namespace")
+    """The arguments that name the cluster (it is validated when all are literal)."""
 
     cluster: Any
     namespace: str | None
@@ -150,6 +186,22 @@ class FlinkClusterMixin(BaseOperator):
     poll_interval: float
     deferrable: bool
     timeout: float
+    config_file: str | None
+    cluster_context: str | None
+    in_cluster: bool | None
+
+    def __init__(
+        self,
+        *,
+        config_file: str | None = None,
+        cluster_context: str | None = None,
+        in_cluster: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config_file = config_file
+        self.cluster_context = cluster_context
+        self.in_cluster = in_cluster
 
     def init_cluster_task(
         self,
@@ -165,24 +217,61 @@ class FlinkClusterMixin(BaseOperator):
     ) -> None:
         """Set the shared arguments (no I/O: hooks are created on first use).
 
+        Subclasses end their ``__init__`` with :meth:`check_arguments`.
+
         :param timeout: seconds the task's wait may take, when it has one.
-        :raises ValueError: naming the argument and the rule it breaks.
+        :raises ArgumentError: naming the argument and the rule it breaks.
         """
         if cluster is None:
-            raise ValueError("cluster is required: a spec, a spec file, or a deploy result")
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be > 0 seconds, not {poll_interval}")
+            raise ArgumentError(
+                "cluster", "cluster is required: a spec, a spec file, or a deploy result"
+            )
+        self.poll_interval = check_seconds("poll_interval", poll_interval)
         if timeout is not None:
-            if timeout <= 0:
-                raise ValueError(f"timeout must be > 0 seconds, not {timeout}")
-            self.timeout = timeout
+            self.timeout = check_seconds("timeout", timeout)
+        self.rest_route = check_rest_route(rest_route)
         self.cluster = cluster
         self.namespace = namespace
         self.kubernetes_conn_id = kubernetes_conn_id
         self.flink_conn_id = flink_conn_id
-        self.rest_route = rest_route
-        self.poll_interval = poll_interval
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
+
+    # -- the arguments' rules ----------------------------------------------------------
+
+    def check_arguments(self, *, rendered: bool = False) -> None:
+        """Check the arguments by their rules: the literal ones (``rendered=False``, when
+        the task is created), or all of them once rendered. The cluster is validated too
+        (:class:`SpecError`) when every argument naming it is known.
+
+        :raises ArgumentError: naming the argument and the rule it breaks.
+        :raises SpecError: naming the spec's field and rule.
+        """
+        for name, rule in self.argument_rules.items():
+            value = getattr(self, name, None)
+            if rendered or literal(value):
+                rule(value)
+        if rendered or (literal(self.config_file) and literal(self.cluster_context)):
+            self.kube_options  # noqa: B018 -- checks them
+        cluster: FlinkCluster | None
+        if rendered:
+            cluster = self.flink_cluster
+        elif all(
+            literal(getattr(self, name), self.template_ext) for name in self.cluster_arguments
+        ):
+            cluster = self.resolve_cluster(cache=False)
+        else:
+            cluster = None
+        self.check_with_cluster(cluster, rendered=rendered)
+
+    def check_with_cluster(self, cluster: FlinkCluster | None, *, rendered: bool) -> None:
+        """Rules that depend on the cluster (``None``: not known yet); subclasses add them."""
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Render as Airflow does, then check every argument by its rule."""
+        super().render_template_fields(context, jinja_env)
+        self.check_arguments(rendered=True)
 
     # -- templating ------------------------------------------------------------------
 
@@ -210,19 +299,28 @@ class FlinkClusterMixin(BaseOperator):
         ``namespace`` when the task overrides the spec's."""
         return self.resolve_cluster()
 
-    def resolve_cluster(self) -> FlinkCluster:
-        """Build :attr:`flink_cluster` from the rendered arguments (subclasses with other
-        ways to name the cluster extend this)."""
-        cluster = cluster_from(self.cluster)
-        if self.namespace and self.namespace != cluster.namespace:
-            fields = cluster.model_dump(mode="json", exclude_defaults=True)
-            cluster = load_cluster({**fields, "namespace": self.namespace})
-        return cluster
+    def resolve_cluster(self, *, cache: bool = True) -> FlinkCluster:
+        """Build :attr:`flink_cluster` from the arguments (subclasses with other ways to
+        name the cluster extend this).
+
+        :param cache: whether values derived on the way may be kept (not before rendering).
+        """
+        return in_namespace(cluster_from(self.cluster), self.namespace)
+
+    @property
+    def kube_options(self) -> dict[str, Any]:
+        """``config_file``, ``cluster_context``, ``in_cluster`` as the hooks take them (the
+        ones given; checked by their rule)."""
+        return check_kube_options(
+            config_file=self.config_file,
+            cluster_context=self.cluster_context,
+            in_cluster=self.in_cluster,
+        )
 
     @cached_property
     def kube_hook(self) -> FlinkKubernetesHook:
         """The Kubernetes hook (created on first use)."""
-        return FlinkKubernetesHook(self.kubernetes_conn_id)
+        return FlinkKubernetesHook(self.kubernetes_conn_id, **self.kube_options)
 
     def rest_hook(self, *, retry: RetryPolicy | None = None) -> FlinkRestHook:
         """A Flink REST hook for the cluster (close it, or use it as a context manager)."""
@@ -234,6 +332,7 @@ class FlinkClusterMixin(BaseOperator):
             cluster.namespace,
             kubernetes_conn_id=self.kubernetes_conn_id,
             route=self.rest_route,
+            kube_options=self.kube_options,
         )
         return FlinkRestHook(service=service, retry=retry)
 
@@ -323,6 +422,7 @@ class FlinkClusterMixin(BaseOperator):
         trigger = FlinkClusterTrigger(
             wait=wait.to_dict(),
             kubernetes_conn_id=self.kubernetes_conn_id,
+            kube_options=self.kube_options,
             flink_conn_id=self.flink_conn_id,
             rest_route=self.rest_route,
             deadline=time.time() + timeout,
@@ -338,6 +438,27 @@ class FlinkClusterMixin(BaseOperator):
 
     def _log(self, verdict: Verdict) -> None:
         self.log.info("%s (%s): %s", verdict.lifecycle.value, verdict.reason.value, verdict.message)
+
+    def attach_jobmanager_log(
+        self, wait: WaitFor, *, logged: Mapping[str, Any] | None = None
+    ) -> None:
+        """Put the last :data:`ATTACH_LOG_LINES` lines of the JobManager's log in the task
+        log (``attach_log``), unless ``logged`` (by pod) has them already. A log that
+        cannot be read is reported, never a failure."""
+        try:
+            snapshot = self.kube_hook.observe(
+                wait.name, wait.namespace, target=wait.target, log_lines=ATTACH_LOG_LINES
+            )
+        except FlinkK8sError as error:
+            self.log.warning("Could not read the JobManager's log: %s", error)
+            return
+        jobmanagers = [pod.name for pod in snapshot.active_pods if pod.component == "jobmanager"]
+        tails = {pod: snapshot.log_tails[pod] for pod in jobmanagers if pod in snapshot.log_tails}
+        if not tails:
+            self.log.info("No JobManager log of %s/%s to attach", wait.namespace, wait.name)
+        for pod, text in tails.items():
+            if pod not in (logged or {}):
+                self.log.info("JobManager log (%s, last lines):\n%s", pod, text)
 
     def finish_wait(
         self,

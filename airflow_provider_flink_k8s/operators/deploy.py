@@ -9,6 +9,11 @@ from airflow_provider_flink_k8s.exceptions import DeploymentFailed, FlinkK8sErro
 from airflow_provider_flink_k8s.kube import ApplyOutcome
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
+from airflow_provider_flink_k8s.operators.arguments import (
+    FLINK_DEPLOYMENT_API,
+    ArgumentError,
+    check_flink_deployment_api,
+)
 from airflow_provider_flink_k8s.operators.base import (
     FlinkClusterMixin,
     RestRoute,
@@ -72,6 +77,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
         ``service_proxy``).
     :param poll_interval: seconds between checks while waiting.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param config_file: a kubeconfig path, overriding the connection's.
+    :param cluster_context: the kubeconfig context, overriding the connection's.
+    :param in_cluster: use the pod's service account, overriding the connection's.
+    :param api_group: the official provider's argument: ``flink.apache.org`` (the only
+        API this provider deploys; anything else is refused).
+    :param api_version: likewise, ``v1beta1``.
+    :param plural: likewise, ``flinkdeployments``.
     :return: ``{name, namespace, target, mode, rest_url, web_ui_url, plan, job_id,
         applied, cluster}`` -- ``cluster`` is the deployed spec, so ``deploy.output``
         can be the ``cluster`` of the next tasks.
@@ -93,15 +105,23 @@ class FlinkDeployOperator(FlinkClusterMixin):
         rest_route: RestRoute = "auto",
         poll_interval: float = 2.0,
         deferrable: bool | None = None,
+        api_group: str = FLINK_DEPLOYMENT_API["api_group"],
+        api_version: str = FLINK_DEPLOYMENT_API["api_version"],
+        plural: str = FLINK_DEPLOYMENT_API["plural"],
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_flink_deployment_api(api_group=api_group, api_version=api_version, plural=plural)
         if application_file is not None:
             if cluster is not None:
-                raise ValueError("give cluster or application_file, not both")
+                raise ArgumentError(
+                    "application_file", "give cluster or application_file, not both"
+                )
             cluster = application_file
         if on_exists not in ("update", "fail", "adopt"):
-            raise ValueError(f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}")
+            raise ArgumentError(
+                "on_exists", f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}"
+            )
         self.init_cluster_task(
             cluster=cluster,
             kubernetes_conn_id=kubernetes_conn_id,
@@ -117,6 +137,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
         self.preflight = preflight
         self.delete_on_failure = delete_on_failure
         self._created = False
+        self.check_arguments()
 
     def execute(self, context: Context) -> dict[str, Any]:
         cluster = self.flink_cluster

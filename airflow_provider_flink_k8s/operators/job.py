@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
@@ -25,8 +25,16 @@ from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.manifests import cluster_labels
 from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome, Verdict
-from airflow_provider_flink_k8s.observation.job import JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
+from airflow_provider_flink_k8s.operators.arguments import (
+    ArgumentError,
+    check_jar,
+    is_uri,
+    job_parallelism,
+    job_states,
+    literal,
+    program_args,
+)
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.spec import FlinkCluster, SessionJobSpec, load_cluster
 from airflow_provider_flink_k8s.spec.loading import load_document
@@ -91,10 +99,6 @@ def poll(
 # -- the operator ----------------------------------------------------------------------
 
 
-def _is_uri(value: str) -> bool:
-    return "://" in value
-
-
 class FlinkSubmitJobOperator(FlinkClusterMixin):
     """Submit a job to a session cluster and wait until it is RUNNING (or ``wait_for``).
 
@@ -156,6 +160,11 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         "parallelism",
         "savepoint_path",
     )
+    argument_rules: ClassVar[Mapping[str, Callable[[Any], object]]] = {
+        "args": program_args,
+        "parallelism": job_parallelism,
+    }
+    cluster_arguments: ClassVar[tuple[str, ...]] = ("cluster", "namespace", "session_job")
 
     def __init__(
         self,
@@ -180,16 +189,11 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        states = (wait_for,) if isinstance(wait_for, str) else tuple(wait_for)
-        unknown = [state for state in states if str(state).upper() not in JOB_STATES]
-        if unknown or not states:
-            raise ValueError(
-                f"wait_for must name Flink job states ({', '.join(JOB_STATES)}), not {states!r}"
-            )
-        if isinstance(parallelism, int):
-            _check_parallelism(parallelism)
+        states = job_states("wait_for", wait_for)
         if cluster is None and session_job is None:
-            raise ValueError("cluster is required (or a session_job naming its deploymentName)")
+            raise ArgumentError(
+                "cluster", "cluster is required (or a session_job naming its deploymentName)"
+            )
         self.init_cluster_task(
             cluster=_FROM_SESSION_JOB if cluster is None else cluster,
             kubernetes_conn_id=kubernetes_conn_id,
@@ -208,8 +212,9 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         self.parallelism: int | str | None = parallelism
         self.savepoint_path = savepoint_path
         self.allow_non_restored_state = allow_non_restored_state
-        self.wait_for = tuple(str(state).upper() for state in states)
+        self.wait_for = states
         self._submitted: str | None = None
+        self.check_arguments()
 
     # -- inputs (validated after rendering, before any write) ---------------------------
 
@@ -235,11 +240,11 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             )
         return read_flink_session_job(document)
 
-    def resolve_cluster(self) -> FlinkCluster:
+    def resolve_cluster(self, *, cache: bool = True) -> FlinkCluster:
         """The session cluster: ``cluster``, or the session job's ``deploymentName``."""
-        manifest = self.session_job_manifest
-        if self.cluster != _FROM_SESSION_JOB or manifest is None:
-            return super().resolve_cluster()
+        if self.cluster != _FROM_SESSION_JOB:
+            return super().resolve_cluster(cache=cache)
+        manifest = self.session_job_manifest if cache else load_document(self.session_job)
         job = self.session_job_spec_of(manifest)
         return load_cluster(
             {
@@ -267,7 +272,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         if target != "operator":
             if jar.startswith("file://"):
                 jar = jar.removeprefix("file://")
-            elif _is_uri(jar):
+            elif is_uri(jar):
                 raise ValueError(
                     f"session_job spec.job.jarURI: the standalone target uploads the jar "
                     f"from the Airflow worker; give a file path or file:// URI, not {jar!r}"
@@ -279,49 +284,23 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         self.savepoint_path = job.initial_savepoint
         self.allow_non_restored_state = job.allow_non_restored_state
 
-    def _program_args(self) -> list[str]:
-        if isinstance(self.args, str):
-            raise ValueError(f"args must be a list of strings, not the string {self.args!r}")
-        return [str(arg) for arg in self.args]
+    def check_with_cluster(self, cluster: FlinkCluster | None, *, rendered: bool) -> None:
+        """The session job (a FlinkSessionJob's rules), else ``jar``/``jar_id`` for the
+        cluster's target."""
+        if self.session_job is not None and self.session_job != "":
+            if rendered:
+                self.session_job_manifest  # noqa: B018 -- validates it
+            elif literal(self.session_job, self.template_ext):
+                self.session_job_spec_of(load_document(self.session_job))
+            return
+        if rendered or (literal(self.jar) and literal(self.jar_id)):
+            check_jar(self.jar, self.jar_id, cluster.target if cluster else None)
 
     def _check_inputs(self, target: str) -> None:
         self._take_session_job(target)
-        jar, jar_id = self.jar or None, self.jar_id or None
-        if jar and jar_id:
-            raise ValueError("give jar (a file to upload) or jar_id (an uploaded jar), not both")
-        if not jar and not jar_id:
-            raise ValueError("jar is required: a jar file to upload, or give jar_id")
-        if target == "operator":
-            if jar_id:
-                raise ValueError(
-                    "jar_id: the operator target submits a FlinkSessionJob, which takes a jar "
-                    "URI; give jar=<URI> instead"
-                )
-            if jar and not _is_uri(jar):
-                raise ValueError(
-                    f"jar must be a URI the Flink operator can fetch (https://..., "
-                    f"local:///...) for the operator target, not the local path {jar!r}"
-                )
-        elif jar and not Path(jar).is_file():
-            raise ValueError(f"jar: no such file {jar!r} on the Airflow worker")
-        self._program_args()
-        self.job_parallelism()
-
-    def job_parallelism(self) -> int | None:
-        """The rendered ``parallelism`` as a number (``None``: the cluster's default).
-
-        :raises ValueError: naming the field, when it is not a whole number >= 1.
-        """
-        if self.parallelism is None or self.parallelism == "":
-            return None
-        try:
-            parallelism = int(self.parallelism)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"parallelism must be a whole number, not {self.parallelism!r}"
-            ) from None
-        _check_parallelism(parallelism)
-        return parallelism
+        check_jar(self.jar, self.jar_id, target)
+        program_args(self.args)
+        job_parallelism(self.parallelism)
 
     # -- execute -------------------------------------------------------------------------
 
@@ -410,8 +389,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             submitted = rest.run_jar(
                 jar_id,
                 self.entry_class or None,
-                self._program_args(),
-                self.job_parallelism(),
+                program_args(self.args),
+                job_parallelism(self.parallelism),
                 self.savepoint_path or None,
                 self.allow_non_restored_state,
                 job_id=job_id,
@@ -444,8 +423,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
                 session_job_name(cluster.name, self.task_id),
                 jar_uri=str(self.jar),
                 entry_class=self.entry_class or None,
-                args=self._program_args(),
-                parallelism=self.job_parallelism(),
+                args=program_args(self.args),
+                parallelism=job_parallelism(self.parallelism),
                 initial_savepoint=self.savepoint_path or None,
                 allow_non_restored_state=self.allow_non_restored_state,
             )
@@ -488,11 +467,6 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         else:
             outcome = Outcome(verdict, job_id=job_id or None)
         return self._finish(outcome, job_id)
-
-
-def _check_parallelism(parallelism: int) -> None:
-    if parallelism < 1:
-        raise ValueError(f"parallelism must be at least 1, not {parallelism}")
 
 
 _FROM_SESSION_JOB = "<the session_job's deploymentName>"

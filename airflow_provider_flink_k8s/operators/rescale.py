@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
@@ -17,15 +17,18 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.operators.arguments import (
+    program_args,
+    rescale_parallelism,
+    rescale_strategy,
+)
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.resources.rescaling import (
-    STRATEGIES,
     RescalePlan,
     VertexState,
     adaptive_scheduler,
     in_place_scaling_supported,
-    parse_parallelism,
     plan_rescale,
     rescaled_cluster,
     vertex_metrics,
@@ -129,6 +132,11 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         "args",
         "metrics",
     )
+    argument_rules: ClassVar[Mapping[str, Callable[[Any], object]]] = {
+        "parallelism": rescale_parallelism,
+        "strategy": rescale_strategy,
+        "args": program_args,
+    }
 
     def __init__(
         self,
@@ -171,14 +179,12 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         self.args = args
         self.metrics = metrics
         self.target_utilization = target_utilization
+        self.check_arguments()
 
     # -- entry points ----------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        requested = parse_parallelism(self.parallelism)
-        if self.strategy not in STRATEGIES:
-            rule = f"must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
-            raise _problem("strategy", rule)
+        requested = rescale_parallelism(self.parallelism)
         cluster = self.flink_cluster
         self.persist_web_ui_link(context)
         if cluster.target == "operator":
@@ -394,7 +400,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 "Flink's REST API does not name: give jar_id (and entry_class, args), or a "
                 "submit task's result",
             )
-        return str(jar_id), entry_class, [str(arg) for arg in args or []]
+        return str(jar_id), entry_class, program_args(args)
 
     def _check_savepoint_dir(self, rest: FlinkRestHook, cluster: FlinkCluster) -> None:
         if cluster.savepoint_dir:

@@ -145,6 +145,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         )
         self.job_id = job_id
         self.savepoint_dir = savepoint_dir
+        self.check_arguments()
 
     def execute(self, context: Context) -> str:
         cluster = self.flink_cluster

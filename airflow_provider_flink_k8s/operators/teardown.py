@@ -104,6 +104,7 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         self.savepoint_required = savepoint_required
         self.savepoint_dir = savepoint_dir
         self.drain = drain
+        self.check_arguments()
 
     def execute(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster

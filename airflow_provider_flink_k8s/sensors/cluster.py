@@ -23,15 +23,18 @@ still not there after ``timeout``                  :class:`AirflowSensorTimeout`
 =================================================  ==========================================
 
 With ``soft_fail=True`` a failure or a timeout skips the task instead, as for any sensor.
+
+Coming from the official provider's ``FlinkKubernetesSensor``: ``application_name`` (with
+``namespace``) names a FlinkDeployment to wait on without a spec, and ``attach_log=True``
+puts the JobManager's log in the task log when the wait ends, success included.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import (
@@ -44,9 +47,17 @@ from airflow_provider_flink_k8s.exceptions import DeploymentFailed, DeploymentTi
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy
 from airflow_provider_flink_k8s.hooks.observer import ClusterObserver, with_log_tails
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Reason
-from airflow_provider_flink_k8s.observation.job import JOB_STATES
+from airflow_provider_flink_k8s.operators.arguments import (
+    FLINK_DEPLOYMENT_API,
+    ArgumentError,
+    check_flink_deployment_api,
+    check_seconds,
+    flink_job_id,
+    job_states,
+)
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
+from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -55,7 +66,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FlinkClusterReadySensor", "FlinkJobSensor"]
 
-_JOB_ID = re.compile(r"[0-9a-f]{32}")
+_BY_NAME = "<the FlinkDeployment named by application_name>"
+"""``cluster`` when ``application_name`` names the FlinkDeployment."""
 
 
 class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
@@ -64,10 +76,15 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
     Subclasses say what they wait for in :meth:`_wait`.
     """
 
+    template_fields: tuple[str, ...] = (*FlinkClusterMixin.template_fields, "application_name")
+    cluster_arguments: ClassVar[tuple[str, ...]] = ("cluster", "namespace", "application_name")
+
     def __init__(
         self,
         *,
-        cluster: Any,
+        cluster: Any = None,
+        application_name: str | None = None,
+        attach_log: bool = False,
         namespace: str | None = None,
         progress_deadline: float | None = None,
         unschedulable_grace: float = 60.0,
@@ -76,13 +93,32 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         rest_route: RestRoute = "auto",
         poke_interval: float = 10.0,
         deferrable: bool | None = None,
+        api_group: str = FLINK_DEPLOYMENT_API["api_group"],
+        api_version: str = FLINK_DEPLOYMENT_API["api_version"],
+        plural: str = FLINK_DEPLOYMENT_API["plural"],
+        taskmanager_pods_namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
-        if progress_deadline is not None and progress_deadline <= 0:
-            raise ValueError(f"progress_deadline must be > 0 seconds, not {progress_deadline}")
-        if unschedulable_grace < 0:
-            raise ValueError(f"unschedulable_grace must be >= 0 seconds, not {unschedulable_grace}")
+        check_flink_deployment_api(api_group=api_group, api_version=api_version, plural=plural)
+        if taskmanager_pods_namespace not in (None, namespace):
+            raise ArgumentError(
+                "taskmanager_pods_namespace",
+                f"taskmanager_pods_namespace must be the FlinkDeployment's namespace "
+                f"({namespace!r}), where the provider reads its pods, not "
+                f"{taskmanager_pods_namespace!r}",
+            )
+        if progress_deadline is not None:
+            check_seconds("progress_deadline", progress_deadline)
+        check_seconds("unschedulable_grace", unschedulable_grace, allow_zero=True)
+        if application_name is not None:
+            if cluster is not None:
+                raise ArgumentError(
+                    "application_name", "give cluster or application_name, not both"
+                )
+            cluster = _BY_NAME
+        self.application_name = application_name
+        self.attach_log = attach_log
         self.init_cluster_task(
             cluster=cluster,
             namespace=namespace,
@@ -95,6 +131,20 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         )
         self.progress_deadline = progress_deadline
         self.unschedulable_grace = unschedulable_grace
+
+    def resolve_cluster(self, *, cache: bool = True) -> FlinkCluster:
+        """``cluster``, or the FlinkDeployment ``application_name`` in ``namespace``
+        (``default`` when not given): the operator target, nothing else known."""
+        if self.cluster != _BY_NAME:
+            return super().resolve_cluster(cache=cache)
+        return load_cluster(
+            {
+                "name": self.application_name,
+                "namespace": self.namespace or "default",
+                "mode": "session",
+                "target": "operator",
+            }
+        )
 
     def _wait(self) -> WaitFor:
         raise NotImplementedError
@@ -158,6 +208,9 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
 
     def _conclude(self, outcome: Outcome, resume: Mapping[str, Any]) -> PokeReturnValue:
         verdict = outcome.verdict
+        if self.attach_log and (outcome.timed_out or verdict.terminal):
+            logged = verdict.details.get("log_tails") or {}
+            self.attach_jobmanager_log(self.flink_wait, logged=logged)
         if outcome.timed_out:
             self._raise_timeout(outcome)
         if verdict.lifecycle is Lifecycle.READY:
@@ -203,6 +256,11 @@ class FlinkClusterReadySensor(_FlinkClusterSensor):
         seconds (standalone target); ``None``: only Kubernetes' own deadline applies.
     :param unschedulable_grace: seconds a pod may stay unschedulable (with no capacity on
         its way) before the sensor fails.
+    :param application_name: instead of ``cluster``, the name of a FlinkDeployment (in
+        ``namespace``, default ``default``) to wait on, as the official provider's
+        ``FlinkKubernetesSensor`` takes it. Templated.
+    :param attach_log: put the last lines of the JobManager's log in the task log when
+        the wait ends (success included).
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
         Templated.
@@ -210,8 +268,20 @@ class FlinkClusterReadySensor(_FlinkClusterSensor):
         ``service_proxy``).
     :param poke_interval: seconds between pokes (deferrable: between REST checks).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param config_file: a kubeconfig path, overriding the connection's.
+    :param cluster_context: the kubeconfig context, overriding the connection's.
+    :param in_cluster: use the pod's service account, overriding the connection's.
+    :param api_group: the official provider's argument: ``flink.apache.org`` only.
+    :param api_version: likewise, ``v1beta1``.
+    :param plural: likewise, ``flinkdeployments``.
+    :param taskmanager_pods_namespace: the official provider's argument: accepted when it
+        is ``namespace`` (or ``None``), where the pods are read.
     :return: ``{name, namespace, job_id, message}``.
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_arguments()
 
     def _wait(self) -> WaitFor:
         plan = plan_cluster(self.flink_cluster)
@@ -239,34 +309,26 @@ class FlinkJobSensor(_FlinkClusterSensor):
     :return: ``{name, namespace, job_id, message}``.
     """
 
-    template_fields: tuple[str, ...] = (*FlinkClusterMixin.template_fields, "job_id")
+    template_fields: tuple[str, ...] = (*_FlinkClusterSensor.template_fields, "job_id")
+    argument_rules: ClassVar[Mapping[str, Callable[[Any], object]]] = {"job_id": flink_job_id}
 
     def __init__(
         self,
         *,
-        cluster: Any,
+        cluster: Any = None,
         target_states: Sequence[str] = ("RUNNING",),
         job_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(cluster=cluster, **kwargs)
-        states = (target_states,) if isinstance(target_states, str) else tuple(target_states)
-        unknown = [state for state in states if str(state).upper() not in JOB_STATES]
-        if unknown or not states:
-            raise ValueError(
-                f"target_states must name Flink job states ({', '.join(JOB_STATES)}); "
-                f"got {', '.join(map(str, unknown)) or 'none'}"
-            )
-        self.target_states = tuple(str(state).upper() for state in states)
+        self.target_states = job_states("target_states", target_states)
         self.job_id = job_id
+        self.check_arguments()
 
     def _wait(self) -> WaitFor:
-        job_id = self.job_id or None
-        if job_id is not None and not (isinstance(job_id, str) and _JOB_ID.fullmatch(job_id)):
-            raise ValueError(f"job_id must be a Flink job id (32 hex digits), not {job_id!r}")
         return self.cluster_wait(
             "job",
-            job_id=job_id,
+            job_id=flink_job_id(self.job_id),
             target_states=self.target_states,
             **self._fail_fast_fields(),
         )

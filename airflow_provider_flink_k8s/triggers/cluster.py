@@ -48,6 +48,8 @@ class FlinkClusterTrigger(BaseTrigger):
 
     :param wait: a :meth:`WaitFor.to_dict` (re-validated here).
     :param kubernetes_conn_id: the cncf.kubernetes connection.
+    :param kube_options: ``config_file``, ``cluster_context``, ``in_cluster`` overriding
+        the connection's (plain JSON, as the task was given them).
     :param flink_conn_id: a ``flink`` connection to reach the REST API; ``None``: the
         cluster's REST Service by ``rest_route``.
     :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
@@ -63,6 +65,7 @@ class FlinkClusterTrigger(BaseTrigger):
         *,
         wait: Mapping[str, Any],
         kubernetes_conn_id: str | None = "kubernetes_default",
+        kube_options: Mapping[str, Any] | None = None,
         flink_conn_id: str | None = None,
         rest_route: RestRoute = "auto",
         deadline: float,
@@ -73,6 +76,7 @@ class FlinkClusterTrigger(BaseTrigger):
         super().__init__()  # type: ignore[no-untyped-call]
         self.wait = WaitFor.from_dict(wait)
         self.kubernetes_conn_id = kubernetes_conn_id
+        self.kube_options = dict(kube_options or {})
         self.flink_conn_id = flink_conn_id
         self.rest_route: RestRoute = rest_route
         self.deadline = float(deadline)
@@ -88,6 +92,7 @@ class FlinkClusterTrigger(BaseTrigger):
             {
                 "wait": self.wait.to_dict(),
                 "kubernetes_conn_id": self.kubernetes_conn_id,
+                "kube_options": self.kube_options,
                 "flink_conn_id": self.flink_conn_id,
                 "rest_route": self.rest_route,
                 "deadline": self.deadline,
@@ -98,7 +103,7 @@ class FlinkClusterTrigger(BaseTrigger):
         )
 
     def _kube_hook(self) -> AsyncFlinkKubernetesHook:
-        return AsyncFlinkKubernetesHook(self.kubernetes_conn_id)
+        return AsyncFlinkKubernetesHook(self.kubernetes_conn_id, **self.kube_options)
 
     def _rest_hook(self) -> AsyncFlinkRestHook | None:
         if not self.wait.needs_rest:
@@ -111,6 +116,7 @@ class FlinkClusterTrigger(BaseTrigger):
             self.wait.namespace,
             kubernetes_conn_id=self.kubernetes_conn_id,
             route=self.rest_route,
+            kube_options=self.kube_options,
         )
         return AsyncFlinkRestHook(service=service, retry=RetryPolicy.never())
 

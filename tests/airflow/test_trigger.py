@@ -92,6 +92,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
     trigger = FlinkClusterTrigger(
         wait=wait.to_dict(),
         kubernetes_conn_id="k8s",
+        kube_options={"config_file": "/etc/kube/config", "cluster_context": "prod"},
         flink_conn_id="flink_orders",
         rest_route="service_proxy",
         deadline=1767225600.5,
@@ -104,6 +105,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
     assert kwargs == {
         "wait": wait.to_dict(),
         "kubernetes_conn_id": "k8s",
+        "kube_options": {"config_file": "/etc/kube/config", "cluster_context": "prod"},
         "flink_conn_id": "flink_orders",
         "rest_route": "service_proxy",
         "deadline": 1767225600.5,

@@ -1,0 +1,214 @@
+"""Task arguments: a bad literal value fails the task's creation (so the DAG file's
+import), a bad templated one the task once rendered -- with the same message."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dag_support import task_states
+
+from airflow_provider_flink_k8s.operators import (
+    FlinkDeployOperator,
+    FlinkRescaleOperator,
+    FlinkSavepointOperator,
+    FlinkSubmitJobOperator,
+    FlinkTeardownOperator,
+)
+from airflow_provider_flink_k8s.sensors import FlinkClusterReadySensor, FlinkJobSensor
+
+SESSION = {"name": "orders", "mode": "session"}
+TYPO = {"name": "orders", "mode": "session", "taskmanger": {"slots": 2}}
+TINY = {"name": "orders", "mode": "session", "taskmanager": {"memory": "100m"}}
+
+EVERY_TASK: list[tuple[type[Any], dict[str, Any]]] = [
+    (FlinkDeployOperator, {}),
+    (FlinkSubmitJobOperator, {"jar": "https://example.com/job.jar"}),
+    (FlinkRescaleOperator, {"parallelism": 2}),
+    (FlinkSavepointOperator, {}),
+    (FlinkTeardownOperator, {}),
+    (FlinkClusterReadySensor, {}),
+    (FlinkJobSensor, {}),
+]
+TASK_IDS = [task.__name__ for task, _ in EVERY_TASK]
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "flink_test_arguments_submit": {"jar": None, "args": [], "parallelism": None},
+    "flink_test_arguments_rescale": {"parallelism": 2, "strategy": "auto"},
+}
+
+
+def _message(task: type[Any], **arguments: Any) -> str:
+    """The error creating ``task`` with ``arguments`` raises (it must raise)."""
+    with pytest.raises(ValueError) as raised:
+        task(task_id="t", **arguments)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(("task", "arguments"), EVERY_TASK, ids=TASK_IDS)
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"rest_route": "proxy"}, "rest_route must be one of auto, cluster_dns, service_proxy"),
+        ({"cluster": TYPO}, "taskmanger: unknown field"),
+        ({"cluster": TINY}, "taskmanager.memory: does not fit Flink's memory model"),
+        ({"in_cluster": "yes"}, "in_cluster must be True, False or None, not 'yes'"),
+        ({"cluster_context": ""}, "cluster_context must be a non-empty string"),
+        ({"poll_interval": 0}, "must be > 0 seconds, not 0"),
+    ],
+    ids=["rest_route", "spec-typo", "spec-memory", "in_cluster", "cluster_context", "interval"],
+)
+def test_every_task_refuses_a_bad_literal_argument_when_it_is_created(
+    task: type[Any], arguments: dict[str, Any], bad: dict[str, Any], message: str
+) -> None:
+    if "poll_interval" in bad and task in (FlinkClusterReadySensor, FlinkJobSensor):
+        bad = {"poke_interval": -1}
+        message = "poke_interval"
+    assert message in _message(task, **{"cluster": SESSION, **arguments, **bad})
+
+
+@pytest.mark.parametrize(
+    ("task", "arguments", "message"),
+    [
+        (FlinkRescaleOperator, {"parallelism": 0}, "parallelism: must be >= 1, got 0"),
+        (
+            FlinkRescaleOperator,
+            {"parallelism": 2, "strategy": "inplace"},
+            "strategy: must be one of auto, in_place, savepoint_restart, got 'inplace'",
+        ),
+        (
+            FlinkRescaleOperator,
+            {"parallelism": 2, "args": "a b"},
+            "args must be a list of strings (one per argument), not the string 'a b'",
+        ),
+        (
+            FlinkSubmitJobOperator,
+            {"jar": "https://example.com/job.jar", "args": "a b"},
+            "args must be a list of strings (one per argument), not the string 'a b'",
+        ),
+        (
+            FlinkSubmitJobOperator,
+            {"jar": "/nowhere/job.jar"},
+            "jar: no such file '/nowhere/job.jar' on the Airflow worker",
+        ),
+        (FlinkSubmitJobOperator, {}, "jar is required: a jar file to upload, or give jar_id"),
+        (
+            FlinkSubmitJobOperator,
+            {"jar": "https://example.com/job.jar", "parallelism": 0},
+            "parallelism must be at least 1, not 0",
+        ),
+        (
+            FlinkSubmitJobOperator,
+            {"cluster": {**SESSION, "target": "operator"}, "jar": "/opt/job.jar"},
+            "jar must be a URI the Flink operator can fetch",
+        ),
+        (FlinkJobSensor, {"job_id": "nope"}, "job_id must be a Flink job id (32 hex digits)"),
+        (FlinkDeployOperator, {"on_exists": "replace"}, "on_exists must be 'update', 'fail'"),
+        (FlinkDeployOperator, {"api_version": "v1"}, "api_version must be 'v1beta1'"),
+        (FlinkClusterReadySensor, {"plural": "flinkapps"}, "plural must be 'flinkdeployments'"),
+        (
+            FlinkClusterReadySensor,
+            {"cluster": None, "application_name": "a", "taskmanager_pods_namespace": "tm"},
+            "taskmanager_pods_namespace must be the FlinkDeployment's namespace",
+        ),
+        (
+            FlinkJobSensor,
+            {"application_name": "orders"},
+            "give cluster or application_name, not both",
+        ),
+    ],
+)
+def test_a_bad_literal_argument_is_refused_naming_it_and_its_rule(
+    task: type[Any], arguments: dict[str, Any], message: str
+) -> None:
+    assert message in _message(task, **{"cluster": SESSION, **arguments})
+
+
+def test_a_literal_flink_session_job_is_validated_when_the_task_is_created() -> None:
+    corpus = Path(__file__).resolve().parents[1] / "data" / "flinkdeployments"
+    _, job = yaml.safe_load_all((corpus / "session-cluster-and-job.yaml").read_text())
+    FlinkSubmitJobOperator(task_id="t", session_job=job)
+    job["spec"]["jobb"] = {}
+    message = _message(FlinkSubmitJobOperator, session_job=job)
+    assert "spec.jobb: unknown FlinkSessionJob field" in message, message
+
+
+def test_templated_and_file_values_wait_for_rendering() -> None:
+    FlinkSubmitJobOperator(
+        task_id="t",
+        cluster="{{ params.cluster }}",
+        jar="{{ params.jar }}",
+        args="{{ params.args }}",
+        parallelism="{{ params.parallelism }}",
+    )
+    FlinkRescaleOperator(task_id="t", cluster="specs/orders.yaml", parallelism="{{ params.p }}")
+    FlinkDeployOperator(task_id="t", cluster={"name": "{{ params.name }}", "mode": "session"})
+
+
+def test_a_bad_literal_argument_is_an_import_error_of_the_dag_file(
+    airflow_db: None, tmp_path: Path
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "bad_rescale.py").write_text(
+        textwrap.dedent(
+            """
+            from airflow.sdk import DAG
+            from airflow_provider_flink_k8s.operators import FlinkRescaleOperator
+
+            with DAG(dag_id="bad_rescale", schedule=None):
+                FlinkRescaleOperator(
+                    task_id="rescale", cluster={"name": "orders", "mode": "session"},
+                    parallelism=0,
+                )
+            """
+        )
+    )
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.dag_ids == []
+    (error,) = bag.import_errors.values()
+    assert "parallelism: must be >= 1, got 0" in error, error
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "conf", "literal"),
+    [
+        (
+            "flink_test_arguments_submit",
+            {"cluster": SESSION, "jar": "https://example.com/job.jar", "args": "a b"},
+            (FlinkSubmitJobOperator, {"jar": "https://example.com/job.jar", "args": "a b"}),
+        ),
+        (
+            "flink_test_arguments_submit",
+            {"cluster": SESSION, "jar": "/nowhere/job.jar"},
+            (FlinkSubmitJobOperator, {"jar": "/nowhere/job.jar"}),
+        ),
+        (
+            "flink_test_arguments_submit",
+            {"cluster": TYPO, "jar": "https://example.com/job.jar"},
+            (FlinkSubmitJobOperator, {"cluster": TYPO, "jar": "https://example.com/job.jar"}),
+        ),
+        (
+            "flink_test_arguments_rescale",
+            {"cluster": SESSION, "strategy": "inplace"},
+            (FlinkRescaleOperator, {"parallelism": 2, "strategy": "inplace"}),
+        ),
+    ],
+    ids=["args", "jar", "spec", "strategy"],
+)
+def test_a_templated_value_is_checked_once_rendered_with_the_same_message(
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    conf: dict[str, Any],
+    literal: tuple[type[Any], dict[str, Any]],
+) -> None:
+    task, arguments = literal
+    message = _message(task, **{"cluster": SESSION, **arguments})
+    dag_run = run_dag(dag_id, {**DEFAULTS[dag_id], **conf})  # a run keeps the last one's
+    out = capfd.readouterr().out
+    assert set(task_states(dag_run).values()) == {"failed"}
+    for line in message.splitlines():
+        assert line in out, (line, out[-3000:])
