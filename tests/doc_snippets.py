@@ -2,7 +2,10 @@
 
 A ``python`` block holding ``with DAG(`` is a DAG file; a ``yaml`` block is a file the
 prose just before it names in backticks (``specs/orders.yaml``), written beside the DAG
-files of the same document. Any other ``python`` block is a script, run as is.
+files of the same document, as are the repository files :data:`BESIDE` names. Any other
+``python`` block is a script, run as is. A block right after an HTML comment
+``<!-- switched ... -->`` is another provider's code, which the page shows turning into
+the next block (``tests/airflow/test_migration.py``); it is not run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _FILE_NAME = re.compile(r"`([\w./-]+\.ya?ml)`")
+BESIDE = {"migration": {"flink-deployment.yaml": "example_dags/specs/clickstream_operator.yaml"}}
+"""Repository files a document's DAGs find beside them: ``{doc stem: {name: path}}``."""
 
 
 @dataclass(frozen=True)
@@ -27,10 +32,12 @@ class Snippet:
     text: str
     names: str | None
     """For a ``yaml`` block: the file name the prose before it gives."""
+    switched: bool = False
+    """Another provider's code, shown turning into the next block (not run)."""
 
     @property
     def is_dag(self) -> bool:
-        return self.language == "python" and "with DAG(" in self.text
+        return self.language == "python" and "with DAG(" in self.text and not self.switched
 
     @property
     def id(self) -> str:
@@ -51,6 +58,8 @@ def snippets(doc: Path) -> list[Snippet]:
                 language=match.group(1),
                 text=match.group(2),
                 names=names[-1] if names and match.group(1) == "yaml" else None,
+                switched=prose.rstrip().endswith("-->")
+                and prose.rstrip().rsplit("<!--", 1)[-1].strip().startswith("switched"),
             )
         )
         previous_end = match.end()
@@ -73,6 +82,8 @@ def write_dag_snippets(folder: Path) -> dict[str, Path]:
             continue
         home = folder / doc.stem.lower()
         home.mkdir(parents=True, exist_ok=True)
+        for name, source in BESIDE.get(doc.stem.lower(), {}).items():
+            (home / name).write_text((REPO / source).read_text(encoding="utf-8"))
         for snippet in blocks:
             if snippet.names:
                 target = home / snippet.names

@@ -26,7 +26,7 @@ def test_the_readme_and_the_guide_show_complete_dags() -> None:
     # Every python block that builds a task sits in a DAG: nothing a reader must
     # complete before it runs.
     for snippet in all_snippets("python"):
-        if "Operator(" in snippet.text or "Sensor(" in snippet.text:
+        if ("Operator(" in snippet.text or "Sensor(" in snippet.text) and not snippet.switched:
             assert snippet.is_dag, f"{snippet.id}: tasks outside a `with DAG(...)` block"
     assert len(DOCS) > 3
 

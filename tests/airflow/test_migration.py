@@ -1,31 +1,26 @@
-"""docs/migration.md holds: every Python block is a DAG of ``tests/dags/migration/`` that
-runs on the sandbox; the official provider's DAG becomes ours by the switch the doc's table
-gives (the import and the class names); the official arguments keep their meaning."""
+"""docs/migration.md holds: every Python block is a DAG that runs on the sandbox as written
+(``tests/conftest.py`` puts them in the DAGs folder, see ``doc_snippets``); the official
+provider's DAG becomes ours by the switch the doc's table gives (the import and the class
+names); the official arguments keep their meaning."""
 
 from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from dag_support import LocalSandbox, task_states
+from doc_snippets import snippets
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = (REPO / "docs" / "migration.md").read_text(encoding="utf-8")
-_BLOCK = re.compile(
-    r"<!-- (?P<switched>switched as the table below says, )?runs as (?P<path>\S+) -->\n"
-    r"```python\n(?P<code>.*?)```",
-    re.DOTALL,
-)
 _SWITCH_ROW = re.compile(r"^\| `(?P<official>[^`]+)` \| `(?P<ours>[^`]+)` \|$", re.MULTILINE)
-_REGION = re.compile(r"# --- docs/migration\.md ---\n(?P<code>.*?)\n\s*# --- end ---", re.DOTALL)
 
 
 def _switch(code: str) -> str:
@@ -38,20 +33,17 @@ def _switch(code: str) -> str:
     return code
 
 
-def _dag_text(path: Path) -> str:
-    """The block between the doc markers of a DAG file, as written at the top level."""
-    found = _REGION.search(path.read_text(encoding="utf-8"))
-    assert found is not None, path
-    return textwrap.dedent(found["code"]) + "\n"
-
-
-def test_every_python_block_of_the_guide_is_the_text_of_a_dag_the_suite_runs() -> None:
-    blocks = list(_BLOCK.finditer(DOC))
-    assert len(blocks) == DOC.count("```python") == 4
-    for block in blocks:
-        code = _switch(block["code"]) if block["switched"] else block["code"]
-        assert "apache.flink" not in code and "FlinkKubernetes" not in code
-        assert code == _dag_text(REPO / block["path"]), block["path"]
+def test_the_official_dag_becomes_ours_by_the_switch_the_table_gives() -> None:
+    blocks = [s for s in snippets(REPO / "docs" / "migration.md") if s.language == "python"]
+    assert len(blocks) == 4
+    (official,) = [i for i, block in enumerate(blocks) if block.switched]
+    ours = blocks[official + 1]
+    assert "apache.flink" in blocks[official].text
+    switched = _switch(blocks[official].text)
+    assert "apache.flink" not in switched and "FlinkKubernetes" not in switched
+    assert switched == ours.text
+    # Every other block is one of the DAGs the suite runs (tests/airflow/test_doc_dags.py).
+    assert all(block.is_dag for i, block in enumerate(blocks) if i != official)
 
 
 def test_the_guides_dags_import(dag_bag: Any) -> None:
