@@ -1,0 +1,201 @@
+"""What a failure leaves behind, in real DAG runs of ``deploy >> work >>
+teardown.as_teardown(setups=deploy)`` on a sandbox with simulated containers.
+
+A failed deploy deletes the cluster its task instance created (the record is in the
+cluster: an annotation, so a retry or a resumed deferral finds it) and waits until it is
+gone -- Airflow does not run the teardown of a failed setup. A cluster some other run
+created, or one without a record, is never deleted by a failed deploy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dag_support import task_states
+
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube import cluster_label_selector
+from airflow_provider_flink_k8s.kube.resources import CONFIG_MAP, DEPLOYMENT, POD, SERVICE
+from airflow_provider_flink_k8s.observation.ownership import owner_of
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+
+UNPULLABLE = "registry.example.com/does-not-exist:1.0"
+"""An image the sandbox's kubelet cannot pull (ErrImagePull, then ImagePullBackOff)."""
+
+
+def _spec(name: str, **overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.25},
+        "taskmanager": {"memory": "1024m", "cpu": 0.25, "slots": 1, "replicas": 1},
+    }
+    spec.update(overrides)
+    return spec
+
+
+def _left(name: str) -> list[str]:
+    """The cluster's Deployments, Services, ConfigMaps and pods that still exist."""
+    hook = FlinkKubernetesHook()
+    selector = cluster_label_selector(name)
+    return [
+        f"{ref.kind}/{obj['metadata']['name']}"
+        for ref in (DEPLOYMENT, SERVICE, CONFIG_MAP, POD)
+        for obj in hook.list_objects(ref, "default", label_selector=selector)
+    ]
+
+
+def _owners(name: str) -> set[str | None]:
+    """The owner records on the cluster's Deployments, Services and ConfigMaps."""
+    hook = FlinkKubernetesHook()
+    selector = cluster_label_selector(name)
+    return {
+        owner_of(obj)
+        for ref in (DEPLOYMENT, SERVICE, CONFIG_MAP)
+        for obj in hook.list_objects(ref, "default", label_selector=selector)
+    }
+
+
+def _remove(name: str) -> None:
+    FlinkKubernetesHook().delete_cluster(name, "default", timeout=30)
+
+
+FAILED_SETUP = {"deploy": "failed", "work": "upstream_failed", "teardown": "upstream_failed"}
+
+
+@pytest.mark.parametrize("dag_id", ["flink_test_cleanup", "flink_test_cleanup_deferred"])
+@pytest.mark.parametrize("cause", ["unpullable", "timeout"])
+def test_a_failed_deploy_deletes_the_cluster_it_created(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    cause: str,
+) -> None:
+    name = f"{cause[:4]}-{'d' if 'deferred' in dag_id else 'p'}"
+    # The simulated containers serve no Flink REST API: a good image never gets ready.
+    spec = _spec(name, image=UNPULLABLE) if cause == "unpullable" else _spec(name)
+    dag_run = run_dag(dag_id, {"cluster": spec})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert dag_run.state == "failed"
+    expected = "ImagePull" if cause == "unpullable" else "DeploymentTimeout"
+    assert expected in out, out[-3000:]
+    assert f"Deleting Flink cluster default/{name}, which this task instance created" in out
+    assert "nothing is left" in out
+    assert _left(name) == []
+
+
+def test_keep_failed_cluster_keeps_it_and_says_how_to_remove_it(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_keep", {"cluster": _spec("kept", image=UNPULLABLE)})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert "Keeping the failed Flink cluster default/kept for debugging" in out
+    command = "kubectl -n default delete configmap,deployment,service -l "
+    assert command + cluster_label_selector("kept") in out, out[-3000:]
+    left = _left("kept")
+    assert {"Deployment/kept-jobmanager", "Deployment/kept-taskmanager"} <= set(left), left
+    assert any(item.startswith("ConfigMap/") for item in left)
+    assert any(item.startswith("Service/") for item in left)
+    _remove("kept")
+
+
+def test_a_failed_work_task_runs_the_teardown_which_removes_the_cluster(
+    simulated_sandbox: SandboxServer, run_dag: Any
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_no_wait", {"cluster": _spec("work"), "fail_work": True})
+    assert task_states(dag_run) == {"deploy": "success", "work": "failed", "teardown": "success"}
+    assert dag_run.state == "failed"
+    assert _left("work") == []
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "run_state"),
+    [
+        ("flink_test_cleanup_savepoint", "success"),
+        ("flink_test_cleanup_savepoint_fail_run", "failed"),
+    ],
+)
+def test_a_failed_teardown_keeps_the_cluster(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    run_state: str,
+) -> None:
+    # The simulated containers serve no Flink REST API: the required final savepoint
+    # cannot be taken, so the teardown fails and keeps the cluster.
+    name = "tdfail" if run_state == "success" else "tdfailrun"
+    dag_run = run_dag(dag_id, {"cluster": _spec(name)})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
+    assert "cannot reach Flink to take the final savepoint, so the cluster is kept" in out, out[
+        -3000:
+    ]
+    # Airflow ignores a failed teardown for the run's state unless on_failure_fail_dagrun.
+    assert dag_run.state == run_state
+    assert any(item.startswith("Deployment/") for item in _left(name))
+    _remove(name)
+
+
+def test_a_retry_adopts_what_an_earlier_try_left_and_deletes_it_when_it_fails_too(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("retry", image=UNPULLABLE), "owner": "deploy"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_update", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert "an earlier try of this task instance created 5 of its objects" in out
+    assert "Deleting Flink cluster default/retry, which this task instance created" in out
+    assert _left("retry") == []
+
+
+def test_on_exists_fail_does_not_refuse_what_an_earlier_try_of_the_task_left(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("retryfail", image=UNPULLABLE), "owner": "deploy"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_fail", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert "AlreadyExists" not in out
+    assert "ImagePull" in out
+    assert _left("retryfail") == []
+
+
+@pytest.mark.parametrize("owner", ["other_dag/deploy/manual__1/-1", None])
+def test_a_failed_deploy_never_deletes_a_cluster_it_did_not_create(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    owner: str | None,
+) -> None:
+    name = "foreign" if owner else "unrecorded"
+    conf = {"cluster": _spec(name, image=UNPULLABLE), "owner": owner}
+    dag_run = run_dag("flink_test_cleanup_leftovers_update", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert f"Flink cluster default/{name} is left as it is" in out
+    left = _left(name)
+    assert {f"Deployment/{name}-jobmanager", f"Deployment/{name}-taskmanager"} <= set(left)
+    # The update carried the other owner's record forward (server-side apply by the same
+    # field manager would otherwise have removed it).
+    assert _owners(name) == {owner}
+    _remove(name)
+
+
+def test_on_exists_fail_refuses_a_cluster_another_run_created_and_leaves_it(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("othersfail"), "owner": "other_dag/deploy/manual__1/-1"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_fail", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert (
+        "AlreadyExists: Flink cluster default/othersfail already exists, created by other_dag"
+        in out
+    )
+    assert any(item.startswith("Deployment/") for item in _left("othersfail"))
+    _remove("othersfail")
