@@ -34,8 +34,8 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
-    "OWNER_ANNOTATION",
     "FailureAction",
+    "OWNER_ANNOTATION",
     "Ownership",
     "cluster_ownership",
     "failure_action",
