@@ -9,6 +9,7 @@ created, or one without a record, is never deleted by a failed deploy.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -17,8 +18,11 @@ from dag_support import task_states
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube import cluster_label_selector
 from airflow_provider_flink_k8s.kube.resources import CONFIG_MAP, DEPLOYMENT, POD, SERVICE
-from airflow_provider_flink_k8s.observation.ownership import owner_of
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation.ownership import OWNER_ANNOTATION, owner_of
+from airflow_provider_flink_k8s.operators import FlinkDeployOperator
 from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.spec import load_cluster
 
 UNPULLABLE = "registry.example.com/does-not-exist:1.0"
 """An image the sandbox's kubelet cannot pull (ErrImagePull, then ImagePullBackOff)."""
@@ -199,3 +203,43 @@ def test_on_exists_fail_refuses_a_cluster_another_run_created_and_leaves_it(
     )
     assert any(item.startswith("Deployment/") for item in _left("othersfail"))
     _remove("othersfail")
+
+
+ME = "flink_test_cleanup/deploy/manual__1/-1"
+
+
+@pytest.mark.parametrize(
+    ("owner", "keep", "deleted"),
+    [
+        (ME, False, True),
+        (ME, True, False),
+        ("other_dag/deploy/manual__1/-1", False, False),
+        (None, False, False),
+    ],
+)
+def test_on_kill_deletes_only_a_cluster_this_task_instance_created(
+    simulated_sandbox: SandboxServer, owner: str | None, keep: bool, deleted: bool
+) -> None:
+    name = f"kill-{'me' if owner == ME else 'other' if owner else 'none'}-{str(keep).lower()}"
+    manifests = render_manifests(load_cluster(_spec(name)))
+    for manifest in manifests:
+        if owner is not None:
+            manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = owner
+    FlinkKubernetesHook().apply(manifests)
+    operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), keep_failed_cluster=keep)
+    operator._task_key = ME  # what execute() records before it writes anything
+    operator.on_kill()
+    deadline = time.monotonic() + 30
+    while deleted and _left(name) and time.monotonic() < deadline:
+        time.sleep(0.2)  # on_kill does not wait for the deletion
+    assert (_left(name) == []) is deleted
+    _remove(name)
+
+
+def test_on_kill_before_the_task_looked_at_the_cluster_deletes_nothing(
+    simulated_sandbox: SandboxServer,
+) -> None:
+    FlinkKubernetesHook().apply(render_manifests(load_cluster(_spec("killed-early"))))
+    FlinkDeployOperator(task_id="deploy", cluster=_spec("killed-early")).on_kill()
+    assert any(item.startswith("Deployment/") for item in _left("killed-early"))
+    _remove("killed-early")
