@@ -116,33 +116,41 @@ def test_a_failed_work_task_runs_the_teardown_which_removes_the_cluster(
     assert _left("work") == []
 
 
-@pytest.mark.parametrize(
-    ("dag_id", "run_state"),
-    [
-        ("flink_test_cleanup_savepoint", "success"),
-        ("flink_test_cleanup_savepoint_fail_run", "failed"),
-    ],
-)
-def test_a_failed_teardown_keeps_the_cluster(
-    simulated_sandbox: SandboxServer,
-    run_dag: Any,
-    capfd: pytest.CaptureFixture[str],
-    dag_id: str,
-    run_state: str,
+def test_a_teardown_that_cannot_take_the_required_savepoint_keeps_the_cluster(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    # The simulated containers serve no Flink REST API: the required final savepoint
-    # cannot be taken, so the teardown fails and keeps the cluster.
-    name = "tdfail" if run_state == "success" else "tdfailrun"
-    dag_run = run_dag(dag_id, {"cluster": _spec(name)})
+    # The simulated containers serve no Flink REST API (nothing answers yet, or a stub
+    # that is not Flink): the final savepoint cannot be taken, so nothing is deleted.
+    dag_run = run_dag("flink_test_cleanup_savepoint", {"cluster": _spec("tdsave")})
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
-    assert "cannot reach Flink to take the final savepoint, so the cluster is kept" in out, out[
-        -3000:
-    ]
-    # Airflow ignores a failed teardown for the run's state unless on_failure_fail_dagrun.
-    assert dag_run.state == run_state
-    assert any(item.startswith("Deployment/") for item in _left(name))
-    _remove(name)
+    assert (
+        "cannot reach Flink to take the final savepoint, so the cluster is kept" in out
+        or "FlinkRestError: Flink REST GET /jobs/overview" in out
+    ), out[-3000:]
+    # Airflow leaves a failed teardown out of the run's state (on_failure_fail_dagrun=False).
+    assert dag_run.state == "success"
+    assert {"Deployment/tdsave-jobmanager", "Deployment/tdsave-taskmanager"} <= set(_left("tdsave"))
+    _remove("tdsave")
+
+
+def test_a_teardown_the_api_refuses_keeps_the_cluster_and_can_fail_the_run(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    refused = simulated_sandbox.faults.fail(
+        403, method="DELETE", path=r"/deployments/tdapi-", times=None, message="forbidden"
+    )
+    try:
+        dag_run = run_dag("flink_test_cleanup_no_wait_fail_run", {"cluster": _spec("tdapi")})
+    finally:
+        simulated_sandbox.faults.remove(refused.id)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
+    assert "forbidden" in out, out[-3000:]
+    # The work succeeded: the run fails only because of on_failure_fail_dagrun=True.
+    assert dag_run.state == "failed"
+    assert {"Deployment/tdapi-jobmanager", "Deployment/tdapi-taskmanager"} <= set(_left("tdapi"))
+    _remove("tdapi")
 
 
 def test_a_retry_adopts_what_an_earlier_try_left_and_deletes_it_when_it_fails_too(

@@ -8,8 +8,8 @@ cluster (a spec mapping) and whether the work task fails (``fail_work``).
 - ``flink_test_cleanup_no_wait``: the deploy does not wait;
 - ``flink_test_cleanup_savepoint``: the deploy does not wait; the teardown takes a
   final savepoint, which it requires (the default);
-- ``flink_test_cleanup_savepoint_fail_run``: the same, with the teardown's
-  ``on_failure_fail_dagrun=True``;
+- ``flink_test_cleanup_no_wait_fail_run``: the deploy does not wait; the teardown is
+  ``as_teardown(..., on_failure_fail_dagrun=True)``;
 - ``flink_test_cleanup_leftovers_update`` and ``..._fail``: a first task plays an
   earlier try of the deploy that was killed: it applies the cluster stamped with the
   owner the run's config names (``owner``: ``"deploy"`` for the deploy task instance of
@@ -39,11 +39,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "flink_test_cleanup_keep": ({"keep_failed_cluster": True}, {}, {}),
     "flink_test_cleanup_no_wait": (_NO_WAIT, {}, {}),
     "flink_test_cleanup_savepoint": (_NO_WAIT, {"savepoint": True}, {}),
-    "flink_test_cleanup_savepoint_fail_run": (
-        _NO_WAIT,
-        {"savepoint": True},
-        {"on_failure_fail_dagrun": True},
-    ),
+    "flink_test_cleanup_no_wait_fail_run": (_NO_WAIT, {}, {"on_failure_fail_dagrun": True}),
 }
 
 
