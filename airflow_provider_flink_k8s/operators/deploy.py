@@ -51,7 +51,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
     3. ``preflight``: check that the pods fit the nodes' free capacity and the
        namespace's ResourceQuota (:class:`DeploymentFailed` ``Unschedulable`` otherwise);
     4. server-side apply the rendered objects (idempotent: a retried or re-run task
-       converges on the same objects, never duplicates);
+       converges on the same objects, never duplicates), each new one annotated with
+       the task instance that created it (``airflow-provider-flink-k8s/created-by`` =
+       ``dag_id/task_id/run_id/map_index``, the same on every try);
     5. ``wait_for_ready``: until the Deployments are rolled out, the pods Ready, the
        JobManager's REST API answers with every TaskManager and slot registered -- in
        application mode, until the job is RUNNING (operator target: the FlinkDeployment
@@ -59,8 +61,14 @@ class FlinkDeployOperator(FlinkClusterMixin):
        (ImagePullBackOff, CrashLoopBackOff with the log tail, Unschedulable,
        ProgressDeadlineExceeded, the job's root exception...).
 
-    ``on_kill`` policy: a killed task deletes the cluster only when this task created it
-    (every object was new); an updated or adopted cluster is left as it was.
+    A failure after step 2 (placement, apply, the wait failing or timing out -- in the
+    worker or, deferred, in ``execute_complete``) deletes the cluster and waits until it
+    is gone when this task instance created it, as the annotation records: this try or
+    an earlier one, so a retry adopts what a killed try left (``on_exists`` does not
+    apply to it) and deletes it if it fails too. ``keep_failed_cluster=True`` keeps it
+    for debugging (the log says how to remove it). A cluster another run created, or
+    one without the record, is never deleted: it is left as it was. A killed task
+    (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
 
     :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
         spec or FlinkDeployment file (``.yaml``/``.yml``/``.json``, templated). Templated.
@@ -69,12 +77,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
         changing its class.
     :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
-    :param on_exists: when the cluster already exists: ``update`` (apply; unchanged
-        objects stay as they are), ``fail``, or ``adopt`` (leave it, just wait).
+    :param on_exists: when a cluster this task instance did not create already exists:
+        ``update`` (apply; unchanged objects stay as they are), ``fail``, or ``adopt``
+        (leave it, just wait).
     :param preflight: check placement against nodes and ResourceQuota first.
     :param timeout: seconds to wait for readiness.
-    :param delete_on_failure: delete the cluster when the wait fails (default: keep it
-        for inspection; a teardown task removes it).
+    :param keep_failed_cluster: keep the cluster this task instance created when the
+        deploy fails or is killed (default: delete it and wait until it is gone).
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
     :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,

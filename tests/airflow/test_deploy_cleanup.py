@@ -91,6 +91,18 @@ def test_a_failed_deploy_deletes_the_cluster_it_created(
     assert _left(name) == []
 
 
+def test_a_deploy_that_fails_before_writing_anything_deletes_nothing(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    too_big = _spec("toobig", taskmanager={"memory": "2g", "cpu": 64, "slots": 2})
+    dag_run = run_dag("flink_test_cleanup", {"cluster": too_big})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert "Unschedulable" in out
+    assert "Deleting" not in out and "left as it is" not in out
+    assert _left("toobig") == []
+
+
 def test_keep_failed_cluster_keeps_it_and_says_how_to_remove_it(
     simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
