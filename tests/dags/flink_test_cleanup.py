@@ -44,7 +44,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
 
 
 @task
-def work(params: dict[str, Any]) -> None:
+def work(params: Any = None) -> None:
     """The pipeline's work: fails when the run's config says so."""
     if params["fail_work"]:
         raise RuntimeError("the work failed")
@@ -66,7 +66,7 @@ for dag_id, (deploy_options, teardown_options, as_teardown) in VARIANTS.items():
 
 
 @task
-def leftovers(params: dict[str, Any], dag_run: Any = None) -> None:
+def leftovers(params: Any = None, dag_run: Any = None) -> None:
     """What a killed earlier try of ``deploy`` left: the cluster, stamped with ``owner``."""
     from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
     from airflow_provider_flink_k8s.manifests import render_manifests

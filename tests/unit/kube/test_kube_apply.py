@@ -234,5 +234,5 @@ def test_live_flow_refuses_malformed_manifests_before_any_request() -> None:
     with pytest.raises(SpecError, match=r"manifests\[0\]\.kind: is required"):
         run_flow(
             live_flow([{"apiVersion": "v1", "metadata": {"name": "x"}}], table=ResourceTable()),
-            not_found,
+            lambda request: not_found(),
         )
