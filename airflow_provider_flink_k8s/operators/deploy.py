@@ -185,6 +185,19 @@ class FlinkDeployOperator(FlinkClusterMixin):
             self._after_failure(task_key(context))
             raise
 
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context
+    ) -> Any:
+        """Resume after the trigger; when Airflow ended the deferral itself (its deferral
+        timeout, a trigger that crashed), handle the cluster as after any failure."""
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except (TaskDeferralError, TaskDeferralTimeout):
+            self._after_failure(task_key(context))
+            raise
+
     def on_kill(self) -> None:
         """Delete the cluster if this task instance created it, unless
         ``keep_failed_cluster`` (see the class docstring); do not wait."""

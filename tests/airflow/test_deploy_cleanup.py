@@ -10,6 +10,7 @@ created, or one without a record, is never deleted by a failed deploy.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -263,3 +264,24 @@ def test_on_kill_before_the_task_looked_at_the_cluster_deletes_nothing(
     FlinkDeployOperator(task_id="deploy", cluster=_spec("killed-early")).on_kill()
     assert any(item.startswith("Deployment/") for item in _left("killed-early"))
     _remove("killed-early")
+
+
+@pytest.mark.parametrize("error", ["Trigger timeout", "Trigger failure"])
+def test_a_deferral_airflow_ends_itself_deletes_the_cluster_too(
+    simulated_sandbox: SandboxServer, error: str
+) -> None:
+    """Airflow's own deferral timeout (or a crashed trigger) resumes the task with
+    ``__fail__``: ``execute_complete`` never runs, the cluster is still deleted."""
+    from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+    name = f"resume-{error.split()[1]}"
+    manifests = render_manifests(load_cluster(_spec(name)))
+    for manifest in manifests:
+        manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = ME
+    FlinkKubernetesHook().apply(manifests)
+    dag_id, task_id, run_id, map_index = ME.split("/")
+    ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=int(map_index))
+    operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), timeout=30)
+    with pytest.raises((TaskDeferralError, TaskDeferralTimeout)):
+        operator.resume_execution("__fail__", {"error": error}, {"ti": ti})  # type: ignore[typeddict-item]
+    assert _left(name) == []
