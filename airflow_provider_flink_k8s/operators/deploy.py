@@ -148,7 +148,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
             cluster.name, cluster.namespace, target=cluster.target, log_lines=0
         )
         exists = _exists(existing) or ownership.existing > 0
-        if exists and ownership.ours:
+        if ownership.ours and ownership.existing:
             self.log.info(
                 "Resuming %s/%s: an earlier try of this task instance created %d of its objects",
                 cluster.namespace,
