@@ -92,6 +92,18 @@ def test_a_failed_deploy_deletes_the_cluster_it_created(
     assert _left(name) == []
 
 
+def test_each_failed_try_of_a_deploy_with_retries_deletes_what_it_created(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_retries", {"cluster": _spec("tries", image=UNPULLABLE)})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert dag_run.get_task_instance("deploy").try_number == 2
+    assert out.count("Deleting Flink cluster default/tries, which this task instance created") == 2
+    assert "Resuming" not in out  # the first try left nothing for the second
+    assert _left("tries") == []
+
+
 def test_a_deploy_that_fails_before_writing_anything_deletes_nothing(
     simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:

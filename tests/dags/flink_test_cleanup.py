@@ -5,6 +5,7 @@ cluster (a spec mapping) and whether the work task fails (``fail_work``).
 - ``flink_test_cleanup``: the deploy waits in the worker (a short timeout);
 - ``flink_test_cleanup_deferred``: the same, waiting in the trigger;
 - ``flink_test_cleanup_keep``: ``keep_failed_cluster=True``;
+- ``flink_test_cleanup_retries``: the deploy has one retry;
 - ``flink_test_cleanup_no_wait``: the deploy does not wait;
 - ``flink_test_cleanup_savepoint``: the deploy does not wait; the teardown takes a
   final savepoint, which it requires (the default);
@@ -19,6 +20,7 @@ cluster (a spec mapping) and whether the work task fails (``fail_work``).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
@@ -37,6 +39,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "flink_test_cleanup": ({}, {}, {}),
     "flink_test_cleanup_deferred": ({"deferrable": True}, {}, {}),
     "flink_test_cleanup_keep": ({"keep_failed_cluster": True}, {}, {}),
+    "flink_test_cleanup_retries": ({"retries": 1, "retry_delay": timedelta(0)}, {}, {}),
     "flink_test_cleanup_no_wait": (_NO_WAIT, {}, {}),
     "flink_test_cleanup_savepoint": (_NO_WAIT, {"savepoint": True}, {}),
     "flink_test_cleanup_no_wait_fail_run": (_NO_WAIT, {}, {"on_failure_fail_dagrun": True}),
