@@ -16,7 +16,10 @@
   recommendation (Flink autoscaler's rule over the job's observed rates).
 - ``savepoint`` -- the job's state, written to ``<state_dir>/savepoints``.
 - ``teardown`` -- stop with a final savepoint and delete every object, as a teardown task:
-  it runs even when a step fails, so no cluster is left behind.
+  it runs even when a later step fails. When the deploy itself fails, Airflow skips the
+  teardown and the deploy deletes the cluster it created (docs/airflow.md, "What runs
+  when"). A cluster stays only when the teardown itself fails (the final savepoint
+  cannot be taken, say).
 
 Trigger it from the UI with config to change the parallelism or the TaskManager size.
 Runs unchanged on the embedded sandbox (``make demo``) and on a real cluster: only the

@@ -46,6 +46,7 @@ from airflow_provider_flink_k8s.kube import (
     delete_flow,
     events_flow,
     is_transient,
+    live_flow,
     logs_flow,
     observe_flow,
     resolve,
@@ -210,6 +211,15 @@ class FlinkKubernetesHook(BaseHook):
         result = self._drive(flow)
         self.log.info("Applied %d object(s): %s", len(result.objects), result.summary())
         return result
+
+    def live_objects(
+        self, manifests: Sequence[Mapping[str, Any]], *, namespace: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """The live object (raw JSON) of each manifest, in order; ``None`` where absent.
+
+        :raises SpecError: listing every malformed manifest, before anything is sent.
+        """
+        return self._drive(live_flow(manifests, table=self._table, namespace=namespace))
 
     def observe(
         self,

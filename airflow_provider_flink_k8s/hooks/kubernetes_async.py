@@ -44,6 +44,7 @@ from airflow_provider_flink_k8s.kube import (
     apply_flow,
     delete_flow,
     events_flow,
+    live_flow,
     logs_flow,
     observe_flow,
     resolve,
@@ -163,6 +164,12 @@ class AsyncFlinkKubernetesHook(BaseHook):
         result = await self._run(flow)
         self.log.info("Applied %d object(s): %s", len(result.objects), result.summary())
         return result
+
+    async def live_objects(
+        self, manifests: Sequence[Mapping[str, Any]], *, namespace: str | None = None
+    ) -> list[dict[str, Any] | None]:
+        """The live object (raw JSON) of each manifest, in order; ``None`` where absent."""
+        return await self._run(live_flow(manifests, table=self._table, namespace=namespace))
 
     async def observe(
         self,

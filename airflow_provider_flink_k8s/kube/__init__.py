@@ -21,6 +21,7 @@ from airflow_provider_flink_k8s.kube.apply import (
     apply_flow,
     check_manifests,
     classify_apply,
+    live_flow,
     resolve,
 )
 from airflow_provider_flink_k8s.kube.errors import api_error, retry_after_of, translate_error
@@ -78,6 +79,7 @@ __all__ = [
     "delete_flow",
     "events_flow",
     "is_transient",
+    "live_flow",
     "logs_flow",
     "observe_flow",
     "resolve",

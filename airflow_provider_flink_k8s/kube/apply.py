@@ -38,6 +38,7 @@ __all__ = [
     "apply_flow",
     "check_manifests",
     "classify_apply",
+    "live_flow",
     "plan_apply",
     "resolve",
 ]
@@ -207,6 +208,31 @@ def _applied(target: ApplyTarget, outcome: ApplyOutcome, after: Mapping[str, Any
         metadata.get("resourceVersion"),
         generation if isinstance(generation, int) else None,
     )
+
+
+def live_flow(
+    manifests: Sequence[Mapping[str, Any]],
+    *,
+    table: ResourceTable,
+    namespace: str | None = None,
+) -> Flow[list[dict[str, Any] | None]]:
+    """The live object of each manifest, in order (``None`` where it does not exist): what
+    :func:`apply_flow` would apply over.
+
+    :raises SpecError: listing every malformed manifest.
+    :raises ResourceNotFound: for a kind the server does not serve.
+    """
+    problems = check_manifests(manifests)
+    if problems:
+        raise SpecError(problems, subject="manifests")
+    for manifest in manifests:
+        yield from resolve(table, manifest["apiVersion"], manifest["kind"])
+    live: list[dict[str, Any] | None] = []
+    for target in plan_apply(manifests, table, namespace):
+        live.append(
+            (yield from fetch_or_none(get_request(target.ref, target.namespace, target.name)))
+        )
+    return live
 
 
 def apply_flow(

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_flink_k8s.exceptions import DeploymentFailed, FlinkK8sError
-from airflow_provider_flink_k8s.kube import ApplyOutcome
+from airflow_provider_flink_k8s.exceptions import DeploymentFailed
+from airflow_provider_flink_k8s.kube import ApplyOutcome, cluster_label_selector
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
+from airflow_provider_flink_k8s.observation.ownership import (
+    FailureAction,
+    Ownership,
+    cluster_ownership,
+    failure_action,
+    stamp_owner,
+)
 from airflow_provider_flink_k8s.operators.arguments import (
     FLINK_DEPLOYMENT_API,
     ArgumentError,
@@ -18,6 +25,7 @@ from airflow_provider_flink_k8s.operators.base import (
     FlinkClusterMixin,
     RestRoute,
 )
+from airflow_provider_flink_k8s.operators.job import task_key
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
     check_placement,
@@ -47,7 +55,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
     3. ``preflight``: check that the pods fit the nodes' free capacity and the
        namespace's ResourceQuota (:class:`DeploymentFailed` ``Unschedulable`` otherwise);
     4. server-side apply the rendered objects (idempotent: a retried or re-run task
-       converges on the same objects, never duplicates);
+       converges on the same objects, never duplicates), each new one annotated with
+       the task instance that created it (``airflow-provider-flink-k8s/created-by`` =
+       ``dag_id/task_id/run_id/map_index``, the same on every try);
     5. ``wait_for_ready``: until the Deployments are rolled out, the pods Ready, the
        JobManager's REST API answers with every TaskManager and slot registered -- in
        application mode, until the job is RUNNING (operator target: the FlinkDeployment
@@ -55,8 +65,14 @@ class FlinkDeployOperator(FlinkClusterMixin):
        (ImagePullBackOff, CrashLoopBackOff with the log tail, Unschedulable,
        ProgressDeadlineExceeded, the job's root exception...).
 
-    ``on_kill`` policy: a killed task deletes the cluster only when this task created it
-    (every object was new); an updated or adopted cluster is left as it was.
+    A failure after step 2 (placement, apply, the wait failing or timing out -- in the
+    worker or, deferred, in ``execute_complete``) deletes the cluster and waits until it
+    is gone when this task instance created it, as the annotation records: this try or
+    an earlier one, so a retry adopts what a killed try left (``on_exists`` does not
+    apply to it) and deletes it if it fails too. ``keep_failed_cluster=True`` keeps it
+    for debugging (the log says how to remove it). A cluster another run created, or
+    one without the record, is never deleted: it is left as it was. A killed task
+    (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
 
     :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
         spec or FlinkDeployment file (``.yaml``/``.yml``/``.json``, templated). Templated.
@@ -65,12 +81,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
         changing its class.
     :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
-    :param on_exists: when the cluster already exists: ``update`` (apply; unchanged
-        objects stay as they are), ``fail``, or ``adopt`` (leave it, just wait).
+    :param on_exists: when a cluster this task instance did not create already exists:
+        ``update`` (apply; unchanged objects stay as they are), ``fail``, or ``adopt``
+        (leave it, just wait).
     :param preflight: check placement against nodes and ResourceQuota first.
     :param timeout: seconds to wait for readiness.
-    :param delete_on_failure: delete the cluster when the wait fails (default: keep it
-        for inspection; a teardown task removes it).
+    :param keep_failed_cluster: keep the cluster this task instance created when the
+        deploy fails or is killed (default: delete it and wait until it is gone).
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
     :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
@@ -99,7 +116,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
         on_exists: OnExists = "update",
         preflight: bool = True,
         timeout: float = 600.0,
-        delete_on_failure: bool = False,
+        keep_failed_cluster: bool = False,
         kubernetes_conn_id: str = "kubernetes_default",
         flink_conn_id: str | None = None,
         rest_route: RestRoute = "auto",
@@ -135,8 +152,8 @@ class FlinkDeployOperator(FlinkClusterMixin):
         self.wait_for_ready = wait_for_ready
         self.on_exists = on_exists
         self.preflight = preflight
-        self.delete_on_failure = delete_on_failure
-        self._created = False
+        self.keep_failed_cluster = keep_failed_cluster
+        self._task_key: str | None = None
         self.check_arguments()
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -144,53 +161,158 @@ class FlinkDeployOperator(FlinkClusterMixin):
         plan = plan_cluster(cluster)
         manifests = render_manifests(cluster, plan=plan)
         self.log.info("Plan for %s/%s:\n%s", cluster.namespace, cluster.name, plan.summary())
+        self._task_key = task = task_key(context)
+        live = self.kube_hook.live_objects(manifests)
+        ownership = cluster_ownership(live, task)
         existing = self.kube_hook.observe(
             cluster.name, cluster.namespace, target=cluster.target, log_lines=0
         )
-        exists = _exists(existing)
-        if exists and self.on_exists == "fail":
+        exists = _exists(existing) or ownership.existing > 0
+        if ownership.ours and ownership.existing:
+            self.log.info(
+                "Resuming %s/%s: an earlier try of this task instance created %d of its objects",
+                cluster.namespace,
+                cluster.name,
+                ownership.existing,
+            )
+        elif exists and self.on_exists == "fail":
             raise DeploymentFailed(
                 "AlreadyExists",
-                f"Flink cluster {cluster.namespace}/{cluster.name} already exists "
+                f"Flink cluster {cluster.namespace}/{cluster.name} already exists, "
+                f"{ownership.describe()} "
                 "(on_exists='fail'; use 'update' to apply the spec, 'adopt' to keep it)",
             )
-        if self.preflight and not (exists and self.on_exists == "adopt"):
+        try:
+            return self._deploy(
+                context,
+                cluster,
+                plan,
+                stamp_owner(manifests, live, ownership),
+                exists=exists,
+                ownership=ownership,
+            )
+        except Exception:
+            self._after_failure(task)
+            raise
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger: the result, or the failure with its cause (and the
+        cluster deleted when this task instance created it, as in :meth:`execute`)."""
+        outcome, resume = self.outcome_of(event)
+        try:
+            return self._finish(outcome, resume)
+        except Exception:
+            self._after_failure(task_key(context))
+            raise
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context
+    ) -> Any:
+        """Resume after the trigger; when Airflow ended the deferral itself (its deferral
+        timeout, a trigger that crashed), handle the cluster as after any failure."""
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except (TaskDeferralError, TaskDeferralTimeout):
+            self._after_failure(task_key(context))
+            raise
+
+    def on_kill(self) -> None:
+        """Delete the cluster if this task instance created it, unless
+        ``keep_failed_cluster`` (see the class docstring); do not wait."""
+        if self._task_key is not None:
+            self._after_failure(self._task_key, wait=False)
+
+    # -- steps -----------------------------------------------------------------------
+
+    def _deploy(
+        self,
+        context: Context,
+        cluster: FlinkCluster,
+        plan: ClusterPlan,
+        manifests: list[dict[str, Any]],
+        *,
+        exists: bool,
+        ownership: Ownership,
+    ) -> dict[str, Any]:
+        """Pre-flight, apply, wait (or defer): every step that may leave objects behind."""
+        adopt = exists and not ownership.ours and self.on_exists == "adopt"
+        if self.preflight and not adopt:
             self._check_placement(cluster, plan, exclude_own=exists)
         applied: dict[str, int] = {}
-        if exists and self.on_exists == "adopt":
-            self.log.info("Adopting the existing cluster; nothing applied")
+        if adopt:
+            self.log.info(
+                "Adopting the existing cluster (%s); nothing applied", ownership.describe()
+            )
         else:
             result = self.kube_hook.apply(manifests)
             applied = {outcome.value: result.count(outcome) for outcome in ApplyOutcome}
-            self._created = not exists and result.count(ApplyOutcome.CREATED) == len(result.objects)
         resume = self._result(cluster, plan, applied)
         self.persist_web_ui_link(context, resume["web_ui_url"])
         if not self.wait_for_ready:
             return resume
+        action = failure_action(ownership, keep_failed_cluster=self.keep_failed_cluster)
         outcome = self.wait_or_defer(
             context,
             self._wait(cluster, plan),
             timeout=self.timeout,
             resume=resume,
-            delete_on_kill=self._created,
+            delete_on_kill=action is FailureAction.DELETE,
         )
         return self._finish(outcome, resume)
 
-    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Resume after the trigger: the result, or the failure with its cause."""
-        outcome, resume = self.outcome_of(event)
-        return self._finish(outcome, resume)
-
-    def on_kill(self) -> None:
-        """Delete the cluster if this task created it (see the class docstring)."""
-        if self._created:
-            cluster = self.flink_cluster
-            self.log.info(
-                "Killed: deleting %s/%s, which this task created", cluster.namespace, cluster.name
+    def _after_failure(self, task: str, *, wait: bool = True) -> None:
+        """The deploy failed (or was killed): delete the cluster if ``task`` created it --
+        as the cluster records it -- unless ``keep_failed_cluster``. Never raises: the
+        deploy's own error is what the task reports."""
+        cluster = self.flink_cluster
+        name, namespace = cluster.name, cluster.namespace
+        try:
+            manifests = render_manifests(cluster)
+            live = self.kube_hook.live_objects(manifests)
+            ownership = cluster_ownership(live, task)
+            if not ownership.existing:
+                return  # nothing was written
+            action = failure_action(ownership, keep_failed_cluster=self.keep_failed_cluster)
+            if action is FailureAction.LEAVE:
+                self.log.info(
+                    "Flink cluster %s/%s is left as it is: %s",
+                    namespace,
+                    name,
+                    ownership.describe(),
+                )
+            elif action is FailureAction.KEEP:
+                self.log.warning(
+                    "Keeping the failed Flink cluster %s/%s for debugging (keep_failed_cluster="
+                    "True). Remove it with a FlinkTeardownOperator on the same cluster, or: "
+                    "kubectl -n %s delete %s -l %s",
+                    namespace,
+                    name,
+                    namespace,
+                    ",".join(sorted({str(m["kind"]).lower() for m in manifests})),
+                    cluster_label_selector(name),
+                )
+            else:
+                self.log.warning(
+                    "Deleting Flink cluster %s/%s, which this task instance created%s",
+                    namespace,
+                    name,
+                    " (waiting until it is gone)" if wait else "",
+                )
+                deleted = self.kube_hook.delete_cluster(
+                    name, namespace, wait=wait, timeout=self.timeout
+                )
+                objects = ", ".join(str(key) for key in deleted.deleted) or "nothing"
+                self.log.info("Deleted %s%s", objects, "; nothing is left" if wait else "")
+        except Exception as error:  # the deploy's failure is the one to report
+            self.log.error(
+                "Could not clean up Flink cluster %s/%s after the failure: %s "
+                "(a FlinkTeardownOperator on the same cluster removes it)",
+                namespace,
+                name,
+                error,
             )
-            self.kube_hook.delete_cluster(cluster.name, cluster.namespace, wait=False)
-
-    # -- steps -----------------------------------------------------------------------
 
     def _check_placement(
         self, cluster: FlinkCluster, plan: ClusterPlan, *, exclude_own: bool
@@ -238,13 +360,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
         }
 
     def _finish(self, outcome: Outcome, result: dict[str, Any]) -> dict[str, Any]:
-        try:
-            self.finish_wait(outcome)
-        except FlinkK8sError:
-            if self.delete_on_failure:
-                self.log.warning("The wait failed: deleting the cluster (delete_on_failure)")
-                self.kube_hook.delete_cluster(result["name"], result["namespace"], wait=True)
-            raise
+        self.finish_wait(outcome)
         if outcome.verdict.lifecycle is Lifecycle.READY and outcome.job_id:
             result = {**result, "job_id": outcome.job_id}
         return result

@@ -79,3 +79,10 @@ def test_a_flink_deployment_the_operator_refuses_fails_the_task_with_its_error(
     # The pod's pull failure or the operator's ERROR, whichever is seen first.
     assert "DeploymentFailed: ErrImagePull" in out or "DeploymentFailed: ImagePullBackOff" in out
     assert 'image "registry.example.com/does-not-exist:1.0"' in out, out[-4000:]
+    # The task instance created the FlinkDeployment, so its failure deleted it.
+    assert "Deleting Flink cluster apps/refused, which this task instance created" in out
+    with pytest.raises(client.ApiException) as missing:
+        custom.get_namespaced_custom_object(
+            "flink.apache.org", "v1beta1", "apps", "flinkdeployments", "refused"
+        )
+    assert missing.value.status == 404

@@ -11,6 +11,7 @@ sandbox's fault injector; a ``delay(0)`` rule is used as a request counter.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import threading
 import time
@@ -265,6 +266,36 @@ def test_apply_creates_then_changes_nothing_then_configures(
     changed = outcomes(twin.apply(render_manifests(tuned)))
     assert changed["ConfigMap/orders-config"] == "configured"
     assert changed["Deployment/orders-jobmanager"] == "configured"  # the config checksum
+
+
+def test_live_objects_reads_what_an_apply_would_apply_over(twin: Twin, namespace: str) -> None:
+    manifests = render_manifests(standalone(namespace))
+    assert twin.live_objects(manifests) == [None] * len(manifests)
+    twin.apply(manifests[:2])
+    live = twin.live_objects(manifests)
+    assert [obj and obj["metadata"]["name"] for obj in live] == [
+        "orders-config",
+        "orders-jobmanager",
+        None,
+        None,
+        None,
+    ]
+
+
+def test_an_apply_without_an_annotation_it_applied_before_removes_it(
+    twin: Twin, namespace: str
+) -> None:
+    """Why a deploy carries the owner record forward (``stamp_owner``): server-side apply
+    removes a field its manager applied before and leaves out now."""
+    config_map = render_manifests(standalone(namespace))[0]
+    stamped = copy.deepcopy(config_map)
+    stamped["metadata"]["annotations"] = {"example.com/owner": "me"}
+    twin.apply([stamped])
+    (live,) = twin.live_objects([config_map])
+    assert live["metadata"]["annotations"] == {"example.com/owner": "me"}
+    twin.apply([config_map])
+    (live,) = twin.live_objects([config_map])
+    assert "example.com/owner" not in (live["metadata"].get("annotations") or {})
 
 
 def test_dry_run_persists_nothing(twin: Twin, raw: client.ApiClient, namespace: str) -> None:

@@ -17,6 +17,7 @@ from airflow_provider_flink_k8s.kube import (
     apply_flow,
     check_manifests,
     classify_apply,
+    live_flow,
 )
 from airflow_provider_flink_k8s.kube.apply import AppliedObject, plan_apply
 from airflow_provider_flink_k8s.kube.resources import ResourceTable
@@ -206,3 +207,32 @@ def test_applied_object_str() -> None:
         "flink.apache.org/v1beta1", "FlinkDeployment", "n", "orders", ApplyOutcome.CREATED, "1"
     )
     assert str(obj) == "flinkdeployment.flink.apache.org/orders created"
+
+
+def test_live_flow_reads_each_object_and_writes_nothing() -> None:
+    manifests = render_manifests(CLUSTER)
+    live = {m["metadata"]["name"]: _live(m) for m in manifests if m["kind"] == "Deployment"}
+
+    def server(request: ApiRequest) -> Any:
+        assert request.method == "GET"
+        if "/deployments/" not in request.path:
+            return not_found()
+        return live.get(request.path.rsplit("/", 1)[1]) or not_found()
+
+    run = run_flow(live_flow(manifests, table=ResourceTable()), server)
+    assert [obj and obj["metadata"]["name"] for obj in run.result] == [
+        None,
+        None,
+        None,
+        "orders-jobmanager",
+        "orders-taskmanager",
+    ]
+    assert len(run.requests) == len(manifests)
+
+
+def test_live_flow_refuses_malformed_manifests_before_any_request() -> None:
+    with pytest.raises(SpecError, match=r"manifests\[0\]\.kind: is required"):
+        run_flow(
+            live_flow([{"apiVersion": "v1", "metadata": {"name": "x"}}], table=ResourceTable()),
+            lambda request: not_found(),
+        )

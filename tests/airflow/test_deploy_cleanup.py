@@ -1,0 +1,299 @@
+"""What a failure leaves behind, in real DAG runs of ``deploy >> work >>
+teardown.as_teardown(setups=deploy)`` on a sandbox with simulated containers.
+
+A failed deploy deletes the cluster its task instance created (the record is in the
+cluster: an annotation, so a retry or a resumed deferral finds it) and waits until it is
+gone -- Airflow does not run the teardown of a failed setup. A cluster some other run
+created, or one without a record, is never deleted by a failed deploy.
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from dag_support import task_states
+
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube import cluster_label_selector
+from airflow_provider_flink_k8s.kube.resources import CONFIG_MAP, DEPLOYMENT, POD, SERVICE
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation.ownership import OWNER_ANNOTATION, owner_of
+from airflow_provider_flink_k8s.operators import FlinkDeployOperator
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.spec import load_cluster
+
+UNPULLABLE = "registry.example.com/does-not-exist:1.0"
+"""An image the sandbox's kubelet cannot pull (ErrImagePull, then ImagePullBackOff)."""
+
+
+def _spec(name: str, **overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.25},
+        "taskmanager": {"memory": "1024m", "cpu": 0.25, "slots": 1, "replicas": 1},
+    }
+    spec.update(overrides)
+    return spec
+
+
+def _left(name: str) -> list[str]:
+    """The cluster's Deployments, Services, ConfigMaps and pods that still exist."""
+    hook = FlinkKubernetesHook()
+    selector = cluster_label_selector(name)
+    return [
+        f"{ref.kind}/{obj['metadata']['name']}"
+        for ref in (DEPLOYMENT, SERVICE, CONFIG_MAP, POD)
+        for obj in hook.list_objects(ref, "default", label_selector=selector)
+    ]
+
+
+def _owners(name: str) -> set[str | None]:
+    """The owner records on the cluster's Deployments, Services and ConfigMaps."""
+    hook = FlinkKubernetesHook()
+    selector = cluster_label_selector(name)
+    return {
+        owner_of(obj)
+        for ref in (DEPLOYMENT, SERVICE, CONFIG_MAP)
+        for obj in hook.list_objects(ref, "default", label_selector=selector)
+    }
+
+
+def _remove(name: str) -> None:
+    FlinkKubernetesHook().delete_cluster(name, "default", timeout=30)
+
+
+FAILED_SETUP = {"deploy": "failed", "work": "upstream_failed", "teardown": "upstream_failed"}
+
+
+@pytest.mark.parametrize("dag_id", ["flink_test_cleanup", "flink_test_cleanup_deferred"])
+@pytest.mark.parametrize("cause", ["unpullable", "timeout"])
+def test_a_failed_deploy_deletes_the_cluster_it_created(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    dag_id: str,
+    cause: str,
+) -> None:
+    name = f"{cause[:4]}-{'d' if 'deferred' in dag_id else 'p'}"
+    # The simulated containers serve no Flink REST API: a good image never gets ready.
+    spec = _spec(name, image=UNPULLABLE) if cause == "unpullable" else _spec(name)
+    dag_run = run_dag(dag_id, {"cluster": spec})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert dag_run.state == "failed"
+    expected = "ImagePull" if cause == "unpullable" else "DeploymentTimeout"
+    assert expected in out, out[-3000:]
+    assert f"Deleting Flink cluster default/{name}, which this task instance created" in out
+    assert "nothing is left" in out
+    assert _left(name) == []
+
+
+def test_each_failed_try_of_a_deploy_with_retries_deletes_what_it_created(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_retries", {"cluster": _spec("tries", image=UNPULLABLE)})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert dag_run.get_task_instance("deploy").try_number == 2
+    assert out.count("Deleting Flink cluster default/tries, which this task instance created") == 2
+    assert "Resuming" not in out  # the first try left nothing for the second
+    assert _left("tries") == []
+
+
+def test_a_deploy_that_fails_before_writing_anything_deletes_nothing(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    too_big = _spec("toobig", taskmanager={"memory": "2g", "cpu": 64, "slots": 2})
+    dag_run = run_dag("flink_test_cleanup", {"cluster": too_big})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert "Unschedulable" in out
+    assert "Deleting" not in out and "left as it is" not in out
+    assert _left("toobig") == []
+
+
+def test_keep_failed_cluster_keeps_it_and_says_how_to_remove_it(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_keep", {"cluster": _spec("kept", image=UNPULLABLE)})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
+    assert "Keeping the failed Flink cluster default/kept for debugging" in out
+    command = "kubectl -n default delete configmap,deployment,service -l "
+    assert command + cluster_label_selector("kept") in out, out[-3000:]
+    left = _left("kept")
+    assert {"Deployment/kept-jobmanager", "Deployment/kept-taskmanager"} <= set(left), left
+    assert any(item.startswith("ConfigMap/") for item in left)
+    assert any(item.startswith("Service/") for item in left)
+    _remove("kept")
+
+
+def test_a_failed_work_task_runs_the_teardown_which_removes_the_cluster(
+    simulated_sandbox: SandboxServer, run_dag: Any
+) -> None:
+    dag_run = run_dag("flink_test_cleanup_no_wait", {"cluster": _spec("work"), "fail_work": True})
+    assert task_states(dag_run) == {"deploy": "success", "work": "failed", "teardown": "success"}
+    assert dag_run.state == "failed"
+    assert _left("work") == []
+
+
+def test_a_teardown_that_cannot_take_the_required_savepoint_keeps_the_cluster(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The simulated containers serve no Flink REST API (nothing answers yet, or a stub
+    # that is not Flink): the final savepoint cannot be taken, so nothing is deleted.
+    dag_run = run_dag("flink_test_cleanup_savepoint", {"cluster": _spec("tdsave")})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
+    assert (
+        "cannot reach Flink to take the final savepoint, so the cluster is kept" in out
+        or "FlinkRestError: Flink REST GET /jobs/overview" in out
+    ), out[-3000:]
+    # Airflow leaves a failed teardown out of the run's state (on_failure_fail_dagrun=False).
+    assert dag_run.state == "success"
+    assert {"Deployment/tdsave-jobmanager", "Deployment/tdsave-taskmanager"} <= set(_left("tdsave"))
+    _remove("tdsave")
+
+
+def test_a_teardown_the_api_refuses_keeps_the_cluster_and_can_fail_the_run(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    refused = simulated_sandbox.faults.fail(
+        403, method="DELETE", path=r"/deployments/tdapi-", times=None, message="forbidden"
+    )
+    try:
+        dag_run = run_dag("flink_test_cleanup_no_wait_fail_run", {"cluster": _spec("tdapi")})
+    finally:
+        simulated_sandbox.faults.remove(refused.id)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
+    assert "forbidden" in out, out[-3000:]
+    # The work succeeded: the run fails only because of on_failure_fail_dagrun=True.
+    assert dag_run.state == "failed"
+    assert {"Deployment/tdapi-jobmanager", "Deployment/tdapi-taskmanager"} <= set(_left("tdapi"))
+    _remove("tdapi")
+
+
+def test_a_retry_adopts_what_an_earlier_try_left_and_deletes_it_when_it_fails_too(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("retry", image=UNPULLABLE), "owner": "deploy"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_update", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert "an earlier try of this task instance created 5 of its objects" in out
+    assert "Deleting Flink cluster default/retry, which this task instance created" in out
+    assert _left("retry") == []
+
+
+def test_on_exists_fail_does_not_refuse_what_an_earlier_try_of_the_task_left(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("retryfail", image=UNPULLABLE), "owner": "deploy"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_fail", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert "AlreadyExists" not in out
+    assert "ImagePull" in out
+    assert _left("retryfail") == []
+
+
+@pytest.mark.parametrize("owner", ["other_dag/deploy/manual__1/-1", None])
+def test_a_failed_deploy_never_deletes_a_cluster_it_did_not_create(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    owner: str | None,
+) -> None:
+    name = "foreign" if owner else "unrecorded"
+    conf = {"cluster": _spec(name, image=UNPULLABLE), "owner": owner}
+    dag_run = run_dag("flink_test_cleanup_leftovers_update", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert f"Flink cluster default/{name} is left as it is" in out
+    left = _left(name)
+    assert {f"Deployment/{name}-jobmanager", f"Deployment/{name}-taskmanager"} <= set(left)
+    # The update carried the other owner's record forward (server-side apply by the same
+    # field manager would otherwise have removed it).
+    assert _owners(name) == {owner}
+    _remove(name)
+
+
+def test_on_exists_fail_refuses_a_cluster_another_run_created_and_leaves_it(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    conf = {"cluster": _spec("othersfail"), "owner": "other_dag/deploy/manual__1/-1"}
+    dag_run = run_dag("flink_test_cleanup_leftovers_fail", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"leftovers": "success", "deploy": "failed"}, out[-3000:]
+    assert (
+        "AlreadyExists: Flink cluster default/othersfail already exists, created by other_dag"
+        in out
+    )
+    assert any(item.startswith("Deployment/") for item in _left("othersfail"))
+    _remove("othersfail")
+
+
+ME = "flink_test_cleanup/deploy/manual__1/-1"
+
+
+@pytest.mark.parametrize(
+    ("owner", "keep", "deleted"),
+    [
+        (ME, False, True),
+        (ME, True, False),
+        ("other_dag/deploy/manual__1/-1", False, False),
+        (None, False, False),
+    ],
+)
+def test_on_kill_deletes_only_a_cluster_this_task_instance_created(
+    simulated_sandbox: SandboxServer, owner: str | None, keep: bool, deleted: bool
+) -> None:
+    name = f"kill-{'me' if owner == ME else 'other' if owner else 'none'}-{str(keep).lower()}"
+    manifests = render_manifests(load_cluster(_spec(name)))
+    for manifest in manifests:
+        if owner is not None:
+            manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = owner
+    FlinkKubernetesHook().apply(manifests)
+    operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), keep_failed_cluster=keep)
+    operator._task_key = ME  # what execute() records before it writes anything
+    operator.on_kill()
+    deadline = time.monotonic() + 30
+    while deleted and _left(name) and time.monotonic() < deadline:
+        time.sleep(0.2)  # on_kill does not wait for the deletion
+    assert (_left(name) == []) is deleted
+    _remove(name)
+
+
+def test_on_kill_before_the_task_looked_at_the_cluster_deletes_nothing(
+    simulated_sandbox: SandboxServer,
+) -> None:
+    FlinkKubernetesHook().apply(render_manifests(load_cluster(_spec("killed-early"))))
+    FlinkDeployOperator(task_id="deploy", cluster=_spec("killed-early")).on_kill()
+    assert any(item.startswith("Deployment/") for item in _left("killed-early"))
+    _remove("killed-early")
+
+
+@pytest.mark.parametrize("error", ["Trigger timeout", "Trigger failure"])
+def test_a_deferral_airflow_ends_itself_deletes_the_cluster_too(
+    simulated_sandbox: SandboxServer, error: str
+) -> None:
+    """Airflow's own deferral timeout (or a crashed trigger) resumes the task with
+    ``__fail__``: ``execute_complete`` never runs, the cluster is still deleted."""
+    from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+    name = f"resume-{error.split()[1]}"
+    manifests = render_manifests(load_cluster(_spec(name)))
+    for manifest in manifests:
+        manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = ME
+    FlinkKubernetesHook().apply(manifests)
+    dag_id, task_id, run_id, map_index = ME.split("/")
+    ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=int(map_index))
+    operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), timeout=30)
+    with pytest.raises((TaskDeferralError, TaskDeferralTimeout)):
+        operator.resume_execution("__fail__", {"error": error}, {"ti": ti})  # type: ignore[typeddict-item]
+    assert _left(name) == []
