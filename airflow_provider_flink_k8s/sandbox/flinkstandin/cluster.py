@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 from airflow_provider_flink_k8s.sandbox.flinkoperator.access import write_savepoint
 from airflow_provider_flink_k8s.sandbox.flinkoperator.status import savepoint_name
 from airflow_provider_flink_k8s.sandbox.flinkstandin.errors import (
+    FlinkRestFailure,
     handler_error,
     job_not_found,
     server_error,
@@ -276,11 +277,16 @@ class StandInCluster:
 
     def live_job(self, job_id: str) -> StandInJob:
         """A job whose JobMaster still runs (the dispatcher's view: 500 otherwise)."""
-        job = self.job(job_id)
-        if job.terminal:
+        try:
+            job = self.job(job_id)
+        except FlinkRestFailure as failure:
+            if failure.status != 404:
+                raise
+            job = None
+        if job is None or job.terminal:
             raise server_error(
                 "org.apache.flink.runtime.messages.FlinkJobNotFoundException: "
-                f"Could not find Flink job ({job.id})"
+                f"Could not find Flink job ({job.id if job else job_id})"
             )
         return job
 

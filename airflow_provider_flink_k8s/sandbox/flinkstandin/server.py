@@ -35,7 +35,7 @@ from airflow_provider_flink_k8s.sandbox.flinkstandin.views import (
     taskmanagers_json,
 )
 
-__all__ = ["SUBTASK_METRICS", "StandInServer"]
+__all__ = ["ROUTES", "SUBTASK_METRICS", "StandInServer"]
 
 _HOST = "127.0.0.1"
 _LOG = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ async def _delete_jar(
 
 
 _JOB = r"/jobs/(?P<job>[^/]+)"
-_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(f"^{path}$"), handler)
     for method, path, handler in (
         ("GET", "/config", _config),
@@ -277,7 +277,7 @@ class StandInServer:
         if path == "/v1" or path.startswith("/v1/"):
             path = path[3:] or "/"
         try:
-            for method, pattern, handler in _ROUTES:
+            for method, pattern, handler in ROUTES:
                 match = pattern.match(path)
                 if match is not None and method == request.method:
                     status, body = await handler(request, self.cluster, match)
