@@ -113,3 +113,26 @@ def test_each_jobmanager_counts_only_its_own_taskmanagers(sandbox: SandboxServer
     )
     status, jobs = _get(sandbox, "one", "/v1/jobs/overview")
     assert (status, jobs) == (200, {"jobs": []})
+
+
+def test_an_application_cluster_runs_its_job_from_the_start(
+    sandbox: SandboxServer, api: Any
+) -> None:
+    spec = {
+        "name": "app",
+        "mode": "application",
+        "job": {"jar_uri": "local:///opt/flink/usrlib/orders.jar", "entry_class": "demo.Orders"},
+        "taskmanager": {"slots": 2, "replicas": 1},
+    }
+    for manifest in render_manifests(load_cluster(spec)):
+        utils.create_from_dict(api, manifest, namespace="default")
+    # Flink's fixed job id of a non-HA application cluster; parallelism.default from the spec.
+    job_id = "0" * 32
+
+    def running() -> Any:
+        status, job = _get(sandbox, "app", f"/jobs/{job_id}")
+        ok = status == 200 and all(v["status"] == "RUNNING" for v in job["vertices"])
+        return ok and job["state"] == "RUNNING" and job
+
+    job = eventually(running, what="the application's job RUNNING")
+    assert job["vertices"][0]["name"] == "Source: demo.Orders"

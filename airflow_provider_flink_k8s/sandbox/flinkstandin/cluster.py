@@ -225,20 +225,31 @@ class StandInCluster:
                 ["org.apache.flink.runtime.client.DuplicateJobSubmissionException: "
                  "Job has already been submitted."],
             )  # fmt: skip
-        parallelism = request.get("parallelism") or int(
-            self.configuration.get("parallelism.default", "1")
-        )
-        maximum = self.configuration.get("pipeline.max-parallelism")
-        self.jobs[job_id] = StandInJob.submit(
+        self.submit(
             job_id,
             str(entry),
-            int(parallelism),
-            adaptive=self.adaptive,
-            now_ms=self.now_ms(),
-            max_parallelism=int(maximum) if maximum else None,
+            request.get("parallelism"),
             restored_from=request.get("savepointPath") or None,
         )
         return {"jobid": job_id, "applicationId": job_id}
+
+    def submit(
+        self, job_id: str, name: str, parallelism: int | None, restored_from: str | None = None
+    ) -> StandInJob:
+        """Accept a job (``parallelism``: ``None`` for ``parallelism.default``)."""
+        default = int(self.configuration.get("parallelism.default", "1"))
+        maximum = self.configuration.get("pipeline.max-parallelism")
+        job = StandInJob.submit(
+            job_id,
+            name,
+            int(parallelism or default),
+            adaptive=self.adaptive,
+            now_ms=self.now_ms(),
+            max_parallelism=int(maximum) if maximum else None,
+            restored_from=restored_from,
+        )
+        self.jobs[job_id] = job
+        return job
 
     def cancel(self, job_id: str) -> None:
         """``PATCH /jobs/:jobid?mode=cancel``."""

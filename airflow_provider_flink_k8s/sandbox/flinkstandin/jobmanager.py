@@ -2,7 +2,10 @@
 
 A container gets the stand-in REST API when its image runs Flink
 (:func:`..runtime.flinkpods.is_flink_image`) and its arguments are the official image's
-``jobmanager`` (a session cluster); the simulated runtime then serves
+``jobmanager`` (a session cluster) or ``standalone-job`` (an application cluster: its job
+is submitted at start, with the id ``--job-id`` gives -- else Flink's fixed
+``00000000000000000000000000000000`` of a non-HA application -- from ``--fromSavepoint``;
+unlike Flink, the JobManager keeps serving after that job ends); the simulated runtime then serves
 :class:`.server.StandInServer` on the configured ``rest.port`` instead of its plain HTTP
 stub. TaskManager containers (``taskmanager``) are recorded so the JobManager can count
 them (:mod:`.membership`).
@@ -33,21 +36,25 @@ __all__ = ["flink_role", "flink_version_of", "start_standin_jobmanager"]
 
 _ENTRYPOINTS = ("/docker-entrypoint.sh", "docker-entrypoint.sh")
 _VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)?)")
+_FIXED_JOB_ID = "$internal.pipeline.job-id"
+_ZERO_JOB_ID = "0" * 32
 
 
 def flink_role(spec: ContainerSpec, images: Sequence[str] = FLINK_IMAGES) -> str | None:
-    """``jobmanager`` or ``taskmanager`` for a standalone Flink container, else ``None``."""
+    """``jobmanager`` (also for ``standalone-job``) or ``taskmanager`` for a standalone
+    Flink container, else ``None``."""
     if spec.init or not is_flink_image(spec.image, images):
         return None
     if spec.command and spec.command[0] not in _ENTRYPOINTS:
         return None
     args = (*spec.command[1:], *spec.args)
-    if not args or args[0] not in ("jobmanager", "taskmanager"):
+    if not args or args[0] not in ("jobmanager", "taskmanager", "standalone-job"):
         return None
     try:
-        return parse_entrypoint_args(args).role
+        role = parse_entrypoint_args(args).role
     except ValueError:
         return None
+    return "taskmanager" if role == "taskmanager" else "jobmanager"
 
 
 def flink_version_of(image: str) -> str:
@@ -92,6 +99,8 @@ async def start_standin_jobmanager(
     :raises ValueError: for an unreadable configuration.
     """
     configuration = read_pod_configuration(spec.files, spec.env).configuration
+    entrypoint = parse_entrypoint_args((*spec.command[1:], *spec.args))
+    configuration.update(entrypoint.properties())
 
     def registered() -> list[RegisteredTaskManager]:
         if rpc_address is None:
@@ -101,6 +110,10 @@ async def start_standin_jobmanager(
     state = StandInCluster(
         configuration, registered, flink_version=flink_version_of(spec.image), step=step
     )
+    if entrypoint.role == "standalone-job":
+        job_id = entrypoint.option("job-id") or configuration.get(_FIXED_JOB_ID, _ZERO_JOB_ID)
+        name = entrypoint.job_classname or "Flink Streaming Job"
+        state.submit(job_id.lower(), name, None, restored_from=entrypoint.from_savepoint)
     server = StandInServer(state)
     await server.start()
     return server
