@@ -10,10 +10,11 @@ exposed through the pod network, so the API server's proxies reach something.
 
 Flink containers of a standalone cluster get more once the kubelet attached the runtime
 (:meth:`SimulatedRuntime.attach`): a JobManager (image running Flink, argument
-``jobmanager``) serves a stand-in of Flink's REST API on its ``rest.port``
-(:mod:`..flinkstandin`), and a TaskManager (``taskmanager``) registers with the JobManager
-its ``jobmanager.rpc.address`` leads to while its pod is Ready -- so a deploy, job
-submissions, savepoints and rescales run without a JVM.
+``jobmanager`` or ``standalone-job``) serves a stand-in of Flink's REST API on its
+``rest.port`` (:mod:`.simulatedflink`, :mod:`..flinkstandin`), and a TaskManager
+(``taskmanager``) registers with the JobManager its ``jobmanager.rpc.address`` leads to
+while its pod is Ready -- so a deploy, job submissions, savepoints and rescales run
+without a JVM.
 """
 
 from __future__ import annotations
@@ -26,14 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_flink_k8s.sandbox.clock import Timing
-from airflow_provider_flink_k8s.sandbox.flinkstandin.jobmanager import (
-    flink_role,
-    rest_port,
-    rpc_port,
-    start_standin_jobmanager,
-)
-from airflow_provider_flink_k8s.sandbox.flinkstandin.membership import TaskManagerContainers
-from airflow_provider_flink_k8s.sandbox.flinkstandin.server import StandInServer
+from airflow_provider_flink_k8s.sandbox.flinkstandin import StandInServer
 from airflow_provider_flink_k8s.sandbox.runtime.base import (
     ClusterView,
     ContainerExit,
@@ -46,6 +40,13 @@ from airflow_provider_flink_k8s.sandbox.runtime.base import (
     ProbeResult,
     PulledImage,
     image_reference,
+)
+from airflow_provider_flink_k8s.sandbox.runtime.simulatedflink import (
+    TaskManagerContainers,
+    flink_role,
+    rest_port,
+    rpc_port,
+    start_standin_jobmanager,
 )
 
 __all__ = ["IGNORE_SIGTERM", "SimulatedRuntime"]
