@@ -211,16 +211,21 @@ def test_savepoints_complete_a_step_later_in_the_configured_folder(tmp_path: Pat
     assert "Not all required tasks are currently running" in cause["stack-trace"]
 
 
-def test_without_a_savepoint_folder_the_savepoint_fails(tmp_path: Path) -> None:
+def test_without_a_savepoint_folder_the_trigger_is_refused(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path)
     del cluster.state.configuration["state.savepoints.dir"]
     cluster.taskmanagers = [_taskmanager(1)]
     job = cluster.run(parallelism=1)
     cluster.steps(3)
-    trigger = cluster.state.trigger_savepoint(job, {}, stop=True)
+    with pytest.raises(FlinkRestFailure) as refused:
+        cluster.state.trigger_savepoint(job, {}, stop=True)
+    assert refused.value.status == 400
+    assert "Property [targetDirectory] must be provided." in refused.value.errors[0]
+    given = (tmp_path / "given").as_uri()
+    trigger = cluster.state.trigger_savepoint(job, {"target-directory": given}, stop=False)
     cluster.steps(1)
-    cause = cluster.state.savepoint_status(job, trigger)["operation"]["failure-cause"]
-    assert "No savepoint directory configured" in cause["stack-trace"]
+    location = cluster.state.savepoint_status(job, trigger)["operation"]["location"]
+    assert location.startswith(f"file:{tmp_path}/given/savepoint-")
     assert cluster.state.job(job).state == "RUNNING"
 
 

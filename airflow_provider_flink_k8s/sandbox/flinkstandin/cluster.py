@@ -137,7 +137,8 @@ class StandInCluster:
         return sum(job.held_slots for job in self.jobs.values())
 
     def advance(self) -> int:
-        """Let every job and savepoint move as far as time and slots allow; ``now``."""
+        """Let every job and savepoint make its next transition, if one is due and the
+        slots allow it; ``now``."""
         now = self.now_ms()
         total = self.total_slots()
         moved = True
@@ -160,15 +161,9 @@ class StandInCluster:
                 "Not all required tasks are currently running. (CHECKPOINT_DECLINED_TASK_NOT_READY)"
             )
             return
-        directory = operation.directory or next(
-            (self.configuration[k] for k in _SAVEPOINT_DIR_KEYS if self.configuration.get(k)), None
-        )
-        if not directory:
-            operation.failure = (
-                "No savepoint directory configured. You can either specify a directory "
-                "while cancelling via -s :targetDirectory or configure a cluster-wide "
-                "default via key 'execution.checkpointing.savepoint-dir'."
-            )
+        directory = operation.directory or self._default_savepoint_dir()
+        if not directory:  # checked at the trigger; kept for a configuration without one
+            operation.failure = "No savepoint directory configured."
             return
         location = f"{directory.rstrip('/')}/{savepoint_name(job.id, self._rng)}"
         write_savepoint(location, job.id, now)
@@ -180,6 +175,11 @@ class StandInCluster:
             job.finish(now)
         elif operation.cancel_job:
             job.cancel(now)
+
+    def _default_savepoint_dir(self) -> str | None:
+        return next(
+            (self.configuration[k] for k in _SAVEPOINT_DIR_KEYS if self.configuration.get(k)), None
+        )
 
     # -- jobs ----------------------------------------------------------------------------
 
@@ -308,8 +308,15 @@ class StandInCluster:
         job = self.job(job_id)
         trigger = str(body.get("triggerId") or uuid.uuid4().hex)
         key = (job.id, trigger)
+        field = "targetDirectory" if stop else "target-directory"
+        directory = body.get(field)
+        if not directory and not self._default_savepoint_dir():
+            raise handler_error(
+                400,
+                f"Config key [{_SAVEPOINT_DIR_KEYS[0]}] is not set. "
+                f"Property [{field}] must be provided.",
+            )
         if key not in self.operations:  # Flink registers a trigger id once per job
-            directory = body.get("targetDirectory" if stop else "target-directory")
             self.operations[key] = SavepointOperation(
                 job.id,
                 trigger,
