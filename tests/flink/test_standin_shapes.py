@@ -194,6 +194,7 @@ def scenario(rest: Recorder, usrlib: Path) -> None:
     rest.record("unknown trigger", "GET", f"/jobs/{JOB}/savepoints/{UNKNOWN}")
     rest.record("checkpoints", "GET", f"/jobs/{JOB}/checkpoints")
     wider = {v: {"parallelism": {"lowerBound": 1, "upperBound": 2}} for v in requirements}
+    rest.record("set no requirements", "PUT", f"/jobs/{JOB}/resource-requirements", {})
     rest.record("set requirements", "PUT", f"/jobs/{JOB}/resource-requirements", wider)
     rest.until("job rescaled", f"/jobs/{JOB}", _all_running(2))
     stop = {"drain": False, "formatType": "CANONICAL", "triggerId": uuid.uuid4().hex}

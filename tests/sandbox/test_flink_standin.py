@@ -162,7 +162,7 @@ def test_the_adaptive_scheduler_rescales_to_new_requirements_once_slots_allow(
     job = cluster.run(parallelism=2)
     cluster.steps(3)
     assert cluster.vertices(job) == [("RUNNING", 2), ("RUNNING", 2)]
-    requirements = cluster.state.job(job).requirements_json()
+    requirements = cluster.state.requirements(job)
     assert {r["parallelism"]["upperBound"] for r in requirements.values()} == {2}
     wider = {v: {"parallelism": {"lowerBound": 1, "upperBound": 4}} for v in requirements}
     cluster.state.set_requirements(job, wider)
@@ -182,10 +182,21 @@ def test_the_default_scheduler_refuses_new_requirements_as_flink_does(tmp_path: 
     cluster = Cluster(tmp_path)
     cluster.taskmanagers = [_taskmanager(1)]
     job = cluster.run(parallelism=1)
-    with pytest.raises(FlinkRestFailure) as refused:
+    wider = {
+        v.id: {"parallelism": {"lowerBound": 1, "upperBound": 2}}
+        for v in cluster.state.job(job).vertices
+    }
+    for call in (
+        lambda: cluster.state.requirements(job),
+        lambda: cluster.state.set_requirements(job, wider),
+    ):
+        with pytest.raises(FlinkRestFailure) as refused:
+            call()
+        assert refused.value.status == 500
+        assert "UnsupportedOperationException" in refused.value.errors[1]
+    with pytest.raises(FlinkRestFailure) as empty:
         cluster.state.set_requirements(job, {})
-    assert refused.value.status == 500
-    assert "UnsupportedOperationException" in refused.value.errors[1]
+    assert empty.value.status == 400
 
 
 def test_savepoints_complete_a_step_later_in_the_configured_folder(tmp_path: Path) -> None:

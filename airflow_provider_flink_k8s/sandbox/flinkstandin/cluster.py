@@ -264,15 +264,18 @@ class StandInCluster:
             )
         job.cancel(self.now_ms())
 
+    def requirements(self, job_id: str) -> dict[str, Any]:
+        """``GET /jobs/:jobid/resource-requirements`` (the adaptive scheduler's only)."""
+        job = self.live_job(job_id)
+        self._require_adaptive()
+        return job.requirements_json()
+
     def set_requirements(self, job_id: str, body: Mapping[str, Any]) -> None:
         """``PUT /jobs/:jobid/resource-requirements``."""
+        if not body:
+            raise handler_error(400, "Request body does not specify resource requirements.")
         job = self.live_job(job_id)
-        if not self.adaptive:
-            raise server_error(
-                "java.lang.UnsupportedOperationException: The DefaultScheduler does not "
-                "support changing the parallelism without a job restart. This feature is "
-                "currently only expected to work with the AdaptiveScheduler."
-            )
+        self._require_adaptive()
         known = {vertex.id for vertex in job.vertices}
         bounds: dict[str, tuple[int, int]] = {}
         try:
@@ -285,6 +288,14 @@ class StandInCluster:
         except (KeyError, TypeError, ValueError) as error:
             raise handler_error(400, f"Invalid resource requirements: {error}") from None
         job.set_requirements(bounds)
+
+    def _require_adaptive(self) -> None:
+        if not self.adaptive:
+            raise server_error(
+                "java.lang.UnsupportedOperationException: The DefaultScheduler does not "
+                "support changing the parallelism without a job restart. This feature is "
+                "currently only expected to work with the AdaptiveScheduler."
+            )
 
     def live_job(self, job_id: str) -> StandInJob:
         """A job whose JobMaster still runs (the dispatcher's view: 500 otherwise)."""

@@ -150,7 +150,7 @@ async def _checkpoints(
 async def _requirements(
     request: web.Request, cluster: StandInCluster, m: re.Match[str]
 ) -> tuple[int, Any]:
-    return 200, cluster.live_job(m["job"]).requirements_json()
+    return 200, cluster.requirements(m["job"])
 
 
 async def _set_requirements(
