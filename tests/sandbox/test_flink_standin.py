@@ -120,11 +120,12 @@ def test_a_jar_lists_the_entry_class_its_manifest_names(tmp_path: Path) -> None:
 def test_a_job_waits_for_slots_then_runs_and_the_overview_counts_them(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path)
     job = cluster.run(parallelism=3)
-    cluster.steps(5)
-    assert cluster.state.job(job).state == "CREATED"  # default scheduler: 3 slots needed
+    cluster.steps(5)  # default scheduler: RUNNING, the tasks wait for 3 slots
+    assert cluster.state.job(job).state == "RUNNING"
+    assert cluster.vertices(job) == [("SCHEDULED", 3), ("SCHEDULED", 3)]
+    assert cluster.state.used_slots() == 0
     cluster.taskmanagers = [_taskmanager(1), _taskmanager(2)]
     cluster.steps(1)
-    assert cluster.state.job(job).state == "RUNNING"
     assert cluster.vertices(job) == [("DEPLOYING", 3), ("DEPLOYING", 3)]
     cluster.steps(1)
     assert cluster.state.job(job).all_running
@@ -142,13 +143,13 @@ def test_losing_a_taskmanager_restarts_the_job_until_slots_are_back(tmp_path: Pa
     cluster = Cluster(tmp_path)
     cluster.taskmanagers = [_taskmanager(1), _taskmanager(2)]
     job = cluster.run(parallelism=4)
-    cluster.steps(3)
+    cluster.steps(4)
     assert cluster.state.job(job).all_running
     cluster.taskmanagers = [_taskmanager(1)]
     cluster.steps(1)
     assert cluster.state.job(job).state == "RESTARTING"
     cluster.steps(3)
-    assert cluster.state.job(job).state == "RESTARTING"
+    assert cluster.vertices(job) == [("SCHEDULED", 4), ("SCHEDULED", 4)]
     cluster.taskmanagers = [_taskmanager(1), _taskmanager(3)]
     cluster.steps(2)
     assert cluster.vertices(job) == [("RUNNING", 4), ("RUNNING", 4)]
@@ -203,7 +204,7 @@ def test_savepoints_complete_a_step_later_in_the_configured_folder(tmp_path: Pat
     cluster = Cluster(tmp_path)
     cluster.taskmanagers = [_taskmanager(1)]
     job = cluster.run(parallelism=2)
-    cluster.steps(3)
+    cluster.steps(4)
     trigger = cluster.state.trigger_savepoint(job, {"triggerId": "1" * 32}, stop=False)
     assert cluster.state.trigger_savepoint(job, {"triggerId": "1" * 32}, stop=False) == trigger
     assert cluster.state.savepoint_status(job, trigger)["status"]["id"] == "IN_PROGRESS"
@@ -227,7 +228,7 @@ def test_without_a_savepoint_folder_the_trigger_is_refused(tmp_path: Path) -> No
     del cluster.state.configuration["state.savepoints.dir"]
     cluster.taskmanagers = [_taskmanager(1)]
     job = cluster.run(parallelism=1)
-    cluster.steps(3)
+    cluster.steps(4)
     with pytest.raises(FlinkRestFailure) as refused:
         cluster.state.trigger_savepoint(job, {}, stop=True)
     assert refused.value.status == 400
@@ -254,7 +255,7 @@ def test_cancel_and_the_refusals_flink_answers(tmp_path: Path) -> None:
     assert cluster.state.job(job).state == "CANCELED"
     cluster.state.cancel(job)
     other = cluster.run(parallelism=1, job_id="cd" * 16)
-    cluster.steps(3)
+    cluster.steps(4)
     cluster.state.trigger_savepoint(other, {}, stop=True)
     cluster.steps(1)
     with pytest.raises(FlinkRestFailure) as finished:

@@ -7,21 +7,26 @@ the plan). It processes nothing: it runs until it is cancelled or stopped.
 :meth:`StandInJob.advance` makes at most one transition per ``step`` seconds, given the
 task slots it may use:
 
-====================  =============================================  ==================
-from                  when                                           to
-====================  =============================================  ==================
-INITIALIZING          always                                         CREATED
-CREATED, RESTARTING   the slots for its parallelism (adaptive        RUNNING, vertices
-                      scheduler: at least every lower bound)         DEPLOYING
-RUNNING (DEPLOYING)   always                                         vertices RUNNING
-RUNNING               fewer slots than it holds, or (adaptive) a     RESTARTING
-                      different parallelism the requirements and
-                      slots allow
-CANCELLING            always                                         CANCELED
-====================  =============================================  ==================
+=====================  ===========================================  =================
+from                   when                                         to
+=====================  ===========================================  =================
+INITIALIZING           always                                       CREATED
+CREATED, RESTARTING    default scheduler: always                    RUNNING, vertices
+                                                                    SCHEDULED
+CREATED, RESTARTING    adaptive scheduler: slots for every lower    RUNNING, vertices
+                       bound                                        DEPLOYING
+RUNNING (SCHEDULED)    slots for the widest vertex                  vertices DEPLOYING
+RUNNING (DEPLOYING)    always                                       vertices RUNNING
+RUNNING                fewer slots than it holds, or (adaptive) a   RESTARTING
+                       different parallelism the requirements and
+                       slots allow
+CANCELLING             always                                       CANCELED
+=====================  ===========================================  =================
 
-The default scheduler runs each vertex at its submitted parallelism and waits for
-slots; the adaptive scheduler (``jobmanager.scheduler: adaptive``) runs each vertex at
+The default scheduler runs each vertex at its submitted parallelism: the job is RUNNING
+while its tasks wait ``SCHEDULED`` for slots (Flink would fail it after
+``slot.request.timeout``; the stand-in waits). The adaptive scheduler
+(``jobmanager.scheduler: adaptive``) waits in CREATED and runs each vertex at
 ``min(upper bound, slots)`` when that is at least its lower bound, as Flink's
 ``AdaptiveScheduler`` does when resources or requirements change.
 """
@@ -177,9 +182,16 @@ class StandInJob:
             self._enter("CANCELED", now_ms)
             return True
         if self.state in ("CREATED", "RESTARTING"):
-            return self._schedule(now_ms, slots)
+            if self.adaptive:
+                return self._deploy(now_ms, slots)
+            self._vertices_to("SCHEDULED", now_ms)
+            self._enter("RUNNING", now_ms)
+            return True
         if self.state == "RUNNING":
-            if any(v.status == "DEPLOYING" for v in self.vertices):
+            statuses = {vertex.status for vertex in self.vertices}
+            if "SCHEDULED" in statuses:
+                return self._deploy(now_ms, slots)
+            if "DEPLOYING" in statuses:
                 self._vertices_to("RUNNING", now_ms)
                 self.changed_ms = now_ms
                 return True
@@ -192,7 +204,8 @@ class StandInJob:
                 return True
         return False
 
-    def _schedule(self, now_ms: int, slots: int) -> bool:
+    def _deploy(self, now_ms: int, slots: int) -> bool:
+        """Deploy every vertex if ``slots`` allow its parallelism (RUNNING from now)."""
         wanted = self.wanted_parallelism(slots)
         if wanted is None:
             return False
@@ -202,7 +215,10 @@ class StandInJob:
             vertex.start_ms = now_ms
             vertex.end_ms = -1
         self.held_slots = max(wanted.values())
-        self._enter("RUNNING", now_ms)
+        if self.state == "RUNNING":
+            self.changed_ms = now_ms
+        else:
+            self._enter("RUNNING", now_ms)
         return True
 
     def cancel(self, now_ms: int) -> None:
