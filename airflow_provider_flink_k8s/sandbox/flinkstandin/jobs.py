@@ -278,29 +278,25 @@ class StandInJob:
             "pending-operators": 0,
         }
 
-    def details_json(self, now_ms: int) -> dict[str, Any]:
-        """``GET /jobs/:jobid``."""
-        group = _hex_id(self.id, "slot-sharing-group")
-        vertices = []
-        for vertex in self.vertices:
-            end = vertex.end_ms
-            vertices.append(
-                {
-                    "id": vertex.id,
-                    "slotSharingGroupId": group,
-                    "name": vertex.name,
-                    "maxParallelism": vertex.max_parallelism,
-                    "parallelism": vertex.parallelism,
-                    "status": vertex.status,
-                    "start-time": vertex.start_ms,
-                    "end-time": end,
-                    "duration": -1
-                    if vertex.start_ms < 0
-                    else (end if end >= 0 else now_ms) - vertex.start_ms,
-                    "tasks": self._task_counts(vertex),
-                    "metrics": _idle_vertex_metrics(vertex.status == "RUNNING"),
-                }
-            )
+    def _vertex_json(self, vertex: StandInVertex, now_ms: int) -> dict[str, Any]:
+        end = vertex.end_ms
+        started = vertex.start_ms >= 0
+        return {
+            "id": vertex.id,
+            "slotSharingGroupId": _hex_id(self.id, "slot-sharing-group"),
+            "name": vertex.name,
+            "maxParallelism": vertex.max_parallelism,
+            "parallelism": vertex.parallelism,
+            "status": vertex.status,
+            "start-time": vertex.start_ms,
+            "end-time": end,
+            "duration": (end if end >= 0 else now_ms) - vertex.start_ms if started else -1,
+            "tasks": self._task_counts(vertex),
+            "metrics": _idle_vertex_metrics(vertex.status == "RUNNING"),
+        }
+
+    def _plan_json(self) -> dict[str, Any]:
+        """The job graph: each vertex reads the one before it (hash-partitioned)."""
         nodes: list[dict[str, Any]] = []
         for index, vertex in enumerate(self.vertices):
             node: dict[str, Any] = {
@@ -313,15 +309,13 @@ class StandInJob:
             }
             if index:
                 upstream = self.vertices[index - 1].id
-                node["inputs"] = [
-                    {
-                        "id": upstream,
-                        "num": 0,
-                        "exchange": "pipelined_bounded",
-                        "ship_strategy": "HASH",
-                    }
-                ]
+                exchange = {"exchange": "pipelined_bounded", "ship_strategy": "HASH"}
+                node["inputs"] = [{"id": upstream, "num": 0, **exchange}]
             nodes.append(node)
+        return {"jid": self.id, "name": self.name, "type": "STREAMING", "nodes": nodes}
+
+    def details_json(self, now_ms: int) -> dict[str, Any]:
+        """``GET /jobs/:jobid``."""
         return {
             "jid": self.id,
             "application-id": self.id,
@@ -336,9 +330,9 @@ class StandInJob:
             "maxParallelism": -1,
             "now": now_ms,
             "timestamps": dict(self.timestamps),
-            "vertices": vertices,
+            "vertices": [self._vertex_json(vertex, now_ms) for vertex in self.vertices],
             "status-counts": self._status_counts(),
-            "plan": {"jid": self.id, "name": self.name, "type": "STREAMING", "nodes": nodes},
+            "plan": self._plan_json(),
             "pending-operators": 0,
         }
 
