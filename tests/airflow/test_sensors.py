@@ -59,6 +59,9 @@ def hook(simulated_sandbox: SandboxServer) -> Iterator[FlinkKubernetesHook]:
         hook.delete_cluster(name, "default", wait=False)
 
 
+_TASKMANAGER = {"memory": "1024m", "cpu": 0.5, "slots": 2, "replicas": 1}
+NEVER = {FAULT: "NeverReady"}
+
 # (case, DAG, spec overrides, what the task log must say)
 FAILURES = [
     (
@@ -74,7 +77,12 @@ FAILURES = [
         {"taskmanager": {"memory": "1024m", "cpu": 8, "slots": 2, "replicas": 1}},
         ["Unschedulable", "Insufficient cpu"],
     ),
-    ("stuck", "deadline", {}, ["ProgressDeadlineExceeded", "made no progress"]),
+    (  # the TaskManager's pod never turns Ready, so it never registers with Flink
+        "stuck",
+        "deadline",
+        {"taskmanager": {**_TASKMANAGER, "pod_template": {"metadata": {"annotations": NEVER}}}},
+        ["ProgressDeadlineExceeded", "made no progress"],
+    ),
 ]
 
 

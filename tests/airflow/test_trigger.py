@@ -132,8 +132,9 @@ def test_a_bad_wait_is_refused_when_the_trigger_is_built() -> None:
 
 
 def test_a_restarted_trigger_keeps_the_original_deadline(deploy: Deploy) -> None:
-    # Simulated containers: the pods run, but no TaskManager ever registers with Flink.
-    deploy(_spec("restart"))
+    # The TaskManager's pod runs but never turns Ready, so it never registers with the
+    # JobManager (the simulated runtime's Flink REST stand-in): the wait never ends.
+    deploy(_spec("restart"), _taskmanager_never_ready)
     started = time.time()
     first = _trigger("restart", seconds=8)
 
@@ -156,6 +157,12 @@ def test_a_restarted_trigger_keeps_the_original_deadline(deploy: Deploy) -> None
     # The event came at the first trigger's deadline, not 8 s after the restart.
     assert started + 7.5 <= ended <= started + 10.5, ended - started
     assert outcome.waited_seconds is not None and outcome.waited_seconds < 7
+
+
+def _taskmanager_never_ready(manifest: dict[str, Any]) -> None:
+    if manifest["kind"] == "Deployment" and manifest["metadata"]["name"].endswith("-taskmanager"):
+        template = manifest["spec"]["template"]["metadata"]
+        template.setdefault("annotations", {})[FAULT] = "NeverReady"
 
 
 def _never_progressing(manifest: dict[str, Any]) -> None:

@@ -52,6 +52,7 @@ PACKAGES = [
     "airflow_provider_flink_k8s.triggers",
     "airflow_provider_flink_k8s.sandbox",
     "airflow_provider_flink_k8s.sandbox.flink",
+    "airflow_provider_flink_k8s.sandbox.flinkstandin",
     "airflow_provider_flink_k8s.sandbox.runtime",
     "airflow_provider_flink_k8s.sandbox.workloads",
 ]

@@ -172,6 +172,7 @@ class LocalRuntime(ContainerRuntime):
 
     def attach(self, cluster: ClusterView) -> None:
         self._cluster = cluster
+        self._simulated.attach(cluster)
 
     def runs_flink(self, spec: ContainerSpec) -> bool:
         """Whether the container runs as a Flink process (see the module docstring)."""

@@ -7,6 +7,14 @@ of the grace period instead, exit code 137). Images always pull (faults aside, w
 kubelet plays). With ``serve_ports`` each TCP ``containerPort`` is served on 127.0.0.1
 by a tiny HTTP stub answering ``200`` with a JSON description of the container, and
 exposed through the pod network, so the API server's proxies reach something.
+
+Flink containers of a standalone cluster get more once the kubelet attached the runtime
+(:meth:`SimulatedRuntime.attach`): a JobManager (image running Flink, argument
+``jobmanager`` or ``standalone-job``) serves a stand-in of Flink's REST API on its
+``rest.port`` (:mod:`.simulatedflink`, :mod:`..flinkstandin`), and a TaskManager
+(``taskmanager``) registers with the JobManager its ``jobmanager.rpc.address`` leads to
+while its pod is Ready -- so a deploy, job submissions, savepoints and rescales run
+without a JVM.
 """
 
 from __future__ import annotations
@@ -19,16 +27,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_flink_k8s.sandbox.clock import Timing
+from airflow_provider_flink_k8s.sandbox.flinkstandin import StandInServer
 from airflow_provider_flink_k8s.sandbox.runtime.base import (
+    ClusterView,
     ContainerExit,
     ContainerHandle,
     ContainerIO,
     ContainerRuntime,
     ContainerSpec,
+    ContainerStartError,
     PortSpec,
     ProbeResult,
     PulledImage,
     image_reference,
+)
+from airflow_provider_flink_k8s.sandbox.runtime.simulatedflink import (
+    TaskManagerContainers,
+    flink_role,
+    rest_port,
+    rpc_port,
+    start_standin_jobmanager,
 )
 
 __all__ = ["IGNORE_SIGTERM", "SimulatedRuntime"]
@@ -44,6 +62,8 @@ class _Container(ContainerHandle):
         self._id = f"simulated://{number}"
         self.exit: asyncio.Future[ContainerExit] = asyncio.get_running_loop().create_future()
         self.servers: list[asyncio.AbstractServer] = []
+        self.standin: StandInServer | None = None
+        self.closing: asyncio.Task[None] | None = None
 
     @property
     def id(self) -> str:
@@ -55,6 +75,8 @@ class _Container(ContainerHandle):
     def finish(self, result: ContainerExit) -> None:
         for server in self.servers:
             server.close()
+        if self.standin is not None and self.closing is None:
+            self.closing = asyncio.ensure_future(self.standin.close())
         if not self.exit.done():
             self.exit.set_result(result)
 
@@ -73,6 +95,11 @@ class SimulatedRuntime(ContainerRuntime):
         self.serve_ports = serve_ports
         self._running: set[_Container] = set()
         self._count = 0
+        self._cluster: ClusterView | None = None
+        self._taskmanagers = TaskManagerContainers()
+
+    def attach(self, cluster: ClusterView) -> None:
+        self._cluster = cluster
 
     async def pull_image(self, image: str) -> PulledImage:
         reference = image_reference(image).split("@")[0]
@@ -88,14 +115,22 @@ class SimulatedRuntime(ContainerRuntime):
         seed = f"{spec.pod_uid}/{spec.name}/{spec.restart_count}/{self._count}"
         container = _Container(spec, io, hashlib.sha256(seed.encode()).hexdigest())
         io.log(f"sandbox: simulated container {spec.name} started (image {spec.image})")
+        role = flink_role(spec) if self._cluster is not None and self.serve_ports else None
         try:
-            if self.serve_ports:
+            if role == "jobmanager":
+                await self._serve_jobmanager(container)
+            elif self.serve_ports:
                 for port in spec.ports:
                     if port.protocol == "TCP":
                         await self._serve(container, port)
         except BaseException:
             container.finish(ContainerExit(137))
+            if container.closing is not None:
+                await container.closing
             raise
+        if role == "taskmanager":
+            self._taskmanagers.add(container.id, spec)
+            container.exit.add_done_callback(lambda _: self._taskmanagers.discard(container.id))
         if spec.init:  # an init container does its work and completes
             asyncio.get_running_loop().call_later(
                 self.timing.start_delay, container.finish, ContainerExit(0)
@@ -104,7 +139,33 @@ class SimulatedRuntime(ContainerRuntime):
         container.exit.add_done_callback(lambda _: self._running.discard(container))
         return container
 
-    async def _serve(self, container: _Container, port: PortSpec) -> None:
+    async def _serve_jobmanager(self, container: _Container) -> None:
+        """Stubs on the JobManager's ports, the stand-in REST API on its ``rest.port``."""
+        spec = container.spec
+        assert self._cluster is not None
+        try:
+            rest, rpc = rest_port(spec), rpc_port(spec)
+        except ValueError as error:
+            raise ContainerStartError(f"unreadable Flink configuration: {error}") from error
+        # Flink listens on its RPC port whether the pod declares it or not.
+        ports = {p.container_port: p for p in spec.ports if p.protocol == "TCP"}
+        ports.setdefault(rpc, PortSpec(rpc, "rpc"))
+        rpc_address = None
+        for port in ports.values():
+            if port.container_port != rest:
+                address = await self._serve(container, port)
+                if port.container_port == rpc:
+                    rpc_address = address
+        standin = await start_standin_jobmanager(
+            spec, self._cluster, self._taskmanagers, rpc_address, step=self.timing.start_delay
+        )
+        container.standin = standin
+        container.io.expose(rest, _HOST, standin.port)
+        container.io.log(
+            f"sandbox: Flink REST stand-in of container port {rest} at {_HOST}:{standin.port}"
+        )
+
+    async def _serve(self, container: _Container, port: PortSpec) -> tuple[str, int]:
         spec = container.spec
         description = {
             "pod": spec.pod_name,
@@ -136,6 +197,7 @@ class SimulatedRuntime(ContainerRuntime):
         container.io.log(
             f"sandbox: serving container port {port.container_port} at {_HOST}:{host_port}"
         )
+        return _HOST, host_port
 
     async def stop_container(self, handle: ContainerHandle, grace_seconds: float) -> ContainerExit:
         assert isinstance(handle, _Container)
@@ -154,6 +216,8 @@ class SimulatedRuntime(ContainerRuntime):
         else:
             result = ContainerExit(137)
         handle.finish(result)
+        if handle.closing is not None:
+            await handle.closing
         return await handle.wait()
 
     async def probe(
@@ -162,5 +226,8 @@ class SimulatedRuntime(ContainerRuntime):
         return ProbeResult(True)
 
     async def close(self) -> None:
-        for container in list(self._running):
+        containers = list(self._running)
+        for container in containers:
             container.finish(ContainerExit(137))
+        closing = [c.closing for c in containers if c.closing is not None]
+        await asyncio.gather(*closing, return_exceptions=True)

@@ -1,0 +1,98 @@
+"""A whole DAG on the simulated runtime, without a JVM: the Flink REST stand-in answers
+a standalone session cluster's JobManager.
+
+Deploy (waits until the TaskManager is registered), submit an uploaded jar, savepoint,
+rescale in place 2 -> 4 (a second TaskManager) and a teardown that stops the job with a
+final savepoint -- the same operators and the same REST calls as on real Flink, in a few
+seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from dag_support import task_states
+from kubernetes import client, config
+
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+
+NAME = "simulated-flow"
+
+
+def _jar(folder: Path) -> Path:
+    """A jar whose manifest names its entry class (what Flink lists in ``/jars``)."""
+    jar = folder / "orders.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
+        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
+    return jar
+
+
+def _spec(state: Path) -> dict[str, Any]:
+    return {
+        "name": NAME,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.5},
+        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2, "replicas": 1},
+        "savepoint_dir": (state / "savepoints").as_uri(),
+        "flink_configuration": {"jobmanager.scheduler": "adaptive"},
+    }
+
+
+def _local_folder(location: str) -> Path:
+    """A ``file:`` location as Flink prints it (``file:/x``) -> the folder."""
+    return Path(urlparse(location).path)
+
+
+def test_deploy_submit_savepoint_rescale_teardown_run_in_seconds_without_java(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    conf = {
+        "cluster": _spec(tmp_path),
+        "jar": str(_jar(tmp_path)),
+        "entry_class": None,  # from the jar's manifest, as Flink reads it
+        "parallelism": 2,
+        "rescale_parallelism": 4,
+    }
+    started = time.monotonic()
+    dag_run = run_dag("flink_test_simulated", conf)
+    elapsed = time.monotonic() - started
+    out = capfd.readouterr().out
+    states = task_states(dag_run)
+    print(f"\nflink_test_simulated: {states} in {elapsed:.1f}s")
+    assert states == dict.fromkeys(
+        ("deploy", "submit", "savepoint", "rescale", "teardown"), "success"
+    ), out[-6000:]
+
+    def result(task_id: str) -> Any:
+        return dag_run.get_task_instance(task_id).xcom_pull(task_ids=task_id)
+
+    job_id = result("submit")
+    assert isinstance(job_id, str) and len(job_id) == 32
+    savepoint = result("savepoint")
+    print(json.dumps({"savepoint": savepoint, "rescale": result("rescale")}, indent=1))
+    location = savepoint if isinstance(savepoint, str) else savepoint["location"]
+    assert location.startswith("file:") and f"savepoint-{job_id[:6]}-" in location
+    assert (_local_folder(location) / "_metadata").is_file()
+    rescale = result("rescale")
+    assert rescale["strategy"] == "in_place" and rescale["job_id"] == job_id
+    assert (rescale["old_parallelism"], rescale["new_parallelism"]) == (2, 4)
+    assert (rescale["taskmanagers_before"], rescale["taskmanagers_after"]) == (1, 2)
+    final = result("teardown")
+    assert final != location and f"savepoint-{job_id[:6]}-" in final
+    assert (_local_folder(final) / "_metadata").is_file()
+    kubeconfig = tmp_path / "kubeconfig"
+    simulated_sandbox.write_kubeconfig(kubeconfig)
+    with config.new_client_from_config(str(kubeconfig)) as api:
+        left = client.AppsV1Api(api).list_namespaced_deployment("default").items
+    assert [d.metadata.name for d in left if d.metadata.name.startswith(NAME)] == []
+    assert elapsed < 60, f"the DAG took {elapsed:.1f}s"
