@@ -148,7 +148,11 @@ class FlinkTeardownOperator(FlinkClusterMixin):
                     f"cannot reach Flink to take the final savepoint, so the cluster is kept: "
                     f"{error} (savepoint_required=False deletes it anyway)",
                 ) from error
-            self.log.warning("No final savepoint (Flink does not answer: %s); deleting", error)
+            self.log.warning(
+                "No final savepoint (Flink does not answer: %s); deleting the cluster, "
+                "as savepoint_required=False allows",
+                error,
+            )
             return None
 
     def _stop_jobs(self, rest: FlinkRestHook, key: str) -> SavepointResult:

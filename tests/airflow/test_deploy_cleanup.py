@@ -66,6 +66,7 @@ def _remove(name: str) -> None:
     FlinkKubernetesHook().delete_cluster(name, "default", timeout=30)
 
 
+FAULT = "sandbox.flink-k8s.io/fault"
 FAILED_SETUP = {"deploy": "failed", "work": "upstream_failed", "teardown": "upstream_failed"}
 
 
@@ -141,22 +142,46 @@ def test_a_failed_work_task_runs_the_teardown_which_removes_the_cluster(
     assert _left("work") == []
 
 
+# A JobManager that never turns Ready: its Service has no endpoints, so Flink's REST API
+# cannot be reached and no final savepoint can be taken.
+_UNREACHABLE = {
+    "jobmanager": {
+        "memory": "1024m",
+        "cpu": 0.25,
+        "pod_template": {"metadata": {"annotations": {FAULT: "NeverReady"}}},
+    }
+}
+
+
 def test_a_teardown_that_cannot_take_the_required_savepoint_keeps_the_cluster(
     simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    # The simulated containers serve no Flink REST API (nothing answers yet, or a stub
-    # that is not Flink): the final savepoint cannot be taken, so nothing is deleted.
-    dag_run = run_dag("flink_test_cleanup_savepoint", {"cluster": _spec("tdsave")})
+    spec = _spec("tdsave", **_UNREACHABLE)
+    dag_run = run_dag("flink_test_cleanup_savepoint", {"cluster": spec})
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"deploy": "success", "work": "success", "teardown": "failed"}
-    assert (
-        "cannot reach Flink to take the final savepoint, so the cluster is kept" in out
-        or "FlinkRestError: Flink REST GET /jobs/overview" in out
-    ), out[-3000:]
+    assert "cannot reach Flink to take the final savepoint, so the cluster is kept" in out, out[
+        -3000:
+    ]
     # Airflow leaves a failed teardown out of the run's state (on_failure_fail_dagrun=False).
     assert dag_run.state == "success"
     assert {"Deployment/tdsave-jobmanager", "Deployment/tdsave-taskmanager"} <= set(_left("tdsave"))
     _remove("tdsave")
+
+
+def test_savepoint_required_false_deletes_a_cluster_flink_cannot_be_reached_on(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    spec = _spec("tdopt", **_UNREACHABLE)
+    dag_run = run_dag("flink_test_cleanup_savepoint_optional", {"cluster": spec})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {
+        "deploy": "success",
+        "work": "success",
+        "teardown": "success",
+    }, out[-3000:]
+    assert "savepoint_required=False" in out, out[-3000:]
+    assert _left("tdopt") == []
 
 
 def test_a_teardown_the_api_refuses_keeps_the_cluster_and_can_fail_the_run(

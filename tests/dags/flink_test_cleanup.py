@@ -9,6 +9,7 @@ cluster (a spec mapping) and whether the work task fails (``fail_work``).
 - ``flink_test_cleanup_no_wait``: the deploy does not wait;
 - ``flink_test_cleanup_savepoint``: the deploy does not wait; the teardown takes a
   final savepoint, which it requires (the default);
+- ``flink_test_cleanup_savepoint_optional``: the same with ``savepoint_required=False``;
 - ``flink_test_cleanup_no_wait_fail_run``: the deploy does not wait; the teardown is
   ``as_teardown(..., on_failure_fail_dagrun=True)``;
 - ``flink_test_cleanup_leftovers_update`` and ``..._fail``: a first task plays an
@@ -42,6 +43,11 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "flink_test_cleanup_retries": ({"retries": 1, "retry_delay": timedelta(0)}, {}, {}),
     "flink_test_cleanup_no_wait": (_NO_WAIT, {}, {}),
     "flink_test_cleanup_savepoint": (_NO_WAIT, {"savepoint": True}, {}),
+    "flink_test_cleanup_savepoint_optional": (
+        _NO_WAIT,
+        {"savepoint": True, "savepoint_required": False},
+        {},
+    ),
     "flink_test_cleanup_no_wait_fail_run": (_NO_WAIT, {}, {"on_failure_fail_dagrun": True}),
 }
 
