@@ -67,6 +67,15 @@ def _remove(name: str) -> None:
 
 
 FAULT = "sandbox.flink-k8s.io/fault"
+_NEVER_TM = {
+    "taskmanager": {
+        "memory": "1024m",
+        "cpu": 0.25,
+        "slots": 1,
+        "replicas": 1,
+        "pod_template": {"metadata": {"annotations": {FAULT: "NeverReady"}}},
+    }
+}
 FAILED_SETUP = {"deploy": "failed", "work": "upstream_failed", "teardown": "upstream_failed"}
 
 
@@ -80,8 +89,8 @@ def test_a_failed_deploy_deletes_the_cluster_it_created(
     cause: str,
 ) -> None:
     name = f"{cause[:4]}-{'d' if 'deferred' in dag_id else 'p'}"
-    # The simulated containers serve no Flink REST API: a good image never gets ready.
-    spec = _spec(name, image=UNPULLABLE) if cause == "unpullable" else _spec(name)
+    # A TaskManager that never turns Ready never registers: the wait runs out of time.
+    spec = _spec(name, image=UNPULLABLE) if cause == "unpullable" else _spec(name, **_NEVER_TM)
     dag_run = run_dag(dag_id, {"cluster": spec})
     out = capfd.readouterr().out
     assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
