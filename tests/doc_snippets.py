@@ -94,3 +94,20 @@ def write_dag_snippets(folder: Path) -> dict[str, Path]:
             path.write_text(snippet.text, encoding="utf-8")
             written[snippet.id] = path
     return written
+
+
+def run_script(snippet: Snippet) -> str:
+    """Run a script block as written in a fresh interpreter (from the repository root);
+    its standard output. Fails the test with the block's place and error."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", snippet.text],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert run.returncode == 0, f"{snippet.id}:\n{run.stderr[-3000:]}"
+    return run.stdout

@@ -3,26 +3,13 @@ interpreter, and print what the README says they print."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from doc_snippets import REPO, snippets
+from doc_snippets import REPO, run_script, snippets
 
 
 def test_the_quick_start_runs_as_written_and_prints_the_plan_table() -> None:
     scripts = [s for s in snippets(REPO / "README.md") if s.language == "python" and not s.is_dag]
     assert scripts, "README.md has no quick start"
-    printed = []
-    for script in scripts:
-        run = subprocess.run(
-            [sys.executable, "-c", script.text],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=REPO,
-        )
-        assert run.returncode == 0, f"{script.id}:\n{run.stderr}"
-        printed.append(run.stdout)
+    printed = [run_script(script) for script in scripts]
     lines = printed[0].splitlines()
     # "2 TaskManagers, requests = Flink process sizes", as the comment says.
     (tm,) = [line for line in lines if line.startswith("TaskManager")]
