@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
-from airflow.sdk import BaseOperator, BaseOperatorLink, conf
+from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, conf
 
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
@@ -60,7 +60,7 @@ reports the timeout (with the last verdict) rather than Airflow cutting it off."
 
 def _default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable`` (read when a task is created)."""
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def cluster_from(value: Any) -> FlinkCluster:

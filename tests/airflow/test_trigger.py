@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from airflow.sdk.module_loading import import_string
-from airflow.sdk.serde import deserialize, serialize
+from airflow.providers.common.compat.module_loading import import_string
 from pydantic import ValidationError
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -25,6 +24,11 @@ from airflow_provider_flink_k8s.observation import Outcome
 from airflow_provider_flink_k8s.observation.waits import WaitFor
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.triggers.cluster import FlinkClusterTrigger, outcome_of_event
+
+try:
+    from airflow.sdk.serde import deserialize, serialize
+except ImportError:  # Airflow 3.0 and 3.1: the serde module is still in core
+    from airflow.serialization.serde import deserialize, serialize
 
 CLASSPATH = "airflow_provider_flink_k8s.triggers.cluster.FlinkClusterTrigger"
 FAULT = "sandbox.flink-k8s.io/fault"
