@@ -235,3 +235,14 @@ def test_on_kill_deletes_the_cluster_only_when_told(deploy: Deploy, delete_on_ki
     else:
         time.sleep(1)
         assert len(hook.observe(name, "default", log_lines=0).deployments) == 2
+
+
+def test_the_triggerer_calls_on_kill_from_airflow_3_3_and_never_before() -> None:
+    """docs/airflow.md: a deferred deploy deletes its cluster from the trigger's ``on_kill``
+    on Airflow 3.3+; older triggerers have no such hook, so there it never runs."""
+    from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_3_PLUS
+    from airflow.triggers.base import BaseTrigger
+
+    assert hasattr(BaseTrigger, "on_kill") == AIRFLOW_V_3_3_PLUS
+    if AIRFLOW_V_3_3_PLUS:
+        assert FlinkClusterTrigger.on_kill is not BaseTrigger.on_kill  # ours overrides it
