@@ -27,6 +27,8 @@ FLOOR_PACKAGES = frozenset(
         "kubernetes-asyncio",
     }
 )
+CNCF = "apache-airflow-providers-cncf-kubernetes"
+COMPAT = "apache-airflow-providers-common-compat"
 
 
 def _name(name: str) -> str:
@@ -79,6 +81,15 @@ def test_the_floor_script_installs_from_constraints_floor_and_ci_runs_it() -> No
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert steps.index("make test") < steps.index("bash .ci/airflow_floor.sh")
+
+
+def test_the_readme_states_the_declared_floors() -> None:
+    readme = " ".join((REPO / "README.md").read_text().split())
+    floors = _declared_floors()
+    assert f"Airflow {floors['apache-airflow']} or later" in readme
+    assert f"`apache-airflow-providers-cncf-kubernetes` {floors[CNCF]} or later" in readme
+    assert f"`common.compat` {floors[COMPAT]} or later" in readme
+    assert "`make test-floor`" in readme
 
 
 @pytest.mark.skipif(
