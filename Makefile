@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck constraints clean
+.PHONY: demo test test-floor lint typecheck constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The lowest Airflow and cncf.kubernetes pyproject.toml allows (constraints-floor.txt),
+# in .venv-floor: the DAG-level tests on the simulated runtime.
+test-floor:
+	PYTHON=$(PYTHON) bash .ci/airflow_floor.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -33,4 +38,4 @@ constraints: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .cache out
+	rm -rf $(VENV) .venv-floor .cache out

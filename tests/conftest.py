@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 from doc_snippets import write_dag_snippets
@@ -30,6 +31,11 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_KUBERNETES_DEFAULT", None)
+# Airflow 3.0 (the floor, `make test-floor`) prints a failed task's exception in a rich box
+# wrapped at the terminal's width (80 columns without a terminal): wide enough, each
+# message the tests look for stays on one line.
+if version("apache-airflow").startswith("3.0."):
+    os.environ.setdefault("COLUMNS", "2000")
 
 
 def pytest_unconfigure() -> None:

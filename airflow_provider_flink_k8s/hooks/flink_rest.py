@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 from tenacity import Retrying
 
 from airflow_provider_flink_k8s.exceptions import FlinkRestError

@@ -2,8 +2,9 @@
 for triggers: the same arguments, method names and results, each method a coroutine.
 
 It shares the pure core and the transport helpers with the sync hook, not a parent
-class. Connections are read with ``BaseHook.aget_connection`` and kubeconfigs with the
-cncf ``AsyncKubernetesHook``, so nothing blocks the event loop; jar files are read in a
+class. Connections are read with common.compat's ``get_async_connection``
+(``aget_connection`` where it is safe, else ``get_connection`` in a thread) and kubeconfigs
+with the cncf ``AsyncKubernetesHook``, so nothing blocks the event loop; jar files are read in a
 thread. One ``httpx.AsyncClient`` is kept per event loop. When the API server's proxy
 refuses the Kubernetes token (401, an expired exec-plugin token), the kubeconfig is
 loaded again and the call repeated once.
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.connection import get_async_connection
+from airflow.providers.common.compat.sdk import BaseHook
 from tenacity import AsyncRetrying
 
 from airflow_provider_flink_k8s.exceptions import FlinkRestError
@@ -65,7 +67,7 @@ T = TypeVar("T")
 
 class AsyncFlinkRestHook(BaseHook):
     """The async twin of :class:`FlinkRestHook`: the same arguments and method names,
-    each a coroutine (for triggers). Connections are read with ``aget_connection``.
+    each a coroutine (for triggers). Connections are read with ``get_async_connection``.
     """
 
     conn_name_attr = "flink_conn_id"
@@ -103,7 +105,7 @@ class AsyncFlinkRestHook(BaseHook):
             elif self.service is not None:
                 self._resolved = await akubernetes_route(self.service)
             else:
-                connection = await BaseHook.aget_connection(str(self.flink_conn_id))
+                connection = await get_async_connection(str(self.flink_conn_id), hook=self)
                 self._resolved = connection_route(connection)
         return self._resolved
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import tenacity
 import urllib3
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 from kubernetes.client import ApiClient, ApiException
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError, KubernetesApiError

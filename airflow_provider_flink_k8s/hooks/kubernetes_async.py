@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import aiohttp
 import tenacity
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
-from airflow.sdk import BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 from kubernetes_asyncio.client import ApiException
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError, KubernetesApiError

@@ -27,7 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
-from airflow.sdk import BaseOperator, BaseOperatorLink, conf
+from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, conf
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
@@ -77,7 +77,7 @@ ATTACH_LOG_LINES = 100
 
 def _default_deferrable() -> bool:
     """Airflow's ``[operators] default_deferrable`` (read when a task is created)."""
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def cluster_from(value: Any) -> FlinkCluster:

@@ -36,11 +36,12 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import (
+from airflow.providers.common.compat.sdk import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
 )
 
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed, DeploymentTimeout, FlinkK8sError

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from dag_support import FAST_TIMING, LocalSandbox, use_sandbox
+from dag_support import FAST_TIMING, LocalSandbox, load_dag_bag, use_sandbox
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
@@ -60,9 +60,7 @@ def local_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSan
 @pytest.fixture(scope="session")
 def dag_bag(airflow_db: None) -> Any:
     """The DAGs folder's DagBag, after one warm-up run (see ``flink_test_warmup``)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    bag = load_dag_bag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     warmup = bag.get_dag("flink_test_warmup")
     assert warmup is not None, bag.import_errors
     warmup.test()

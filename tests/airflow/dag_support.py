@@ -37,6 +37,15 @@ class LocalSandbox:
     """A folder for checkpoints and savepoints (``state.as_uri()`` in a spec)."""
 
 
+def load_dag_bag(dag_folder: str) -> Any:
+    """The DagBag of ``dag_folder`` (its class moved to ``airflow.dag_processing`` in 3.2)."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.0 and 3.1
+        from airflow.models.dagbag import DagBag
+    return DagBag(dag_folder=dag_folder)
+
+
 def task_states(dag_run: Any) -> dict[str, str | None]:
     """``{task_id: state}`` of a finished DagRun."""
     return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import task_states
+from dag_support import load_dag_bag, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.operators.base import cluster_from
@@ -100,9 +100,7 @@ def test_on_exists_fail_refuses_an_existing_cluster_and_adopt_keeps_it(
 
 
 def test_the_ui_params_of_the_example_pipeline_size_the_cluster(airflow_db: None) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(EXAMPLES / "flink_batch_to_stream.py")).get_dag(
+    dag = load_dag_bag(dag_folder=str(EXAMPLES / "flink_batch_to_stream.py")).get_dag(
         "flink_batch_to_stream"
     )
     assert dag is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import LocalSandbox, task_states
+from dag_support import LocalSandbox, load_dag_bag, task_states
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
@@ -26,9 +26,7 @@ EXAMPLE_DAG_IDS = {"flink_application_operator", "flink_batch_to_stream", "flink
 
 
 def test_every_example_dag_imports(airflow_db: None) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(EXAMPLES))
+    bag = load_dag_bag(dag_folder=str(EXAMPLES))
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == EXAMPLE_DAG_IDS
     for dag_id in ("flink_application_operator", "flink_batch_to_stream"):

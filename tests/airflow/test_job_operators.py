@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import LocalSandbox, task_states
+from dag_support import LocalSandbox, load_dag_bag, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, cluster_from
@@ -46,9 +46,7 @@ def _spec(state: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def dags(airflow_db: None) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    return load_dag_bag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 
 
 @pytest.fixture(scope="module")

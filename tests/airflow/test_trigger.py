@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from airflow.sdk.module_loading import import_string
-from airflow.sdk.serde import deserialize, serialize
+from airflow.providers.common.compat.module_loading import import_string
 from pydantic import ValidationError
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -25,6 +24,11 @@ from airflow_provider_flink_k8s.observation import Outcome
 from airflow_provider_flink_k8s.observation.waits import WaitFor
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.triggers.cluster import FlinkClusterTrigger, outcome_of_event
+
+try:
+    from airflow.sdk.serde import deserialize, serialize
+except ImportError:  # Airflow 3.0 and 3.1: the serde module is still in core
+    from airflow.serialization.serde import deserialize, serialize
 
 CLASSPATH = "airflow_provider_flink_k8s.triggers.cluster.FlinkClusterTrigger"
 FAULT = "sandbox.flink-k8s.io/fault"
@@ -240,3 +244,14 @@ def test_on_kill_deletes_the_cluster_only_when_told(deploy: Deploy, delete_on_ki
     else:
         time.sleep(1)
         assert len(hook.observe(name, "default", log_lines=0).deployments) == 2
+
+
+def test_the_triggerer_calls_on_kill_from_airflow_3_3_and_never_before() -> None:
+    """docs/airflow.md: a deferred deploy deletes its cluster from the trigger's ``on_kill``
+    on Airflow 3.3+; older triggerers have no such hook, so there it never runs."""
+    from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_3_PLUS
+    from airflow.triggers.base import BaseTrigger
+
+    assert hasattr(BaseTrigger, "on_kill") == AIRFLOW_V_3_3_PLUS
+    if AIRFLOW_V_3_3_PLUS:
+        assert FlinkClusterTrigger.on_kill is not BaseTrigger.on_kill  # ours overrides it
