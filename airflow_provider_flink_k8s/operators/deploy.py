@@ -210,7 +210,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
     ) -> Any:
         """Resume after the trigger; when Airflow ended the deferral itself (its deferral
         timeout, a trigger that crashed), handle the cluster as after any failure."""
-        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+        try:
+            from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+        except ImportError:  # Airflow 3.0 and 3.1 raise them from airflow.exceptions
+            from airflow.exceptions import (  # type: ignore[no-redef]
+                TaskDeferralError,
+                TaskDeferralTimeout,
+            )
 
         try:
             return super().resume_execution(next_method, next_kwargs, context)

@@ -318,7 +318,10 @@ def test_a_deferral_airflow_ends_itself_deletes_the_cluster_too(
 ) -> None:
     """Airflow's own deferral timeout (or a crashed trigger) resumes the task with
     ``__fail__``: ``execute_complete`` never runs, the cluster is still deleted."""
-    from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+    try:
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+    except ImportError:  # Airflow 3.0 and 3.1
+        from airflow.exceptions import TaskDeferralError, TaskDeferralTimeout
 
     name = f"resume-{error.split()[1]}"
     manifests = render_manifests(load_cluster(_spec(name)))
