@@ -6,13 +6,14 @@ Imported by the test modules of this directory (pytest puts it on ``sys.path``).
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from polling import wait_until
 
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.sandbox.flink import (
@@ -24,7 +25,7 @@ from airflow_provider_flink_k8s.sandbox.flink import (
 from airflow_provider_flink_k8s.spec import load_cluster
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
 
 # --- pods from our manifests ---------------------------------------------------------------
@@ -74,18 +75,6 @@ def render_pods(spec: Mapping[str, Any]) -> ClusterPods:
 
 
 # --- Flink's REST API ----------------------------------------------------------------------
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    """Poll ``check`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
 @dataclass

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_support import render_pods, start_cluster, wait_until
+from flink_support import render_pods, start_cluster
 from kubernetes import client, config
+from polling import wait_until
 
 from airflow_provider_flink_k8s.exceptions import (
     FlinkRestError,

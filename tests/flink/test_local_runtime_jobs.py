@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_support import proxy_rest_hook, wait_until
+from flink_support import proxy_rest_hook
 from kubernetes import client, config
+from polling import wait_until
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from flink_support import ClusterPods, FlinkRest, render_pods, start_cluster, wait_until
+from flink_support import ClusterPods, FlinkRest, render_pods, start_cluster
+from polling import wait_until
 
 from airflow_provider_flink_k8s.resources import jobmanager_memory, taskmanager_memory
 from airflow_provider_flink_k8s.sandbox.flink import (

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_support import FlinkRest, render_pods, start_cluster, wait_until
+from flink_support import FlinkRest, render_pods, start_cluster
+from polling import wait_until
 
 from airflow_provider_flink_k8s.sandbox.flink import (
     CLICKSTREAM_SQL,

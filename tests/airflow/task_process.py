@@ -1,0 +1,121 @@
+"""A task run the way a worker runs it: ``airflow tasks test`` in a process of its own.
+
+The kill tests of the resumable operations need a worker they can SIGKILL mid-step and a
+retry that is the same task instance: :func:`create_run` makes a DagRun with a fixed
+``run_id`` and its conf (``airflow dags trigger``), :class:`TaskProcess` runs one task of
+it (``airflow tasks test <dag> <task> <run_id>``: same dag, task, run and map index on
+every run, so the ids the provider derives from the task instance are the same), and
+:meth:`TaskProcess.kill_when` SIGKILLs it -- no ``on_kill``, no ``finally`` -- once the
+test sees the step boundary it waits for (an annotation written, a job stopped...).
+
+The processes inherit the test session's Airflow home, DAGs folder and the
+``kubernetes_default`` connection that points at the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from polling import wait_until
+
+__all__ = ["TaskProcess", "create_run"]
+
+_AIRFLOW = [sys.executable, "-m", "airflow"]
+_serialized = False
+
+
+def _airflow(*args: str) -> str:
+    """Run an ``airflow`` CLI command to its end; its output (raises with it on failure)."""
+    done = subprocess.run(
+        [*_AIRFLOW, *args], capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def create_run(dag_id: str, run_id: str, conf: Mapping[str, Any] | None = None) -> str:
+    """Create the DagRun ``run_id`` of ``dag_id`` with ``conf`` (its params); ``run_id``.
+
+    The DAGs folder is serialized into the metadata database first (once per session):
+    ``airflow dags trigger`` only knows serialized DAGs.
+    """
+    global _serialized
+    if not _serialized:
+        _airflow("dags", "reserialize")
+        _serialized = True
+    _airflow("dags", "trigger", dag_id, "--run-id", run_id, "--conf", json.dumps(dict(conf or {})))
+    return run_id
+
+
+class TaskProcess:
+    """One ``airflow tasks test`` of a task of an existing DagRun, as a child process.
+
+    :param log: where the process's output goes (read it with :attr:`output`).
+    """
+
+    def __init__(self, dag_id: str, task_id: str, run_id: str, *, log: Path) -> None:
+        self.dag_id = dag_id
+        self.task_id = task_id
+        self.run_id = run_id
+        self.log = log
+        with log.open("ab") as out:
+            # A session of its own: the SIGKILL reaches every process the task started.
+            self.process = subprocess.Popen(
+                [*_AIRFLOW, "tasks", "test", dag_id, task_id, run_id],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def output(self) -> str:
+        """Everything the process (and earlier ones logging to the same file) printed."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait(self, timeout: float = 600) -> int:
+        """Wait for the process to end; its exit code (0: the task succeeded)."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self} still ran after {timeout}s:\n{self.output}") from None
+
+    def kill(self) -> None:
+        """SIGKILL the process and its children (a worker lost: OOM, eviction, node gone)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def kill_when(self, boundary: Callable[[], Any], what: str, timeout: float = 300) -> Any:
+        """SIGKILL the process as soon as ``boundary()`` returns something truthy; return it.
+
+        :raises AssertionError: if the process ended first (the step was never reached
+            while it ran) or ``timeout`` passed.
+        """
+
+        def reached() -> Any:
+            found = boundary()
+            if found:
+                return found
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"{self} ended (exit {self.process.returncode}) before {what}:\n{self.output}"
+                )
+            return None
+
+        try:
+            found = wait_until(reached, timeout, what, interval=0.05)
+        finally:
+            self.kill()
+        return found
+
+    def __str__(self) -> str:
+        return f"airflow tasks test {self.dag_id} {self.task_id} {self.run_id}"
