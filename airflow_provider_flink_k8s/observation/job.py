@@ -157,7 +157,7 @@ class JobSighting(FrozenModel):
     ) -> JobSighting | None:
         """The memory after ``snapshot``: the followed job (``job_id``, else the latest,
         as :func:`select_job` picks) and the JobManager, when Flink lists the job and one
-        JobManager pod answers; otherwise ``seen`` unchanged."""
+        Ready JobManager pod answers; otherwise ``seen`` unchanged."""
         job = select_job(snapshot.jobs, job_id)
         found = _jobmanager(snapshot)
         if job is None or found is None:
@@ -167,10 +167,11 @@ class JobSighting(FrozenModel):
 
 
 def _jobmanager(snapshot: ClusterSnapshot) -> tuple[PodState, int] | None:
-    """The one active JobManager pod (with a uid) and its Flink container's restarts;
-    ``None`` when there is none or several (which one answers is then unclear)."""
+    """The one active JobManager pod (with a uid) and its Flink container's restarts,
+    when it is Ready -- the REST Service answers only from Ready pods; ``None`` when
+    there is none or several, or it is not Ready (which one answers is then unclear)."""
     pods = [pod for pod in snapshot.active_pods if pod.component == "jobmanager"]
-    if len(pods) != 1 or not pods[0].uid:
+    if len(pods) != 1 or not pods[0].uid or not pods[0].ready:
         return None
     (pod,) = pods
     regular = [container for container in pod.containers if not container.init]
@@ -264,13 +265,13 @@ def classify_cluster_job(
 
     Row 6 needs the wait to have seen the job (``seen``, kept by the wait loop with
     :meth:`JobSighting.after`), the REST API to answer and exactly one active JobManager
-    pod; it names the job, the pods and what changed. The cases it leaves to row 8:
+    pod, Ready; it names the job, the pods and what changed. The cases it leaves to row 8:
 
     - a job never seen by this wait (``job_id`` given, Flink answers it is unknown): not
       submitted yet, or lost before the wait began -- nothing tells which, even when the
       JobManager restarted;
-    - no JobManager pod, or several (a rollout): which one answers is unclear, and the
-      next observation decides;
+    - no JobManager pod, several (a rollout), or one not Ready: which one answers is
+      unclear, and the next observation decides;
     - ``job_id`` not given: a restarted JobManager that lists another job follows that
       job (the latest); one that lists none is row 6.
 

@@ -48,6 +48,11 @@ def _replaced() -> list[dict[str, Any]]:
     return with_jobmanager(pod("jobmanager", NEW_POD, created_ago=10))
 
 
+def _unready() -> list[dict[str, Any]]:
+    raw = pod("jobmanager", NEW_POD, containers=[running(ready=False, ago=2)], created_ago=3)
+    return with_jobmanager(raw)
+
+
 def _classify(snap: ClusterSnapshot, **kwargs: Any) -> tuple[Lifecycle, Reason, str]:
     verdict = classify_cluster_job(snap, now=NOW, **kwargs)
     return verdict.lifecycle, verdict.reason, verdict.message
@@ -82,6 +87,7 @@ def test_without_a_job_id_the_latest_listed_job_is_remembered() -> None:
             snapshot(jobs=[job("RUNNING")], pods=with_jobmanager(pod("jobmanager"))[1:]),
             id="no-jobmanager-pod",
         ),
+        pytest.param(snapshot(jobs=[job("RUNNING")], pods=_unready()), id="not-ready"),
     ],
 )
 def test_the_memory_stays_as_it_was_unless_one_jobmanager_lists_the_job(
@@ -166,6 +172,7 @@ NOT_YET = f"Flink cluster clickstream runs no job {JOB_ID} yet"
         ),
         # which JobManager answers is unclear
         pytest.param(snapshot(pods=[*_replaced(), pod("jobmanager")]), SEEN, id="two-pods"),
+        pytest.param(snapshot(pods=_unready()), SEEN, id="replacement-not-ready"),
         # REST was not asked (no REST hook): Flink did not say it forgot the job
         pytest.param(snapshot(pods=_replaced(), overview=None), SEEN, id="no-rest-answer"),
     ],
@@ -259,3 +266,16 @@ def test_the_memory_is_plain_json_in_the_wait() -> None:
         "restart_count": 0,
     }
     assert WaitFor.from_dict(data) == wait
+
+
+def test_the_wait_loop_of_operators_and_the_trigger_carries_the_memory() -> None:
+    # The bookkeeping both loops share (ClusterObserver.wait in the worker, the
+    # trigger's AsyncClusterObserver.wait): decide, then remember for the next snapshot.
+    from airflow_provider_flink_k8s.hooks.observer import _WaitSteps
+
+    steps = _WaitSteps(_job_wait(job_id=JOB_ID), timeout=60, on_verdict=None)
+    assert steps.step(snapshot(jobs=[job("RUNNING")]), waited=1) is None
+    assert steps.step(snapshot(overview=None, rest_error="connection refused"), 2) is None
+    outcome = steps.step(snapshot(pods=_replaced()), waited=3)
+    assert outcome is not None and outcome.verdict.reason is Reason.JOB_LOST
+    assert outcome.job_id == JOB_ID
