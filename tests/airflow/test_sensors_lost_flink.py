@@ -2,7 +2,8 @@
 fails the job sensor as ``JobLost``; a job not submitted yet is still awaited.
 
 Flink without high availability keeps its jobs in the JobManager process: a new
-JobManager pod, or the old pod's restarted container, lists none. One small session
+JobManager pod, or the old pod's restarted container, lists none. The job sensor and the
+submit operator's wait (the trigger's loop) fail as ``JobLost`` then. One small session
 cluster serves the module; the tests run in file order, each leaving the cluster up
 with its TaskManager registered for the next. While ``dag.test()`` runs the sensor, a
 thread plays the JobManager's fate once the sensor waits (its task instance queued,
@@ -199,6 +200,42 @@ def test_a_job_submitted_after_the_sensor_started_is_awaited_not_lost(
     assert "JobLost" not in out
 
 
+def test_a_submit_operator_waiting_for_finished_fails_as_job_lost(
+    local_sandbox: LocalSandbox,
+    kube: FlinkKubernetesHook,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # The operator submits the endless job and waits, deferred, for FINISHED; once Flink
+    # lists the job RUNNING, the JobManager's container restarts.
+    _cluster_up(kube)
+
+    def kill_once_running() -> tuple[str, PodState]:
+        def running() -> str | None:
+            with _rest() as rest:
+                return next((job.id for job in rest.jobs() if job.state == "RUNNING"), None)
+
+        job_id: str = _until(running, 120, "the submitted job RUNNING")
+        time.sleep(SETTLE)
+        return job_id, _kill_jobmanager_process(kube)
+
+    meanwhile = _Meanwhile("flink_test_jobs_batch_deferred", kill_once_running)
+    script = str(local_sandbox.usrlib / "clickstream.sql")
+    conf = {
+        "cluster": SPEC,
+        "jar": str(local_sandbox.usrlib / SQL_RUNNER_JAR),
+        "args": ["--script", script],
+    }
+    dag_run = run_dag("flink_test_jobs_batch_deferred", conf)
+    job_id, pod = meanwhile.done()
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "failed"}, out[-4000:]
+    assert f"Flink job {job_id} of Flink cluster {NAME} is lost: the JobManager pod {pod.name}" in (
+        out
+    ), out[-4000:]
+    assert "JobLost" in out and HA_HINT in out, out[-4000:]
+
+
 @pytest.mark.parametrize(
     ("dag_id", "fate", "change"),
     [
@@ -252,12 +289,13 @@ def test_a_jobmanager_restart_that_loses_the_job_fails_the_sensor_as_job_lost(
 
 
 def _stored_memory(dag_run: Any) -> str:
-    from airflow.models.task_state_store import TaskStateStoreModel
+    store = pytest.importorskip("airflow.models.task_state_store", reason="Airflow 3.3+")
+    model = store.TaskStateStoreModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
         (row,) = (
-            session.query(TaskStateStoreModel)
+            session.query(model)
             .filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, key="flink_job_seen")
             .all()
         )
