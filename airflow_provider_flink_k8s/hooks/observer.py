@@ -105,6 +105,7 @@ class _WaitSteps:
         else:
             self.snapshot = observed
             verdict = self.wait.decide(observed, _now())
+            self.wait = self.wait.remember(observed)  # the loop holds a job wait's memory
         if self.on_verdict is not None and (
             self.last is None or verdict.message != self.last.message
         ):

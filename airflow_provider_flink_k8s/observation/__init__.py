@@ -39,6 +39,7 @@ from airflow_provider_flink_k8s.observation.flinkdeployment import (
 from airflow_provider_flink_k8s.observation.job import (
     GLOBALLY_TERMINAL_JOB_STATES,
     JOB_STATES,
+    JobSighting,
     classify_cluster_job,
     classify_job,
     select_job,
@@ -75,6 +76,7 @@ __all__ = [
     "FlinkOverview",
     "GLOBALLY_TERMINAL_JOB_STATES",
     "JOB_STATES",
+    "JobSighting",
     "Lifecycle",
     "LogSource",
     "Outcome",

@@ -1,11 +1,16 @@
-"""Is a Flink job where it should be? Decisions over Flink's ``JobStatus``."""
+"""Is a Flink job where it should be? Decisions over Flink's ``JobStatus``.
+
+A job wait also remembers which JobManager listed its job (:class:`JobSighting`), so a
+job that a JobManager restart made Flink forget is told from one not submitted yet.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from airflow_provider_flink_k8s.observation._base import require_aware
+from airflow_provider_flink_k8s.manifests.podtemplate import MAIN_CONTAINER
+from airflow_provider_flink_k8s.observation._base import FrozenModel, require_aware
 from airflow_provider_flink_k8s.observation.cluster import (
     cluster_label,
     find_cluster_failure,
@@ -18,10 +23,12 @@ from airflow_provider_flink_k8s.observation.pods import (
 )
 from airflow_provider_flink_k8s.observation.snapshot import ClusterSnapshot
 from airflow_provider_flink_k8s.observation.verdict import Reason, Verdict
+from airflow_provider_flink_k8s.observation.workloads import PodState
 
 __all__ = [
     "GLOBALLY_TERMINAL_JOB_STATES",
     "JOB_STATES",
+    "JobSighting",
     "ROOT_EXCEPTION_LIMIT",
     "classify_cluster_job",
     "classify_job",
@@ -127,6 +134,103 @@ def _started(job: FlinkJob) -> int:
     return -1 if job.start_time is None else job.start_time
 
 
+class JobSighting(FrozenModel):
+    """What a job wait remembers: the job Flink last listed, and the JobManager that did.
+
+    Flink without high availability keeps its jobs in the JobManager process only: a
+    JobManager that restarts (its container) or is replaced (a new pod) comes back with
+    none. :func:`classify_cluster_job` compares the sighting with the JobManager that
+    answers now to tell such a lost job from one not submitted yet. Plain JSON
+    (``model_dump(mode="json")``), so a wait carries it to a trigger or a later poke.
+    """
+
+    job_id: str
+    pod: str
+    """The JobManager pod that listed the job."""
+    pod_uid: str
+    restart_count: int
+    """Restarts of the pod's Flink container when it listed the job."""
+
+    @classmethod
+    def after(
+        cls, snapshot: ClusterSnapshot, job_id: str | None, seen: JobSighting | None
+    ) -> JobSighting | None:
+        """The memory after ``snapshot``: the followed job (``job_id``, else the latest,
+        as :func:`select_job` picks) and the JobManager, when Flink lists the job and one
+        Ready JobManager pod answers; otherwise ``seen`` unchanged."""
+        job = select_job(snapshot.jobs, job_id)
+        found = _jobmanager(snapshot)
+        if job is None or found is None:
+            return seen
+        pod, restarts = found
+        return cls(job_id=job.id, pod=pod.name, pod_uid=pod.uid or "", restart_count=restarts)
+
+
+def _jobmanager(snapshot: ClusterSnapshot) -> tuple[PodState, int] | None:
+    """The one active JobManager pod (with a uid) and its Flink container's restarts,
+    when it is Ready -- the REST Service answers only from Ready pods; ``None`` when
+    there is none or several, or it is not Ready (which one answers is then unclear)."""
+    pods = [pod for pod in snapshot.active_pods if pod.component == "jobmanager"]
+    if len(pods) != 1 or not pods[0].uid or not pods[0].ready:
+        return None
+    (pod,) = pods
+    regular = [container for container in pod.containers if not container.init]
+    main = next((c for c in regular if c.name == MAIN_CONTAINER), regular[0] if regular else None)
+    return pod, main.restart_count if main is not None else 0
+
+
+_HA_HINT = (
+    "Flink without high availability forgets its jobs when the JobManager restarts: enable "
+    "it (the spec's high_availability.enabled with a storage_dir) so a restarted "
+    "JobManager recovers them"
+)
+
+
+def _not_listed(
+    snapshot: ClusterSnapshot, job_id: str | None, seen: JobSighting | None
+) -> Verdict | None:
+    """Rows 6-7 of :func:`classify_cluster_job`: a job seen before that Flink no longer lists."""
+    if seen is None or job_id not in (None, seen.job_id) or snapshot.overview is None:
+        return None
+    label, job = cluster_label(snapshot), f"Flink job {seen.job_id}"
+    found = _jobmanager(snapshot)
+    if found is None:
+        return None
+    pod, restarts = found
+    details: dict[str, object] = {
+        "job_id": seen.job_id,
+        "jobmanager_pod": pod.name,
+        "previous_pod": seen.pod,
+        "previous_pod_uid": seen.pod_uid,
+        "pod_uid": pod.uid,
+        "previous_restart_count": seen.restart_count,
+        "restart_count": restarts,
+    }
+    if pod.uid != seen.pod_uid:
+        change = (
+            f"the JobManager pod {seen.pod} (uid {seen.pod_uid}) was replaced by {pod.name} "
+            f"(uid {pod.uid})"
+        )
+        details["change"] = "replaced"
+    elif restarts != seen.restart_count:
+        change = (
+            f"the JobManager pod {pod.name} restarted its container (restart count "
+            f"{seen.restart_count} -> {restarts})"
+        )
+        details["change"] = "restarted"
+    else:
+        message = (
+            f"{label}: Flink no longer lists job {seen.job_id}, which the same JobManager "
+            f"pod {pod.name} listed before; waiting for the next observation"
+        )
+        return Verdict.progressing(Reason.JOB_NOT_FOUND, message, job_id=seen.job_id)
+    message = (
+        f"{job} of {label} is lost: {change} after the job was seen, and Flink no longer "
+        f"lists the job. {_HA_HINT}."
+    )
+    return Verdict.failed(Reason.JOB_LOST, message, **details)
+
+
 def classify_cluster_job(
     snapshot: ClusterSnapshot,
     *,
@@ -135,6 +239,7 @@ def classify_cluster_job(
     target_states: Collection[str] = ("RUNNING",),
     crashloop_restarts: int = DEFAULT_CRASHLOOP_RESTARTS,
     unschedulable_grace: timedelta = DEFAULT_UNSCHEDULABLE_GRACE,
+    seen: JobSighting | None = None,
 ) -> Verdict:
     """Classify a job of a standalone cluster from a snapshot.
 
@@ -148,13 +253,36 @@ def classify_cluster_job(
          deploying (``tasks`` of ``/jobs/overview``)
     4    the job is listed                              :func:`classify_job`
     5    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
-    6    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
+    6    not listed, but ``seen`` (the same job id)     FAILED       JobLost
+         says another JobManager pod (uid) or the
+         same one before a container restart
+         (restart count) listed it
+    7    not listed, and the very JobManager that       PROGRESSING  JobNotFound
+         listed it answers now (a restart that the
+         pod's status does not show yet)
+    8    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
     ===  ============================================  ===========  ==============
+
+    Row 6 needs the wait to have seen the job (``seen``, kept by the wait loop with
+    :meth:`JobSighting.after`), the REST API to answer and exactly one active JobManager
+    pod, Ready; it names the job, the pods and what changed. The cases it leaves to row 8:
+
+    - a job never seen by this wait (``job_id`` given, Flink answers it is unknown): not
+      submitted yet, or lost before the wait began -- nothing tells which, even when the
+      JobManager restarted;
+    - no JobManager pod, several (a rollout), or one not Ready: which one answers is
+      unclear, and the next observation decides;
+    - ``job_id`` not given: a restarted JobManager that lists another job follows that
+      job (the latest); one that lists none is row 6.
+
+    With high availability a restarted JobManager recovers its jobs and lists them
+    (row 4): the sighting moves to the new JobManager.
 
     :param snapshot: what the hook observed (``jobs`` from the REST API).
     :param now: the time of the decision (timezone-aware).
     :param job_id: the job to follow; ``None``: :func:`select_job` picks the latest.
     :param target_states: the states the wait is for.
+    :param seen: which JobManager last listed the followed job (``None``: not seen yet).
     :raises ValueError: if ``now`` is naive or ``target_states`` names no job state.
     """
     now = require_aware(now)
@@ -184,5 +312,8 @@ def classify_cluster_job(
     if snapshot.rest_error is not None:
         message = f"{label}: the JobManager REST API does not answer yet: {snapshot.rest_error}"
         return Verdict.progressing(Reason.REST_UNAVAILABLE, message)
+    lost = _not_listed(snapshot, job_id, seen)
+    if lost is not None:
+        return lost
     which = f"job {job_id}" if job_id else "job"
     return Verdict.progressing(Reason.JOB_NOT_FOUND, f"{label} runs no {which} yet")

@@ -71,6 +71,7 @@ class Reason(str, Enum):
     TASK_MANAGERS_MISSING = "TaskManagersMissing"
     SLOTS_MISSING = "SlotsMissing"
     JOB_NOT_FOUND = "JobNotFound"
+    JOB_LOST = "JobLost"
     JOB_PENDING = "JobPending"
     JOB_FAILED = "JobFailed"
     JOB_CANCELED = "JobCanceled"

@@ -27,7 +27,7 @@ from pydantic import Field, field_validator
 from airflow_provider_flink_k8s.observation._base import FrozenModel
 from airflow_provider_flink_k8s.observation.cluster import classify_cluster
 from airflow_provider_flink_k8s.observation.flinkdeployment import classify_operator_deployment
-from airflow_provider_flink_k8s.observation.job import JOB_STATES, classify_cluster_job
+from airflow_provider_flink_k8s.observation.job import JOB_STATES, JobSighting, classify_cluster_job
 from airflow_provider_flink_k8s.observation.pods import (
     DEFAULT_CRASHLOOP_RESTARTS,
     DEFAULT_UNSCHEDULABLE_GRACE,
@@ -56,6 +56,8 @@ class WaitFor(FrozenModel):
         progress; ``None``: only Kubernetes' own progress deadline applies.
     :param crashloop_restarts: restarts after which a crash-looping container fails the wait.
     :param unschedulable_grace_seconds: how long a pod may stay unschedulable.
+    :param job_seen: the job wait's memory: which JobManager last listed the job
+        (:meth:`remember` keeps it; a lost job fails the wait as ``JobLost``).
     """
 
     kind: Literal["cluster", "job"] = "cluster"
@@ -71,6 +73,7 @@ class WaitFor(FrozenModel):
     unschedulable_grace_seconds: float = Field(
         default=DEFAULT_UNSCHEDULABLE_GRACE.total_seconds(), ge=0
     )
+    job_seen: JobSighting | None = None
 
     @field_validator("target_states", mode="before")
     @classmethod
@@ -122,6 +125,7 @@ class WaitFor(FrozenModel):
                 target_states=self.target_states,
                 crashloop_restarts=self.crashloop_restarts,
                 unschedulable_grace=grace,
+                seen=self.job_seen,
             )
         deadline = self.progress_deadline_seconds
         return classify_cluster(
@@ -133,6 +137,14 @@ class WaitFor(FrozenModel):
             crashloop_restarts=self.crashloop_restarts,
             unschedulable_grace=grace,
         )
+
+    def remember(self, snapshot: ClusterSnapshot) -> WaitFor:
+        """This wait with what ``snapshot`` adds to its memory (:meth:`JobSighting.after`):
+        a wait loop decides each snapshot, then carries the result to the next one."""
+        if self.kind != "job" or self.target != "standalone":
+            return self
+        seen = JobSighting.after(snapshot, self.job_id, self.job_seen)
+        return self if seen == self.job_seen else self.model_copy(update={"job_seen": seen})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (trigger kwargs): every field, so a reader needs no defaults."""

@@ -143,6 +143,8 @@ class PodState(FrozenModel):
     """What a pod's ``status`` says, with the role its labels give it."""
 
     name: str
+    uid: str | None = None
+    """``metadata.uid``: a pod that replaces another has a new one, even under the same name."""
     component: str | None = None
     phase: str = "Unknown"
     conditions: tuple[Condition, ...] = ()
@@ -185,6 +187,7 @@ class PodState(FrozenModel):
         ] + [ContainerStatus.from_k8s(item) for item in get_items(status, "containerStatuses")]
         return cls(
             name=get_str(metadata, "name") or "",
+            uid=get_str(metadata, "uid"),
             component=component_of(metadata),
             phase=get_str(status, "phase") or "Unknown",
             conditions=_conditions(status),

@@ -14,9 +14,9 @@ ready / in a target state                          succeeds; XCom ``{name, names
 progressing, or not deployed (MISSING)             pokes again (deferrable: keeps waiting)
 failed (ImagePullBackOff, CrashLoopBackOff,        fails at once with
 Unschedulable, ProgressDeadlineExceeded, the       :class:`AirflowFailException` -- no retries:
-job FAILED with its root exception...) or          a broken cluster does not mend between
-deleted under the wait                             tries -- the cause in the message, the
-                                                   failing containers' log tails in the log
+job FAILED with its root exception, the job        a broken cluster does not mend between
+lost to a JobManager restart...) or deleted        tries -- the cause in the message, the
+under the wait                                     failing containers' log tails in the log
 could not be observed (a trigger's API error)      fails with :class:`DeploymentFailed`
                                                    ``ObservationFailed`` (retries apply)
 still not there after ``timeout``                  :class:`AirflowSensorTimeout`
@@ -47,7 +47,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed, DeploymentTimeout, FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy
 from airflow_provider_flink_k8s.hooks.observer import ClusterObserver, with_log_tails
-from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Reason
+from airflow_provider_flink_k8s.observation import JobSighting, Lifecycle, Outcome, Reason
 from airflow_provider_flink_k8s.operators.arguments import (
     FLINK_DEPLOYMENT_API,
     ArgumentError,
@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FlinkClusterReadySensor", "FlinkJobSensor"]
 
+_SEEN_KEY = "flink_job_seen"
+"""The ``task_state_store`` key of a job wait's memory in reschedule mode."""
 _BY_NAME = "<the FlinkDeployment named by application_name>"
 """``cluster`` when ``application_name`` names the FlinkDeployment."""
 
@@ -132,6 +134,7 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         )
         self.progress_deadline = progress_deadline
         self.unschedulable_grace = unschedulable_grace
+        self._job_seen: JobSighting | None = None
 
     def resolve_cluster(self, *, cache: bool = True) -> FlinkCluster:
         """``cluster``, or the FlinkDeployment ``application_name`` in ``namespace``
@@ -179,7 +182,7 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """One snapshot, one decision (see the module's table)."""
-        wait = self.flink_wait
+        wait = self._recall(context)
         with self.rest_hook(retry=RetryPolicy.never()) as rest:
             observer = ClusterObserver(self.kube_hook, rest if wait.needs_rest else None)
             try:
@@ -188,9 +191,37 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
                 self.log.warning("Could not observe %s: %s", wait.description, error)
                 return PokeReturnValue(is_done=False)
         verdict = wait.decide(snapshot, datetime.now(timezone.utc))
+        self._memorise(context, wait.remember(snapshot).job_seen)
         job_id = verdict.details.get("job_id") or wait.job_id
         outcome = with_log_tails(Outcome(verdict, job_id=job_id and str(job_id)), snapshot)
         return self._conclude(outcome, {"name": wait.name, "namespace": wait.namespace})
+
+    # -- a job wait's memory across pokes ----------------------------------------------
+    #
+    # Which JobManager listed the job (JobSighting) must outlive one poke, or a JobManager
+    # restart that loses the job looks like "not submitted yet". In poke mode one sensor
+    # object pokes until done: an attribute holds it. In reschedule mode every poke is a
+    # new run of the task (a new object, and Airflow clears the task's XComs when it
+    # starts), so it goes to the task instance's task_state_store too -- kept across
+    # reschedules, on Airflow 3.3 and later -- with the try number, so that a cleared or
+    # retried task, whose cluster and job may be new, starts without it. Deferred, the
+    # trigger's loop holds it.
+
+    def _recall(self, context: Context) -> WaitFor:
+        wait = self.flink_wait
+        if wait.kind != "job":
+            return wait
+        if self._job_seen is None and self.reschedule:
+            self._job_seen = _stored_sighting(context)
+        return wait.model_copy(update={"job_seen": self._job_seen})
+
+    def _memorise(self, context: Context, seen: JobSighting | None) -> None:
+        if seen == self._job_seen:
+            return
+        self._job_seen = seen
+        store = context.get("task_state_store")
+        if self.reschedule and store is not None and seen is not None:
+            store.set(_SEEN_KEY, {"try": _try_number(context), **seen.model_dump(mode="json")})
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
         """Resume after :class:`FlinkClusterTrigger`: the XCom value, or the failure."""
@@ -240,6 +271,24 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         except DeploymentTimeout as error:
             raise AirflowSensorTimeout(f"Sensor has timed out: {error}") from error
         raise AssertionError("unreachable: a timed-out outcome raises")  # pragma: no cover
+
+
+def _try_number(context: Context) -> int | None:
+    ti = context.get("ti")
+    number = getattr(ti, "try_number", None)
+    return number if isinstance(number, int) else None
+
+
+def _stored_sighting(context: Context) -> JobSighting | None:
+    """The memory an earlier poke of this try stored (see ``_recall``), if any."""
+    store = context.get("task_state_store")
+    stored = store.get(_SEEN_KEY) if store is not None else None
+    if not isinstance(stored, dict) or stored.get("try") != _try_number(context):
+        return None
+    try:
+        return JobSighting.model_validate({k: v for k, v in stored.items() if k != "try"})
+    except ValueError:  # written by another version: start afresh
+        return None
 
 
 class FlinkClusterReadySensor(_FlinkClusterSensor):
@@ -298,9 +347,15 @@ class FlinkJobSensor(_FlinkClusterSensor):
     """Wait until a job of a Flink cluster reaches one of ``target_states``.
 
     A job that ends elsewhere (FAILED with Flink's root exception, CANCELED, FINISHED when
-    RUNNING was awaited) fails the sensor at once, as does a failing cluster. For the
-    operator target the FlinkDeployment's job status decides (RUNNING and the
-    deployment STABLE).
+    RUNNING was awaited) fails the sensor at once, as does a failing cluster. So does a
+    job lost to a JobManager restart (``JobLost``): the sensor saw the job listed, then
+    the JobManager pod was replaced or its container restarted, and Flink no longer lists
+    the job -- without high availability Flink forgets its jobs then. A job not listed
+    yet that the sensor never saw is still awaited (not submitted yet). The sensor
+    remembers the JobManager that listed the job across pokes; in ``reschedule`` mode
+    that needs Airflow 3.3's ``task_state_store``, and on older Airflow a rescheduled
+    sensor reports a lost job as not found until its ``timeout``. For the operator target
+    the FlinkDeployment's job status decides (RUNNING and the deployment STABLE).
 
     :param cluster: the cluster (see :class:`FlinkClusterReadySensor`). Templated.
     :param target_states: Flink ``JobStatus`` values that end the wait.

@@ -6,7 +6,8 @@ thresholds are not templated): ``ready`` has room for real Flink to start, ``fai
 gives up on an unschedulable pod after a second, ``deadline`` on a cluster that stops
 making progress after three, ``missing`` times out after three (``soft``: with
 ``soft_fail``); ``job`` waits for the job ``params.job_id`` (empty: the latest) to be
-RUNNING, ``batch`` for it to be FINISHED.
+RUNNING, ``batch`` for it to be FINISHED (``flink_test_sensor_batch_reschedule``: in
+``reschedule`` mode).
 """
 
 from __future__ import annotations
@@ -57,3 +58,19 @@ for deferrable in (False, True):
                 poke_interval=0.5,
                 deferrable=deferrable,
             )
+
+with DAG(
+    dag_id="flink_test_sensor_batch_reschedule",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={"cluster": Param({}, type="object"), "job_id": Param("", type="string")},
+):
+    FlinkJobSensor(
+        task_id="job",
+        cluster="{{ params.cluster }}",
+        job_id="{{ params.job_id }}",
+        target_states=("FINISHED",),
+        timeout=90,
+        poke_interval=1,
+        mode="reschedule",
+    )
