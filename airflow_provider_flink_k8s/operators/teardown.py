@@ -13,8 +13,10 @@ from airflow_provider_flink_k8s.exceptions import (
     SavepointFailed,
 )
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, suspend_savepoint
+from airflow_provider_flink_k8s.observation.ownership import anchor_index, deleted_by
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import (
     poll,
@@ -50,6 +52,12 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     ``FlinkTeardownOperator(...).as_teardown(setups=deploy)`` -- so it runs when work
     tasks fail. The operator target's FlinkSessionJobs on the cluster are deleted first
     (the operator does not delete a session cluster that still has them).
+
+    Before deleting anything it records itself on the cluster's anchor (the ConfigMap, or
+    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), so a
+    deploy racing it sees the cluster is being deleted and by whom. After its first pass it
+    deletes only objects recording an owner that pass found: a cluster a deploy claims anew
+    while the old one goes away is left to it.
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
@@ -120,8 +128,14 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             self.log.info("Cluster %s/%s is not running: no job to savepoint", namespace, name)
         if cluster.target == "operator":
             self._delete_session_jobs()
+        manifests = render_manifests(cluster)
+        marked = self.kube_hook.mark_deleting(manifests[anchor_index(manifests)], task_key(context))
+        if deleted_by(marked) not in (None, task_key(context)):
+            self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
         self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
-        deleted = self.kube_hook.delete_cluster(name, namespace, wait=True, timeout=self.timeout)
+        deleted = self.kube_hook.delete_cluster(
+            name, namespace, wait=True, timeout=self.timeout, first_owners_only=True
+        )
         if deleted.already_gone:
             self.log.info("Flink cluster %s/%s was already gone", namespace, name)
         else:

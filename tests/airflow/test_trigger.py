@@ -103,6 +103,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
         poll_interval=3,
         context={"name": "c", "plan": {"taskmanagers": 2}},
         delete_on_kill=True,
+        owner="dag/deploy/run/-1",
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == CLASSPATH
@@ -116,6 +117,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
         "poll_interval": 3.0,
         "context": {"name": "c", "plan": {"taskmanagers": 2}},
         "delete_on_kill": True,
+        "owner": "dag/deploy/run/-1",
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     again = import_string(classpath)(**kwargs)
