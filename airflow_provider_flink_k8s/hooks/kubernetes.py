@@ -303,6 +303,7 @@ class FlinkKubernetesHook(BaseHook):
         timeout: float = 300.0,
         owner: str | None = None,
         first_owners_only: bool = False,
+        last: tuple[str, str] | None = None,
     ) -> DeleteResult:
         """Delete every object carrying the cluster's labels (Foreground propagation).
 
@@ -311,6 +312,7 @@ class FlinkKubernetesHook(BaseHook):
         :param owner: only the objects recording this task instance as their creator.
         :param first_owners_only: after the first pass, only objects recording an owner
             it found (a cluster claimed anew meanwhile is left to its new owner).
+        :param last: ``(kind, name)`` of the object to delete once the others are gone.
         :return: what was deleted; nothing when the cluster was already gone.
         :raises DeploymentTimeout: when objects are left after ``timeout``.
         """
@@ -322,6 +324,7 @@ class FlinkKubernetesHook(BaseHook):
             clock=time.monotonic,
             owner=owner,
             first_owners_only=first_owners_only,
+            last=last,
         )
         return self._drive(flow)
 

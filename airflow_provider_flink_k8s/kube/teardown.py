@@ -176,6 +176,10 @@ def _deleting(obj: Mapping[str, Any]) -> bool:
     return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
+def _is(ref: ResourceRef, obj: Mapping[str, Any], which: tuple[str, str] | None) -> bool:
+    return which == (ref.kind, (obj.get("metadata") or {}).get("name"))
+
+
 def _describe(ref: ResourceRef, obj: Mapping[str, Any]) -> str:
     finalizers = (obj.get("metadata") or {}).get("finalizers") or []
     held = f" (finalizers: {', '.join(map(str, finalizers))})" if finalizers else ""
@@ -191,6 +195,7 @@ def delete_flow(
     clock: Callable[[], float],
     owner: str | None = None,
     first_owners_only: bool = False,
+    last: tuple[str, str] | None = None,
 ) -> Flow[DeleteResult]:
     """Delete the cluster's objects (see the module's docstring).
 
@@ -200,6 +205,9 @@ def delete_flow(
     :param owner: delete (and wait for) only objects recording this task instance.
     :param first_owners_only: after the first pass, delete (and wait for) only objects
         recording an owner that pass found.
+    :param last: the ``(kind, name)`` of an object to delete only once every other one
+        is gone (the cluster's anchor, which carries the teardown's record meanwhile;
+        without ``wait`` it stays while others exist).
     :raises DeploymentTimeout: when objects are left after ``timeout`` (a finalizer no
         controller removes, typically: the message names them).
     """
@@ -213,7 +221,8 @@ def delete_flow(
         found = [listed[index] for index in chosen]
         if first_owners_only and owners is None:
             owners = frozenset(owner_of(obj) for _, obj in found)
-        for ref, obj in found:
+        others = [(ref, obj) for ref, obj in found if not _is(ref, obj, last)]
+        for ref, obj in others or found:
             if _deleting(obj):
                 continue
             key = _key(ref, namespace, obj)

@@ -348,11 +348,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
             return
         cluster = self.flink_cluster
         deleter = deleted_by(anchor)
-        by = f" (by {deleter})" if deleter else ""
+        if anchor is None:
+            what = f"was deleted (its anchor {manifests[anchor_index(manifests)]['kind']} is gone)"
+        else:
+            what = "is being deleted" + (f" (by {deleter})" if deleter else "")
         raise DeploymentFailed(
             "BeingDeleted",
-            f"Flink cluster {cluster.namespace}/{cluster.name} is being deleted{by} "
-            "while this task deployed it",
+            f"Flink cluster {cluster.namespace}/{cluster.name} {what} while this task deployed it",
             details={"deleter": deleter},
         )
 

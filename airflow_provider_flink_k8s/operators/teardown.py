@@ -54,10 +54,11 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     (the operator does not delete a session cluster that still has them).
 
     Before deleting anything it records itself on the cluster's anchor (the ConfigMap, or
-    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), so a
-    deploy racing it sees the cluster is being deleted and by whom. After its first pass it
-    deletes only objects recording an owner that pass found: a cluster a deploy claims anew
-    while the old one goes away is left to it.
+    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), and
+    deletes the anchor last, once everything else is gone: a deploy racing it sees the
+    cluster is being deleted, and by whom, until the deletion is over. After its first
+    pass it deletes only objects recording an owner that pass found: a cluster a deploy
+    claims anew meanwhile is left to it.
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
@@ -129,12 +130,18 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         if cluster.target == "operator":
             self._delete_session_jobs()
         manifests = render_manifests(cluster)
-        marked = self.kube_hook.mark_deleting(manifests[anchor_index(manifests)], task_key(context))
+        anchor = manifests[anchor_index(manifests)]
+        marked = self.kube_hook.mark_deleting(anchor, task_key(context))
         if deleted_by(marked) not in (None, task_key(context)):
             self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
         self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
         deleted = self.kube_hook.delete_cluster(
-            name, namespace, wait=True, timeout=self.timeout, first_owners_only=True
+            name,
+            namespace,
+            wait=True,
+            timeout=self.timeout,
+            first_owners_only=True,
+            last=(str(anchor["kind"]), str(anchor["metadata"]["name"])),
         )
         if deleted.already_gone:
             self.log.info("Flink cluster %s/%s was already gone", namespace, name)

@@ -270,3 +270,27 @@ def test_an_anchor_deleted_before_the_mark_lands_is_gone() -> None:
         lambda request: answers.pop(0),
     )
     assert run.result is None
+
+
+def test_the_anchor_is_deleted_last_once_everything_else_is_gone() -> None:
+    cluster = _Cluster(
+        {"deployments": [_obj("d")], "configmaps": [_obj("orders-config")]}, sticky=True
+    )
+    state = {"polls": 0}
+
+    def server(request: ApiRequest) -> Any:
+        answer = cluster(request)
+        if request.method == "GET" and request.path.endswith("/deployments"):
+            state["polls"] += 1
+            if state["polls"] == 3:  # the Deployment's pods are gone: so is it
+                cluster.objects["deployments"] = []
+            if state["polls"] == 5:
+                cluster.objects["configmaps"] = []
+            answer = {"items": cluster.objects.get("deployments", [])}
+        return answer
+
+    flow = delete_flow("orders", "ns", clock=lambda: 0.0, last=("ConfigMap", "orders-config"))
+    run = run_flow(flow, server)
+    assert cluster.deletes == ["deployments/d", "configmaps/orders-config"]
+    deletes = [r.method for r in run.requests if r.method == "DELETE"]
+    assert len(deletes) == 2
