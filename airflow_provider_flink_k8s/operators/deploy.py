@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed
 from airflow_provider_flink_k8s.kube import ApplyOutcome, cluster_label_selector
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
-from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
+from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
 from airflow_provider_flink_k8s.observation.ownership import (
     Claim,
     ClaimDecision,
@@ -339,6 +339,13 @@ class FlinkDeployOperator(FlinkClusterMixin):
             owner=self._task_key,
         )
         return self._finish(outcome, resume)
+
+    def _log(self, verdict: Verdict) -> None:
+        """Log each new verdict of the wait in the worker; when the cluster turns up
+        missing or being deleted, fail at once if a teardown is deleting it."""
+        super()._log(verdict)
+        if verdict.lifecycle in (Lifecycle.MISSING, Lifecycle.DELETED):
+            self._check_not_deleted(render_manifests(self.flink_cluster))
 
     def _check_not_deleted(self, manifests: list[dict[str, Any]]) -> None:
         """Fail fast when a teardown started deleting the cluster meanwhile (its anchor

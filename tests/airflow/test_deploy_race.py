@@ -129,7 +129,7 @@ def test_killing_the_run_that_did_not_create_the_cluster_leaves_it_and_a_retry_a
     both stay in their wait. The run that did not create it is sent SIGTERM (Airflow calls
     its ``on_kill``): it leaves the cluster. The one that created it is SIGKILLed (no
     ``on_kill``): the cluster stays. Run again as the same task instance, it resumes its
-    own cluster, and deletes it when it fails too."""
+    own cluster; killed with SIGTERM in turn, its ``on_kill`` deletes it."""
     name, dag_id = "race-kill", "flink_test_race_update"
     conf = {"cluster": _spec(name, never_ready=True)}
     runs = ["race-kill-1", "race-kill-2"]
@@ -143,35 +143,30 @@ def test_killing_the_run_that_did_not_create_the_cluster_leaves_it_and_a_retry_a
                 return this, that
         return None
 
-    holder, other = wait_until(claimed, 120, "both runs to claim the cluster")
+    holder, other = wait_until(claimed, 180, "both runs to claim the cluster")
     holder_key = _key(dag_id, holder.run_id)
     assert f"already exists, created by {holder_key}; applying the spec" in other.output
-    wait_until(lambda: "Waiting up to" in other.output, 60, "the other run to wait")
+    wait_until(lambda: "Waiting up to" in other.output, 120, "the other run to wait")
 
     os.kill(other.process.pid, signal.SIGTERM)
-    wait_until(
-        lambda: (
-            f"Flink cluster default/{name} is left as it is: created by {holder_key}"
-            in other.output
-        ),
-        60,
-        "the other run's on_kill",
-    )
+    left = f"Flink cluster default/{name} is left as it is: created by {holder_key}"
+    wait_until(lambda: left in other.output, 60, "the other run's on_kill")
+    other.kill()
+    assert "Deleting" not in other.output
     assert _whole(name) == {holder_key}
     holder.kill()
     assert _whole(name) == {holder_key}
-    assert _state(other) == "failed"  # its wait ran out; it still leaves the cluster
-    assert "Deleting" not in other.output
-    assert _whole(name) == {holder_key}
 
     again = TaskProcess(dag_id, "deploy", holder.run_id, log=tmp_path / "again.log")
-    assert _state(again) == "failed"
-    assert "was created by an earlier try of this task instance" in again.output
-    assert "an earlier try of this task instance created 5 of its objects" in again.output
-    assert f"Deleting Flink cluster default/{name}, which this task instance created" in (
-        again.output
-    )
-    assert _gone(name), sorted(_objects(name))
+    resumed = f"Resuming default/{name}: an earlier try of this task instance created 5 of"
+    wait_until(lambda: resumed in again.output, 180, "the retry to resume its cluster")
+    wait_until(lambda: "Waiting up to" in again.output, 120, "the retry to wait")
+    assert "it was free" not in again.output
+    os.kill(again.process.pid, signal.SIGTERM)
+    deleting = f"Deleting Flink cluster default/{name}, which this task instance created"
+    wait_until(lambda: deleting in again.output, 60, "the retry's on_kill")
+    wait_until(lambda: _gone(name), 60, "nothing of the cluster to be left")
+    again.kill()
 
 
 def test_a_deploy_of_a_cluster_being_deleted_waits_until_it_is_gone_and_deploys_it_anew(
@@ -236,13 +231,11 @@ def test_a_teardown_racing_a_deploy_fails_the_deploy_fast_and_leaves_nothing(
     out = deploy.output
     teardown_key = _key("flink_test_race_teardown", f"{name}-t", "teardown")
     assert "DeploymentTimeout" not in out and "gave up" not in out, out[-3000:]
-    if when == "apply":
-        assert (
-            f"Flink cluster default/{name} was deleted (its anchor ConfigMap is gone) "
-            "while this task deployed it" in out
-        ), out[-3000:]
-    else:
-        assert f"Flink cluster default/{name} is being deleted (by {teardown_key})" in out, out[
-            -3000:
-        ]
+    # The teardown's record is on the anchor until the rest is gone; then the anchor goes.
+    named = f"BeingDeleted: Flink cluster default/{name} is being deleted (by {teardown_key})"
+    gone = (
+        f"BeingDeleted: Flink cluster default/{name} was deleted (its anchor ConfigMap is "
+        "gone) while this task deployed it"
+    )
+    assert named in out or gone in out, out[-3000:]
     wait_until(lambda: _gone(name), 60, "nothing of the cluster to be left")

@@ -4,6 +4,9 @@ run's config names the cluster (a spec mapping).
 
 - ``flink_test_race_update``: a deploy with the default ``on_exists="update"``;
 - ``flink_test_race_fail``: a deploy with ``on_exists="fail"``;
+
+The deploys' timeout is long: the tests end them (a kill, a teardown), never their
+timeout, which only bounds a hang.
 - ``flink_test_race_teardown``: a teardown.
 """
 
@@ -27,7 +30,7 @@ for on_exists in ("update", "fail"):
             task_id="deploy",
             cluster="{{ params.cluster }}",
             on_exists=on_exists,
-            timeout=25,
+            timeout=240,
             **_OPTIONS,
         )
 
