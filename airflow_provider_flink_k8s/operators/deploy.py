@@ -64,10 +64,17 @@ class FlinkDeployOperator(FlinkClusterMixin):
     2. plan it: Flink's memory model, TaskManager count, requests and limits;
     3. ``preflight``: check that the pods fit the nodes' free capacity and the
        namespace's ResourceQuota (:class:`DeploymentFailed` ``Unschedulable`` otherwise);
-    4. server-side apply the rendered objects (idempotent: a retried or re-run task
-       converges on the same objects, never duplicates), each new one annotated with
-       the task instance that created it (``airflow-provider-flink-k8s/created-by`` =
-       ``dag_id/task_id/run_id/map_index``, the same on every try);
+    4. claim the cluster: *create* its anchor (the ConfigMap, or the FlinkDeployment)
+       with a create-only ``POST``, annotated with the task instance
+       (``airflow-provider-flink-k8s/created-by`` = ``dag_id/task_id/run_id/map_index``,
+       the same on every try). Of two runs racing, exactly one creates it; the other gets
+       ``409 AlreadyExists`` and reads the record back: its own task instance's (an
+       earlier try) -> resume; another run's or none -> ``on_exists``, naming that run; a
+       teardown's record or a ``deletionTimestamp`` -> wait until the deletion is over
+       (within ``timeout``), then claim anew. Then server-side apply the rest
+       (idempotent: a retried or re-run task converges on the same objects), each new
+       one annotated with the cluster's owner; a teardown that started meanwhile fails
+       the deploy at once (``BeingDeleted``);
     5. ``wait_for_ready``: until the Deployments are rolled out, the pods Ready, the
        JobManager's REST API answers with every TaskManager and slot registered -- in
        application mode, until the job is RUNNING (operator target: the FlinkDeployment
@@ -80,8 +87,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
     is gone when this task instance created it, as the annotation records: this try or
     an earlier one, so a retry adopts what a killed try left (``on_exists`` does not
     apply to it) and deletes it if it fails too. ``keep_failed_cluster=True`` keeps it
-    for debugging (the log says how to remove it). A cluster another run created, or
-    one without the record, is never deleted: it is left as it was. A killed task
+    for debugging (the log says how to remove it). Only the objects whose record names
+    this task instance are deleted, as they are at the moment of deleting: a cluster
+    another run created, or one without the record, is left as it was. A killed task
     (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
 
     :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
@@ -91,8 +99,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
         changing its class.
     :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
-    :param on_exists: when a cluster this task instance did not create already exists:
-        ``update`` (apply; unchanged objects stay as they are), ``fail``, or ``adopt``
+    :param on_exists: when a cluster this task instance did not create already exists
+        (as its anchor records): ``update`` (apply; unchanged objects stay as they are),
+        ``fail`` (``AlreadyExists``, naming the run that created it), or ``adopt``
         (leave it, just wait).
     :param preflight: check placement against nodes and ResourceQuota first.
     :param timeout: seconds to wait for readiness.
