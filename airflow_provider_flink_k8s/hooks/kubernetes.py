@@ -53,6 +53,7 @@ from airflow_provider_flink_k8s.kube import (
     scale_flow,
     translate_error,
 )
+from airflow_provider_flink_k8s.kube.apply import ClaimResult, claim_flow
 from airflow_provider_flink_k8s.kube.capacity import CapacityInputs, capacity_flow
 from airflow_provider_flink_k8s.kube.requests import (
     delete_request,
@@ -64,6 +65,7 @@ from airflow_provider_flink_k8s.kube.requests import (
     merge_patch_request,
 )
 from airflow_provider_flink_k8s.kube.resources import ResourceRef
+from airflow_provider_flink_k8s.kube.teardown import mark_deleting_flow
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -212,6 +214,20 @@ class FlinkKubernetesHook(BaseHook):
         self.log.info("Applied %d object(s): %s", len(result.objects), result.summary())
         return result
 
+    def claim(self, manifest: Mapping[str, Any], *, namespace: str | None = None) -> ClaimResult:
+        """Create ``manifest`` if no object of its name exists (``POST``, create-only);
+        else read the existing one back. Of two racing claims exactly one creates.
+
+        :raises KubernetesApiError: when the server refuses the object.
+        """
+        return self._drive(claim_flow(manifest, table=self._table, namespace=namespace))
+
+    def mark_deleting(self, anchor: Mapping[str, Any], deleter: str) -> dict[str, Any] | None:
+        """Record ``deleter`` (a teardown) on a cluster's anchor (its rendered manifest)
+        before deleting it, with a resourceVersion precondition; the live anchor after,
+        ``None`` when absent."""
+        return self._drive(mark_deleting_flow(anchor, deleter, table=self._table))
+
     def live_objects(
         self, manifests: Sequence[Mapping[str, Any]], *, namespace: str | None = None
     ) -> list[dict[str, Any] | None]:
@@ -279,17 +295,36 @@ class FlinkKubernetesHook(BaseHook):
         return self._drive(scale_flow(cluster, replicas))
 
     def delete_cluster(
-        self, cluster_name: str, namespace: str, *, wait: bool = True, timeout: float = 300.0
+        self,
+        cluster_name: str,
+        namespace: str,
+        *,
+        wait: bool = True,
+        timeout: float = 300.0,
+        owner: str | None = None,
+        first_owners_only: bool = False,
+        last: tuple[str, str] | None = None,
     ) -> DeleteResult:
         """Delete every object carrying the cluster's labels (Foreground propagation).
 
         :param wait: return once none is left (pods included).
         :param timeout: seconds to wait.
+        :param owner: only the objects recording this task instance as their creator.
+        :param first_owners_only: after the first pass, only objects recording an owner
+            it found (a cluster claimed anew meanwhile is left to its new owner).
+        :param last: ``(kind, name)`` of the object to delete once the others are gone.
         :return: what was deleted; nothing when the cluster was already gone.
         :raises DeploymentTimeout: when objects are left after ``timeout``.
         """
         flow = delete_flow(
-            cluster_name, namespace, wait=wait, timeout=timeout, clock=time.monotonic
+            cluster_name,
+            namespace,
+            wait=wait,
+            timeout=timeout,
+            clock=time.monotonic,
+            owner=owner,
+            first_owners_only=first_owners_only,
+            last=last,
         )
         return self._drive(flow)
 

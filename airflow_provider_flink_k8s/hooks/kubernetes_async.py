@@ -222,16 +222,24 @@ class AsyncFlinkKubernetesHook(BaseHook):
         return await self._run(scale_flow(cluster, replicas))
 
     async def delete_cluster(
-        self, cluster_name: str, namespace: str, *, wait: bool = True, timeout: float = 300.0
+        self,
+        cluster_name: str,
+        namespace: str,
+        *,
+        wait: bool = True,
+        timeout: float = 300.0,
+        owner: str | None = None,
     ) -> DeleteResult:
         """Delete every object carrying the cluster's labels (Foreground), then wait.
 
+        :param owner: only the objects recording this task instance as their creator.
         :raises DeploymentTimeout: when objects are left after ``timeout``.
         """
         clock = asyncio.get_running_loop().time
-        return await self._run(
-            delete_flow(cluster_name, namespace, wait=wait, timeout=timeout, clock=clock)
+        flow = delete_flow(
+            cluster_name, namespace, wait=wait, timeout=timeout, clock=clock, owner=owner
         )
+        return await self._run(flow)
 
     async def logs(
         self,

@@ -14,11 +14,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from airflow_provider_flink_k8s.exceptions import ResourceNotFound, SpecError, SpecProblem
+from airflow_provider_flink_k8s.exceptions import (
+    ResourceConflict,
+    ResourceNotFound,
+    SpecError,
+    SpecProblem,
+)
 from airflow_provider_flink_k8s.kube.requests import (
     ApiRequest,
     Flow,
     apply_request,
+    create_request,
     fetch,
     fetch_or_none,
     get_request,
@@ -35,8 +41,10 @@ __all__ = [
     "ApplyOutcome",
     "ApplyResult",
     "ApplyTarget",
+    "ClaimResult",
     "apply_flow",
     "check_manifests",
+    "claim_flow",
     "classify_apply",
     "live_flow",
     "plan_apply",
@@ -260,3 +268,37 @@ def apply_flow(
         after = yield from fetch(request)
         applied.append(_applied(target, classify_apply(before, after, dry_run=dry_run), after))
     return ApplyResult(tuple(applied), dry_run)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A create-only write: whether it created the object, and the object (the created
+    one, or the existing one as read back; ``None`` when that was gone by then)."""
+
+    created: bool
+    live: dict[str, Any] | None
+
+
+def claim_flow(
+    manifest: Mapping[str, Any], *, table: ResourceTable, namespace: str | None = None
+) -> Flow[ClaimResult]:
+    """Create ``manifest`` (``POST``, create-only); on ``409 AlreadyExists`` read the
+    existing object back. Of two racing claims exactly one creates.
+
+    :raises SpecError: for a malformed manifest.
+    :raises ResourceNotFound: for a kind the server does not serve.
+    :raises ResourceConflict: for a 409 that is not ``AlreadyExists``.
+    """
+    problems = check_manifests([manifest])
+    if problems:
+        raise SpecError(problems, subject="manifests")
+    yield from resolve(table, manifest["apiVersion"], manifest["kind"])
+    (target,) = plan_apply([manifest], table, namespace)
+    try:
+        created = yield from fetch(create_request(target.ref, target.namespace, manifest))
+    except ResourceConflict as error:
+        if error.reason != "AlreadyExists":
+            raise
+        live = yield from fetch_or_none(get_request(target.ref, target.namespace, target.name))
+        return ClaimResult(False, live)
+    return ClaimResult(True, created)

@@ -28,6 +28,7 @@ __all__ = [
     "Sleep",
     "Step",
     "apply_request",
+    "create_request",
     "delete_request",
     "fetch",
     "fetch_or_none",
@@ -136,6 +137,17 @@ def apply_request(
     query = _query(fieldManager=FIELD_MANAGER, force=True, dryRun="All" if dry_run else None)
     path = ref.object_path(namespace, name)
     return ApiRequest("PATCH", path, query, dict(manifest), APPLY_PATCH)
+
+
+def create_request(
+    ref: ResourceRef, namespace: str | None, manifest: Mapping[str, Any]
+) -> ApiRequest:
+    """``POST`` ``manifest`` to its collection: create-only, ``409 AlreadyExists`` when an
+    object of that name exists (the one atomic "who was first" the API offers)."""
+    path = ref.collection_path(namespace)
+    return ApiRequest(
+        "POST", path, _query(fieldManager=FIELD_MANAGER), dict(manifest), "application/json"
+    )
 
 
 def merge_patch_request(

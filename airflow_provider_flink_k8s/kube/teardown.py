@@ -8,7 +8,12 @@ first and RBAC last (the reverse of the apply order), with ``propagationPolicy:
 Foreground``: an object stays, marked, until the garbage collector has removed its
 dependents (ReplicaSets, pods), so "none left" means the pods are gone too. Waiting lists
 again until nothing is left, deleting anything that appeared meanwhile; a cluster that is
-already gone is a success.
+already gone is a success. A deletion can be narrowed to what one task instance created
+(``owner``: a failed deploy's cleanup), or -- a teardown -- to the owners its first pass
+found (``first_owners_only``): a cluster claimed anew while the old one was going away is
+its new owner's (see :mod:`airflow_provider_flink_k8s.observation.ownership`).
+
+:func:`mark_deleting_flow` writes the teardown's record on the cluster's anchor first.
 """
 
 from __future__ import annotations
@@ -17,13 +22,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flink_k8s.exceptions import DeploymentTimeout, ResourceNotFound
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentTimeout,
+    ResourceConflict,
+    ResourceNotFound,
+)
+from airflow_provider_flink_k8s.kube.apply import plan_apply, resolve
 from airflow_provider_flink_k8s.kube.observe import cluster_label_selector
 from airflow_provider_flink_k8s.kube.requests import (
     Flow,
     Sleep,
     delete_request,
     fetch,
+    fetch_or_none,
     get_request,
     list_items,
     list_request,
@@ -38,8 +49,15 @@ from airflow_provider_flink_k8s.kube.resources import (
     SERVICE,
     SERVICE_ACCOUNT,
     ResourceRef,
+    ResourceTable,
 )
 from airflow_provider_flink_k8s.manifests import object_names
+from airflow_provider_flink_k8s.observation.ownership import (
+    TEARDOWN_ANNOTATION,
+    deleted_by,
+    deletion_targets,
+    owner_of,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec import FlinkCluster
@@ -50,6 +68,7 @@ __all__ = [
     "ScaleResult",
     "TEARDOWN_KINDS",
     "delete_flow",
+    "mark_deleting_flow",
     "scale_flow",
 ]
 
@@ -157,6 +176,10 @@ def _deleting(obj: Mapping[str, Any]) -> bool:
     return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
+def _is(ref: ResourceRef, obj: Mapping[str, Any], which: tuple[str, str] | None) -> bool:
+    return which == (ref.kind, (obj.get("metadata") or {}).get("name"))
+
+
 def _describe(ref: ResourceRef, obj: Mapping[str, Any]) -> str:
     finalizers = (obj.get("metadata") or {}).get("finalizers") or []
     held = f" (finalizers: {', '.join(map(str, finalizers))})" if finalizers else ""
@@ -170,21 +193,36 @@ def delete_flow(
     wait: bool = True,
     timeout: float = 300.0,
     clock: Callable[[], float],
+    owner: str | None = None,
+    first_owners_only: bool = False,
+    last: tuple[str, str] | None = None,
 ) -> Flow[DeleteResult]:
     """Delete the cluster's objects (see the module's docstring).
 
     :param wait: list again until none is left.
     :param timeout: seconds to wait for that.
     :param clock: a monotonic clock (seconds).
+    :param owner: delete (and wait for) only objects recording this task instance.
+    :param first_owners_only: after the first pass, delete (and wait for) only objects
+        recording an owner that pass found.
+    :param last: the ``(kind, name)`` of an object to delete only once every other one
+        is gone (the cluster's anchor, which carries the teardown's record meanwhile;
+        without ``wait`` it stays while others exist).
     :raises DeploymentTimeout: when objects are left after ``timeout`` (a finalizer no
         controller removes, typically: the message names them).
     """
     selector = cluster_label_selector(cluster_name)
     deadline, poll = clock() + timeout, _FIRST_POLL
     deleted: dict[ObjectKey, None] = {}
+    owners: frozenset[str | None] | None = None
     while True:
-        found = yield from _list_cluster(namespace, selector)
-        for ref, obj in found:
+        listed = yield from _list_cluster(namespace, selector)
+        chosen = deletion_targets([obj for _, obj in listed], owner=owner, owners=owners)
+        found = [listed[index] for index in chosen]
+        if first_owners_only and owners is None:
+            owners = frozenset(owner_of(obj) for _, obj in found)
+        others = [(ref, obj) for ref, obj in found if not _is(ref, obj, last)]
+        for ref, obj in others or found:
             if _deleting(obj):
                 continue
             key = _key(ref, namespace, obj)
@@ -203,3 +241,36 @@ def delete_flow(
             raise DeploymentTimeout(message, reason="Deleting", waited_seconds=timeout)
         yield Sleep(poll)
         poll = min(poll * 2, _LONGEST_POLL)
+
+
+def mark_deleting_flow(
+    anchor: Mapping[str, Any], deleter: str, *, table: ResourceTable
+) -> Flow[dict[str, Any] | None]:
+    """Write ``deleter`` (a teardown's task instance) as :data:`TEARDOWN_ANNOTATION` on
+    the cluster's ``anchor`` (its rendered manifest) -- with the live object's
+    ``resourceVersion`` as a precondition, so the record lands on the object just read
+    and on no newer one; read again and retry on a conflict.
+
+    :return: the anchor as marked (as it is when already being deleted or marked),
+        ``None`` when it does not exist.
+    """
+    yield from resolve(table, anchor["apiVersion"], anchor["kind"])
+    (target,) = plan_apply([anchor], table, None)
+    ref, namespace, name = target.ref, target.namespace, target.name
+    while True:
+        live = yield from fetch_or_none(get_request(ref, namespace, name))
+        metadata = (live or {}).get("metadata") or {}
+        if live is None or metadata.get("deletionTimestamp") or deleted_by(live):
+            return live
+        patch = {
+            "metadata": {
+                "resourceVersion": metadata.get("resourceVersion"),
+                "annotations": {TEARDOWN_ANNOTATION: deleter},
+            }
+        }
+        try:
+            return (yield from fetch(merge_patch_request(ref, namespace, name, patch)))
+        except ResourceNotFound:
+            return None
+        except ResourceConflict:
+            continue

@@ -389,6 +389,7 @@ class FlinkClusterMixin(BaseOperator):
         resume: Mapping[str, Any] | None = None,
         method_name: str = "execute_complete",
         delete_on_kill: bool = False,
+        owner: str | None = None,
     ) -> Outcome:
         """Wait here (``deferrable=False``) and return the outcome, or defer to
         :class:`FlinkClusterTrigger`, which resumes ``method_name(context, event)`` with
@@ -401,6 +402,7 @@ class FlinkClusterMixin(BaseOperator):
                 resume=resume,
                 method_name=method_name,
                 delete_on_kill=delete_on_kill,
+                owner=owner,
             )
         self.log.info("Waiting up to %.0fs for %s", timeout, wait.description)
         with self.rest_hook(retry=RetryPolicy.never()) as rest:
@@ -417,6 +419,7 @@ class FlinkClusterMixin(BaseOperator):
         resume: Mapping[str, Any] | None = None,
         method_name: str = "execute_complete",
         delete_on_kill: bool = False,
+        owner: str | None = None,
     ) -> NoReturn:
         """Defer to :class:`FlinkClusterTrigger` for ``wait``."""
         trigger = FlinkClusterTrigger(
@@ -429,6 +432,7 @@ class FlinkClusterMixin(BaseOperator):
             poll_interval=self.poll_interval,
             context=_with_link(resume, getattr(self, WEB_UI_ATTRIBUTE, None)),
             delete_on_kill=delete_on_kill,
+            owner=owner,
         )
         self.defer(
             trigger=trigger,

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed
 from airflow_provider_flink_k8s.kube import ApplyOutcome, cluster_label_selector
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
-from airflow_provider_flink_k8s.observation import Lifecycle, Outcome
+from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
 from airflow_provider_flink_k8s.observation.ownership import (
+    Claim,
+    ClaimDecision,
     FailureAction,
     Ownership,
+    anchor_index,
+    claim_decision,
+    cleanup_action,
     cluster_ownership,
+    deleted_by,
     failure_action,
+    is_deleting,
     stamp_owner,
 )
 from airflow_provider_flink_k8s.operators.arguments import (
@@ -25,7 +33,7 @@ from airflow_provider_flink_k8s.operators.base import (
     FlinkClusterMixin,
     RestRoute,
 )
-from airflow_provider_flink_k8s.operators.job import task_key
+from airflow_provider_flink_k8s.operators.job import poll, task_key
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
     check_placement,
@@ -42,6 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FlinkDeployOperator"]
 
+_GONE = object()
+
 OnExists = Literal["update", "fail", "adopt"]
 
 
@@ -54,10 +64,17 @@ class FlinkDeployOperator(FlinkClusterMixin):
     2. plan it: Flink's memory model, TaskManager count, requests and limits;
     3. ``preflight``: check that the pods fit the nodes' free capacity and the
        namespace's ResourceQuota (:class:`DeploymentFailed` ``Unschedulable`` otherwise);
-    4. server-side apply the rendered objects (idempotent: a retried or re-run task
-       converges on the same objects, never duplicates), each new one annotated with
-       the task instance that created it (``airflow-provider-flink-k8s/created-by`` =
-       ``dag_id/task_id/run_id/map_index``, the same on every try);
+    4. claim the cluster: *create* its anchor (the ConfigMap, or the FlinkDeployment)
+       with a create-only ``POST``, annotated with the task instance
+       (``airflow-provider-flink-k8s/created-by`` = ``dag_id/task_id/run_id/map_index``,
+       the same on every try). Of two runs racing, exactly one creates it; the other gets
+       ``409 AlreadyExists`` and reads the record back: its own task instance's (an
+       earlier try) -> resume; another run's or none -> ``on_exists``, naming that run; a
+       teardown's record or a ``deletionTimestamp`` -> wait until the deletion is over
+       (within ``timeout``), then claim anew. Then server-side apply the rest
+       (idempotent: a retried or re-run task converges on the same objects), each new
+       one annotated with the cluster's owner; a teardown that started meanwhile fails
+       the deploy at once (``BeingDeleted``);
     5. ``wait_for_ready``: until the Deployments are rolled out, the pods Ready, the
        JobManager's REST API answers with every TaskManager and slot registered -- in
        application mode, until the job is RUNNING (operator target: the FlinkDeployment
@@ -70,8 +87,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
     is gone when this task instance created it, as the annotation records: this try or
     an earlier one, so a retry adopts what a killed try left (``on_exists`` does not
     apply to it) and deletes it if it fails too. ``keep_failed_cluster=True`` keeps it
-    for debugging (the log says how to remove it). A cluster another run created, or
-    one without the record, is never deleted: it is left as it was. A killed task
+    for debugging (the log says how to remove it). Only the objects whose record names
+    this task instance are deleted, as they are at the moment of deleting: a cluster
+    another run created, or one without the record, is left as it was. A killed task
     (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
 
     :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
@@ -81,8 +99,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
         changing its class.
     :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
-    :param on_exists: when a cluster this task instance did not create already exists:
-        ``update`` (apply; unchanged objects stay as they are), ``fail``, or ``adopt``
+    :param on_exists: when a cluster this task instance did not create already exists
+        (as its anchor records): ``update`` (apply; unchanged objects stay as they are),
+        ``fail`` (``AlreadyExists``, naming the run that created it), or ``adopt``
         (leave it, just wait).
     :param preflight: check placement against nodes and ResourceQuota first.
     :param timeout: seconds to wait for readiness.
@@ -162,35 +181,23 @@ class FlinkDeployOperator(FlinkClusterMixin):
         manifests = render_manifests(cluster, plan=plan)
         self.log.info("Plan for %s/%s:\n%s", cluster.namespace, cluster.name, plan.summary())
         self._task_key = task = task_key(context)
-        live = self.kube_hook.live_objects(manifests)
-        ownership = cluster_ownership(live, task)
         existing = self.kube_hook.observe(
             cluster.name, cluster.namespace, target=cluster.target, log_lines=0
         )
-        exists = _exists(existing) or ownership.existing > 0
-        if ownership.ours and ownership.existing:
-            self.log.info(
-                "Resuming %s/%s: an earlier try of this task instance created %d of its objects",
-                cluster.namespace,
-                cluster.name,
-                ownership.existing,
-            )
-        elif exists and self.on_exists == "fail":
+        if self.preflight:
+            self._check_placement(cluster, plan, exclude_own=_exists(existing))
+        decision = self._claim(manifests, task)
+        where = f"{cluster.namespace}/{cluster.name}"
+        if decision.claim is Claim.FAIL:
             raise DeploymentFailed(
                 "AlreadyExists",
-                f"Flink cluster {cluster.namespace}/{cluster.name} already exists, "
-                f"{ownership.describe()} "
+                f"{decision.describe(where)} "
                 "(on_exists='fail'; use 'update' to apply the spec, 'adopt' to keep it)",
+                details={"holder": decision.holder},
             )
         try:
-            return self._deploy(
-                context,
-                cluster,
-                plan,
-                stamp_owner(manifests, live, ownership),
-                exists=exists,
-                ownership=ownership,
-            )
+            live = self._after_claim(manifests, decision, where)
+            return self._deploy(context, cluster, plan, manifests, live, decision)
         except Exception:
             self._after_failure(task)
             raise
@@ -232,28 +239,101 @@ class FlinkDeployOperator(FlinkClusterMixin):
 
     # -- steps -----------------------------------------------------------------------
 
+    def _claim(self, manifests: list[dict[str, Any]], task: str) -> ClaimDecision:
+        """Create the cluster's anchor, or learn who holds it (see
+        :mod:`~airflow_provider_flink_k8s.observation.ownership`). A cluster being deleted
+        is waited for -- until it is gone, within ``timeout`` -- and then claimed anew."""
+        index = anchor_index(manifests)
+        anchor = stamp_owner([manifests[index]], [None], Ownership(task, task, 0))[0]
+        where = f"{self.flink_cluster.namespace}/{self.flink_cluster.name}"
+        deadline = time.monotonic() + self.timeout
+        while True:
+            claimed = self.kube_hook.claim(anchor)
+            decision = claim_decision(
+                created=claimed.created, anchor=claimed.live, task=task, on_exists=self.on_exists
+            )
+            if decision.claim is not Claim.DELETING:
+                return decision
+            self.log.warning(
+                "%s; waiting until it is gone, then deploying it anew", decision.describe(where)
+            )
+            gone = poll(
+                lambda: _GONE if self.kube_hook.live_objects([anchor])[0] is None else None,
+                timeout=max(deadline - time.monotonic(), 0.0),
+                poll_interval=self.poll_interval,
+            )
+            if gone is None:
+                raise DeploymentFailed(
+                    "BeingDeleted",
+                    f"{decision.describe(where)}; it was not gone after {self.timeout:g}s",
+                    details={"deleter": decision.deleter},
+                )
+
+    def _after_claim(
+        self, manifests: list[dict[str, Any]], decision: ClaimDecision, where: str
+    ) -> list[dict[str, Any] | None]:
+        """Log the claim; after creating the anchor over what is left of a deleted
+        cluster, wait until those objects are gone. The live objects, to apply over."""
+        if decision.claim is Claim.RESUME:
+            live = self.kube_hook.live_objects(manifests)
+            self.log.info(
+                "Resuming %s: an earlier try of this task instance created %d of its objects",
+                where,
+                sum(obj is not None for obj in live),
+            )
+            return live
+        if decision.claim is not Claim.CREATED:
+            self.log.warning(
+                "%s; %s (on_exists=%r)",
+                decision.describe(where),
+                "leaving it as it is" if decision.claim is Claim.ADOPT else "applying the spec",
+                self.on_exists,
+            )
+            return self.kube_hook.live_objects(manifests)
+        self.log.info("%s (it was free: the create succeeded)", decision.describe(where))
+
+        def settled() -> list[dict[str, Any] | None] | None:
+            live = self.kube_hook.live_objects(manifests)
+            return None if any(is_deleting(obj) for obj in live) else live
+
+        now = settled()
+        if now is None:
+            self.log.warning(
+                "Objects of an earlier %s cluster are still being deleted; waiting for them", where
+            )
+            now = poll(settled, timeout=self.timeout, poll_interval=self.poll_interval)
+            if now is None:
+                raise DeploymentFailed(
+                    "BeingDeleted",
+                    f"Flink cluster {where} is being deleted; its objects were not gone "
+                    f"after {self.timeout:g}s",
+                )
+        return now
+
     def _deploy(
         self,
         context: Context,
         cluster: FlinkCluster,
         plan: ClusterPlan,
         manifests: list[dict[str, Any]],
-        *,
-        exists: bool,
-        ownership: Ownership,
+        live: list[dict[str, Any] | None],
+        decision: ClaimDecision,
     ) -> dict[str, Any]:
-        """Pre-flight, apply, wait (or defer): every step that may leave objects behind."""
-        adopt = exists and not ownership.ours and self.on_exists == "adopt"
-        if self.preflight and not adopt:
-            self._check_placement(cluster, plan, exclude_own=exists)
+        """Apply the rest, check the cluster is still there, wait (or defer)."""
+        ownership = Ownership(
+            task=self._task_key or "",
+            owner=decision.holder,
+            existing=sum(obj is not None for obj in live),
+        )
         applied: dict[str, int] = {}
-        if adopt:
-            self.log.info(
-                "Adopting the existing cluster (%s); nothing applied", ownership.describe()
-            )
-        else:
-            result = self.kube_hook.apply(manifests)
+        if decision.claim is not Claim.ADOPT:
+            result = self.kube_hook.apply(stamp_owner(manifests, live, ownership))
             applied = {outcome.value: result.count(outcome) for outcome in ApplyOutcome}
+            if decision.claim is Claim.CREATED:  # the claim created the anchor
+                anchor = result.objects[anchor_index(manifests)].outcome
+                applied[anchor.value] -= 1
+                applied[ApplyOutcome.CREATED.value] += 1
+            self._check_not_deleted(manifests)
         resume = self._result(cluster, plan, applied)
         self.persist_web_ui_link(context, resume["web_ui_url"])
         if not self.wait_for_ready:
@@ -265,8 +345,34 @@ class FlinkDeployOperator(FlinkClusterMixin):
             timeout=self.timeout,
             resume=resume,
             delete_on_kill=action is FailureAction.DELETE,
+            owner=self._task_key,
         )
         return self._finish(outcome, resume)
+
+    def _log(self, verdict: Verdict) -> None:
+        """Log each new verdict of the wait in the worker; when the cluster turns up
+        missing or being deleted, fail at once if a teardown is deleting it."""
+        super()._log(verdict)
+        if verdict.lifecycle in (Lifecycle.MISSING, Lifecycle.DELETED):
+            self._check_not_deleted(render_manifests(self.flink_cluster))
+
+    def _check_not_deleted(self, manifests: list[dict[str, Any]]) -> None:
+        """Fail fast when a teardown started deleting the cluster meanwhile (its anchor
+        gone, being deleted, or marked)."""
+        anchor = self.kube_hook.live_objects([manifests[anchor_index(manifests)]])[0]
+        if anchor is not None and not is_deleting(anchor):
+            return
+        cluster = self.flink_cluster
+        deleter = deleted_by(anchor)
+        if anchor is None:
+            what = f"was deleted (its anchor {manifests[anchor_index(manifests)]['kind']} is gone)"
+        else:
+            what = "is being deleted" + (f" (by {deleter})" if deleter else "")
+        raise DeploymentFailed(
+            "BeingDeleted",
+            f"Flink cluster {cluster.namespace}/{cluster.name} {what} while this task deployed it",
+            details={"deleter": deleter},
+        )
 
     def _after_failure(self, task: str, *, wait: bool = True) -> None:
         """The deploy failed (or was killed): delete the cluster if ``task`` created it --
@@ -277,16 +383,15 @@ class FlinkDeployOperator(FlinkClusterMixin):
         try:
             manifests = render_manifests(cluster)
             live = self.kube_hook.live_objects(manifests)
-            ownership = cluster_ownership(live, task)
-            if not ownership.existing:
+            action = cleanup_action(live, task, keep_failed_cluster=self.keep_failed_cluster)
+            if action is None:
                 return  # nothing was written
-            action = failure_action(ownership, keep_failed_cluster=self.keep_failed_cluster)
             if action is FailureAction.LEAVE:
                 self.log.info(
                     "Flink cluster %s/%s is left as it is: %s",
                     namespace,
                     name,
-                    ownership.describe(),
+                    cluster_ownership(live, task).describe(),
                 )
             elif action is FailureAction.KEEP:
                 self.log.warning(
@@ -307,7 +412,7 @@ class FlinkDeployOperator(FlinkClusterMixin):
                     " (waiting until it is gone)" if wait else "",
                 )
                 deleted = self.kube_hook.delete_cluster(
-                    name, namespace, wait=wait, timeout=self.timeout
+                    name, namespace, wait=wait, timeout=self.timeout, owner=task
                 )
                 objects = ", ".join(str(key) for key in deleted.deleted) or "nothing"
                 self.log.info("Deleted %s%s", objects, "; nothing is left" if wait else "")
@@ -366,6 +471,9 @@ class FlinkDeployOperator(FlinkClusterMixin):
         }
 
     def _finish(self, outcome: Outcome, result: dict[str, Any]) -> dict[str, Any]:
+        if outcome.verdict.lifecycle in (Lifecycle.MISSING, Lifecycle.DELETED):
+            # a teardown's doing? (the trigger's wait does not check the anchor)
+            self._check_not_deleted(render_manifests(self.flink_cluster))
         self.finish_wait(outcome)
         if outcome.verdict.lifecycle is Lifecycle.READY and outcome.job_id:
             result = {**result, "job_id": outcome.job_id}

@@ -13,8 +13,10 @@ from airflow_provider_flink_k8s.exceptions import (
     SavepointFailed,
 )
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, suspend_savepoint
+from airflow_provider_flink_k8s.observation.ownership import anchor_index, deleted_by
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import (
     poll,
@@ -50,6 +52,13 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     ``FlinkTeardownOperator(...).as_teardown(setups=deploy)`` -- so it runs when work
     tasks fail. The operator target's FlinkSessionJobs on the cluster are deleted first
     (the operator does not delete a session cluster that still has them).
+
+    Before deleting anything it records itself on the cluster's anchor (the ConfigMap, or
+    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), and
+    deletes the anchor last, once everything else is gone: a deploy racing it sees the
+    cluster is being deleted, and by whom, until the deletion is over. After its first
+    pass it deletes only objects recording an owner that pass found: a cluster a deploy
+    claims anew meanwhile is left to it.
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
@@ -120,8 +129,20 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             self.log.info("Cluster %s/%s is not running: no job to savepoint", namespace, name)
         if cluster.target == "operator":
             self._delete_session_jobs()
+        manifests = render_manifests(cluster)
+        anchor = manifests[anchor_index(manifests)]
+        marked = self.kube_hook.mark_deleting(anchor, task_key(context))
+        if deleted_by(marked) not in (None, task_key(context)):
+            self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
         self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
-        deleted = self.kube_hook.delete_cluster(name, namespace, wait=True, timeout=self.timeout)
+        deleted = self.kube_hook.delete_cluster(
+            name,
+            namespace,
+            wait=True,
+            timeout=self.timeout,
+            first_owners_only=True,
+            last=(str(anchor["kind"]), str(anchor["metadata"]["name"])),
+        )
         if deleted.already_gone:
             self.log.info("Flink cluster %s/%s was already gone", namespace, name)
         else:

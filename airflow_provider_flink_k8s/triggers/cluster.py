@@ -58,6 +58,8 @@ class FlinkClusterTrigger(BaseTrigger):
     :param context: plain JSON handed back to the task with the outcome.
     :param delete_on_kill: delete the cluster when a user kills the deferred task (the
         deploy task that created it sets this; see the operators' ``on_kill`` policy).
+    :param owner: with ``delete_on_kill``, delete only the objects recording this task
+        instance as their creator, as they are at the moment of deleting.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class FlinkClusterTrigger(BaseTrigger):
         poll_interval: float = 5.0,
         context: Mapping[str, Any] | None = None,
         delete_on_kill: bool = False,
+        owner: str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.wait = WaitFor.from_dict(wait)
@@ -83,6 +86,7 @@ class FlinkClusterTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.context = dict(context or {})
         self.delete_on_kill = bool(delete_on_kill)
+        self.owner = owner
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The classpath and plain-JSON kwargs (Airflow's deserialization allow-list
@@ -99,6 +103,7 @@ class FlinkClusterTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "context": self.context,
                 "delete_on_kill": self.delete_on_kill,
+                "owner": self.owner,
             },
         )
 
@@ -146,10 +151,15 @@ class FlinkClusterTrigger(BaseTrigger):
 
     async def on_kill(self) -> None:
         """A user killed the deferred task: delete the cluster if this wait's task created
-        it (``delete_on_kill``), so no half-deployed cluster is left behind."""
+        it (``delete_on_kill``; only the objects recording ``owner``, re-read now), so no
+        half-deployed cluster is left behind."""
         if not self.delete_on_kill:
             return
         self.log.info("Task killed while waiting: deleting %s", self.wait.description)
         await self._kube_hook().delete_cluster(
-            self.wait.name, self.wait.namespace, wait=False, timeout=timedelta(minutes=1).seconds
+            self.wait.name,
+            self.wait.namespace,
+            wait=False,
+            timeout=timedelta(minutes=1).seconds,
+            owner=self.owner,
         )

@@ -103,6 +103,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
         poll_interval=3,
         context={"name": "c", "plan": {"taskmanagers": 2}},
         delete_on_kill=True,
+        owner="dag/deploy/run/-1",
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == CLASSPATH
@@ -116,6 +117,7 @@ def test_serialize_gives_the_classpath_and_plain_json_kwargs() -> None:
         "poll_interval": 3.0,
         "context": {"name": "c", "plan": {"taskmanagers": 2}},
         "delete_on_kill": True,
+        "owner": "dag/deploy/run/-1",
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     again = import_string(classpath)(**kwargs)
@@ -255,3 +257,30 @@ def test_the_triggerer_calls_on_kill_from_airflow_3_3_and_never_before() -> None
     assert hasattr(BaseTrigger, "on_kill") == AIRFLOW_V_3_3_PLUS
     if AIRFLOW_V_3_3_PLUS:
         assert FlinkClusterTrigger.on_kill is not BaseTrigger.on_kill  # ours overrides it
+
+
+@pytest.mark.parametrize("owner", ["me", "someone-else"])
+def test_on_kill_deletes_only_what_the_record_says_its_task_instance_created(
+    deploy: Deploy, owner: str
+) -> None:
+    """docs/airflow.md: the trigger's ``on_kill`` deletes only the objects whose record
+    names its task instance, as they are when it deletes them."""
+    from airflow_provider_flink_k8s.observation.ownership import OWNER_ANNOTATION
+
+    name = f"kill-owner-{owner}"
+
+    def stamp(manifest: dict[str, Any]) -> None:
+        manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = owner
+
+    deploy(_spec(name), stamp)
+    hook = FlinkKubernetesHook()
+    trigger = _trigger(name, seconds=60)
+    trigger.delete_on_kill, trigger.owner = True, "me"
+    asyncio.run(trigger.on_kill())
+    if owner == "me":
+        from polling import wait_until
+
+        wait_until(lambda: _cluster_objects(hook, name) == 0, 30, "the cluster to be gone")
+    else:
+        time.sleep(1)
+        assert len(hook.observe(name, "default", log_lines=0).deployments) == 2

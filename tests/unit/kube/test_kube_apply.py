@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kube_flows import not_found, run_flow
 
-from airflow_provider_flink_k8s.exceptions import ResourceNotFound, SpecError
+from airflow_provider_flink_k8s.exceptions import ResourceConflict, ResourceNotFound, SpecError
 from airflow_provider_flink_k8s.kube import (
     FIELD_MANAGER,
     ApiRequest,
@@ -19,7 +19,12 @@ from airflow_provider_flink_k8s.kube import (
     classify_apply,
     live_flow,
 )
-from airflow_provider_flink_k8s.kube.apply import AppliedObject, plan_apply
+from airflow_provider_flink_k8s.kube.apply import (
+    AppliedObject,
+    ClaimResult,
+    claim_flow,
+    plan_apply,
+)
 from airflow_provider_flink_k8s.kube.resources import ResourceTable
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.spec import load_cluster
@@ -234,5 +239,47 @@ def test_live_flow_refuses_malformed_manifests_before_any_request() -> None:
     with pytest.raises(SpecError, match=r"manifests\[0\]\.kind: is required"):
         run_flow(
             live_flow([{"apiVersion": "v1", "metadata": {"name": "x"}}], table=ResourceTable()),
+            lambda request: not_found(),
+        )
+
+
+CONFIG_MAPS = "/api/v1/namespaces/streaming/configmaps"
+
+
+def test_a_claim_creates_the_object_with_a_create_only_post() -> None:
+    anchor = render_manifests(CLUSTER)[0]
+    run = run_flow(claim_flow(anchor, table=ResourceTable()), lambda request: _live(anchor))
+    (post,) = run.requests
+    assert (post.method, post.path) == ("POST", CONFIG_MAPS)
+    assert ("fieldManager", FIELD_MANAGER) in post.query
+    assert post.body == anchor
+    assert run.result == ClaimResult(True, _live(anchor))
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_claim_that_finds_the_object_reads_it_back(existing: bool) -> None:
+    anchor = render_manifests(CLUSTER)[0]
+
+    def server(request: ApiRequest) -> Any:
+        if request.method == "POST":
+            return ResourceConflict(409, "AlreadyExists", 'configmaps "orders-config" exists')
+        return _live(anchor) if existing else not_found()
+
+    run = run_flow(claim_flow(anchor, table=ResourceTable()), server)
+    assert [(r.method, r.path) for r in run.requests] == [
+        ("POST", CONFIG_MAPS),
+        ("GET", f"{CONFIG_MAPS}/orders-config"),
+    ]
+    assert run.result == ClaimResult(False, _live(anchor) if existing else None)
+
+
+def test_a_claim_passes_on_other_conflicts_and_malformed_manifests() -> None:
+    anchor = render_manifests(CLUSTER)[0]
+    conflict = ResourceConflict(409, "Conflict", "the object has been modified")
+    with pytest.raises(ResourceConflict, match="modified"):
+        run_flow(claim_flow(anchor, table=ResourceTable()), lambda request: conflict)
+    with pytest.raises(SpecError, match="kind: is required"):
+        run_flow(
+            claim_flow({"apiVersion": "v1", "metadata": {"name": "x"}}, table=ResourceTable()),
             lambda request: not_found(),
         )

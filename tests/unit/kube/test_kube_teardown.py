@@ -7,9 +7,18 @@ from typing import Any
 import pytest
 from kube_flows import not_found, run_flow
 
-from airflow_provider_flink_k8s.exceptions import DeploymentTimeout, KubernetesApiError
-from airflow_provider_flink_k8s.kube import ApiRequest, delete_flow, scale_flow
-from airflow_provider_flink_k8s.kube.teardown import TEARDOWN_KINDS
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentTimeout,
+    KubernetesApiError,
+    ResourceConflict,
+)
+from airflow_provider_flink_k8s.kube import ApiRequest, ResourceTable, delete_flow, scale_flow
+from airflow_provider_flink_k8s.kube.teardown import TEARDOWN_KINDS, mark_deleting_flow
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation.ownership import (
+    OWNER_ANNOTATION,
+    TEARDOWN_ANNOTATION,
+)
 from airflow_provider_flink_k8s.spec import load_cluster
 
 STANDALONE = load_cluster({"name": "orders", "namespace": "streaming", "taskmanager": {"slots": 2}})
@@ -157,3 +166,131 @@ def test_other_errors_propagate() -> None:
 
     with pytest.raises(KubernetesApiError, match="403 Forbidden"):
         run_flow(delete_flow("orders", "ns", clock=lambda: 0.0), server)
+
+
+def _owned(name: str, owner: str | None) -> dict[str, Any]:
+    annotations = {OWNER_ANNOTATION: owner} if owner else {}
+    return {"metadata": {"name": name, "annotations": annotations}}
+
+
+def test_a_cleanup_deletes_and_waits_for_only_what_its_task_instance_created() -> None:
+    cluster = _Cluster(
+        {"deployments": [_owned("mine", "me"), _owned("theirs", "them")], "services": [_obj("s")]}
+    )
+    run = run_flow(delete_flow("orders", "ns", clock=lambda: 0.0, owner="me"), cluster)
+    assert cluster.deletes == ["deployments/mine"]
+    assert [str(k) for k in run.result.deleted] == ["Deployment/mine"]
+    assert [o["metadata"]["name"] for o in cluster.objects["deployments"]] == ["theirs"]
+
+
+def test_a_teardown_leaves_a_cluster_claimed_anew_after_its_first_pass() -> None:
+    cluster = _Cluster({"deployments": [_owned("d", "old")]}, sticky=True)
+    state = {"polls": 0}
+
+    def server(request: ApiRequest) -> Any:
+        answer = cluster(request)
+        if request.method == "GET" and request.path.endswith("/configmaps"):
+            state["polls"] += 1
+            if state["polls"] == 2:  # a deploy claims the cluster anew meanwhile
+                cluster.objects["configmaps"] = [_owned("c", "new")]
+            if state["polls"] == 3:  # the old Deployment is gone
+                cluster.objects["deployments"] = []
+            answer = {"items": cluster.objects.get("configmaps", [])}
+        return answer
+
+    flow = delete_flow("orders", "ns", clock=lambda: 0.0, first_owners_only=True)
+    run = run_flow(flow, server)
+    assert cluster.deletes == ["deployments/d"]
+    assert [str(k) for k in run.result.deleted] == ["Deployment/d"]
+    assert cluster.objects["configmaps"] == [_owned("c", "new")]
+
+
+ANCHOR = render_manifests(STANDALONE)[0]
+CONFIG_MAP_PATH = "/api/v1/namespaces/streaming/configmaps/orders-config"
+
+
+def _live(version: str, **annotations: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "orders-config",
+            "resourceVersion": version,
+            "annotations": annotations,
+        }
+    }
+
+
+def test_a_teardown_marks_the_anchor_with_a_resource_version_precondition() -> None:
+    answers: list[Any] = [
+        _live("1"),
+        ResourceConflict(409, "Conflict", "the object has been modified"),
+        _live("2"),
+        _live("3", **{TEARDOWN_ANNOTATION: "dag/teardown/run/-1"}),
+    ]
+    run = run_flow(
+        mark_deleting_flow(ANCHOR, "dag/teardown/run/-1", table=ResourceTable()),
+        lambda request: answers.pop(0),
+    )
+    assert ANCHOR["kind"] == "ConfigMap"
+    assert [(r.method, r.path) for r in run.requests] == [
+        ("GET", CONFIG_MAP_PATH),
+        ("PATCH", CONFIG_MAP_PATH),
+        ("GET", CONFIG_MAP_PATH),
+        ("PATCH", CONFIG_MAP_PATH),
+    ]
+    first, second = run.requests[1].body, run.requests[3].body
+    assert first["metadata"]["resourceVersion"] == "1"
+    assert second["metadata"] == {
+        "resourceVersion": "2",
+        "annotations": {TEARDOWN_ANNOTATION: "dag/teardown/run/-1"},
+    }
+    assert run.result["metadata"]["resourceVersion"] == "3"
+
+
+@pytest.mark.parametrize(
+    "live",
+    [
+        None,
+        _live("1", **{TEARDOWN_ANNOTATION: "another/teardown/run/-1"}),
+        {"metadata": {"name": "orders-config", "deletionTimestamp": "t"}},
+    ],
+)
+def test_an_anchor_gone_or_already_going_is_not_marked(live: dict[str, Any] | None) -> None:
+    run = run_flow(
+        mark_deleting_flow(ANCHOR, "dag/teardown/run/-1", table=ResourceTable()),
+        lambda request: not_found() if live is None else live,
+    )
+    assert [r.method for r in run.requests] == ["GET"]
+    assert run.result == live
+
+
+def test_an_anchor_deleted_before_the_mark_lands_is_gone() -> None:
+    answers: list[Any] = [_live("1"), not_found()]
+    run = run_flow(
+        mark_deleting_flow(ANCHOR, "dag/teardown/run/-1", table=ResourceTable()),
+        lambda request: answers.pop(0),
+    )
+    assert run.result is None
+
+
+def test_the_anchor_is_deleted_last_once_everything_else_is_gone() -> None:
+    cluster = _Cluster(
+        {"deployments": [_obj("d")], "configmaps": [_obj("orders-config")]}, sticky=True
+    )
+    state = {"polls": 0}
+
+    def server(request: ApiRequest) -> Any:
+        answer = cluster(request)
+        if request.method == "GET" and request.path.endswith("/deployments"):
+            state["polls"] += 1
+            if state["polls"] == 3:  # the Deployment's pods are gone: so is it
+                cluster.objects["deployments"] = []
+            if state["polls"] == 5:
+                cluster.objects["configmaps"] = []
+            answer = {"items": cluster.objects.get("deployments", [])}
+        return answer
+
+    flow = delete_flow("orders", "ns", clock=lambda: 0.0, last=("ConfigMap", "orders-config"))
+    run = run_flow(flow, server)
+    assert cluster.deletes == ["deployments/d", "configmaps/orders-config"]
+    deletes = [r.method for r in run.requests if r.method == "DELETE"]
+    assert len(deletes) == 2

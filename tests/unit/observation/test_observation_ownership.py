@@ -10,10 +10,19 @@ import pytest
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.ownership import (
     OWNER_ANNOTATION,
+    TEARDOWN_ANNOTATION,
+    Claim,
+    ClaimDecision,
     FailureAction,
     Ownership,
+    anchor_index,
+    claim_decision,
+    cleanup_action,
     cluster_ownership,
+    deleted_by,
+    deletion_targets,
     failure_action,
+    is_deleting,
     owner_of,
     stamp_owner,
 )
@@ -106,3 +115,127 @@ def test_stamp_owner_adds_nothing_to_new_objects_of_a_cluster_nobody_recorded() 
 def test_stamp_owner_needs_one_live_entry_per_manifest() -> None:
     with pytest.raises(ValueError, match="2 manifests but 1 live objects"):
         stamp_owner([_obj(), _obj()], [None], Ownership(ME, ME, 0))
+
+
+TEARDOWN = "etl/teardown/manual__2026-12-06T06:00:00+00:00/-1"
+
+
+def _deleting(owner: str | None = ME) -> dict[str, Any]:
+    obj = _obj(owner)
+    obj["metadata"]["deletionTimestamp"] = "2026-12-07T06:00:00Z"
+    return obj
+
+
+def _minimal(name: str, target: str = "standalone") -> dict[str, Any]:
+    return {
+        "name": name,
+        "target": target,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.25},
+        "taskmanager": {"memory": "1024m", "cpu": 0.25, "slots": 1, "replicas": 1},
+    }
+
+
+def test_the_anchor_is_the_configmap_or_the_flinkdeployment() -> None:
+    standalone = render_manifests(load_cluster(_minimal("a")))
+    assert standalone[anchor_index(standalone)]["kind"] == "ConfigMap"
+    operator = render_manifests(load_cluster(_minimal("b", target="operator")))
+    assert operator[anchor_index(operator)]["kind"] == "FlinkDeployment"
+    assert anchor_index([{"kind": "Service"}, {"kind": "Deployment"}]) == 0
+    with pytest.raises(ValueError, match="at least one object"):
+        anchor_index([])
+
+
+def test_deleting_is_a_deletion_timestamp_or_a_teardowns_record() -> None:
+    assert not is_deleting(None)
+    assert not is_deleting(_obj(ME))
+    assert is_deleting(_deleting())
+    marked = _obj(ME, **{TEARDOWN_ANNOTATION: TEARDOWN})
+    assert is_deleting(marked)
+    assert deleted_by(marked) == TEARDOWN
+    assert deleted_by(_deleting()) is None
+    assert deleted_by(None) is None
+    assert deleted_by(_obj(ME, **{TEARDOWN_ANNOTATION: ""})) is None
+
+
+MARKED = _obj(OTHER, **{TEARDOWN_ANNOTATION: TEARDOWN})
+
+
+@pytest.mark.parametrize(
+    ("created", "anchor", "on_exists", "expected"),
+    [
+        (True, _obj(ME), "fail", ClaimDecision(Claim.CREATED, ME)),
+        (False, None, "update", ClaimDecision(Claim.DELETING, None)),  # gone in between
+        (False, _deleting(OTHER), "update", ClaimDecision(Claim.DELETING, OTHER)),
+        (False, MARKED, "adopt", ClaimDecision(Claim.DELETING, OTHER, TEARDOWN)),
+        (False, _obj(ME), "fail", ClaimDecision(Claim.RESUME, ME)),  # an earlier try
+        (False, _obj(OTHER), "update", ClaimDecision(Claim.UPDATE, OTHER)),
+        (False, _obj(OTHER), "adopt", ClaimDecision(Claim.ADOPT, OTHER)),
+        (False, _obj(OTHER), "fail", ClaimDecision(Claim.FAIL, OTHER)),
+        (False, _obj(None), "update", ClaimDecision(Claim.UPDATE, None)),  # no record
+        (False, _obj(None), "fail", ClaimDecision(Claim.FAIL, None)),
+    ],
+)
+def test_claim_decision(
+    created: bool, anchor: dict[str, Any] | None, on_exists: str, expected: ClaimDecision
+) -> None:
+    decision = claim_decision(created=created, anchor=anchor, task=ME, on_exists=on_exists)
+    assert decision == expected
+    assert decision.ours is (expected.claim in (Claim.CREATED, Claim.RESUME))
+
+
+def test_claim_decision_refuses_an_unknown_on_exists() -> None:
+    with pytest.raises(ValueError, match="on_exists"):
+        claim_decision(created=True, anchor=None, task=ME, on_exists="replace")
+
+
+@pytest.mark.parametrize(
+    ("decision", "sentence"),
+    [
+        (ClaimDecision(Claim.CREATED, ME), "Flink cluster ns/x created by this task instance"),
+        (
+            ClaimDecision(Claim.RESUME, ME),
+            "Flink cluster ns/x was created by an earlier try of this task instance",
+        ),
+        (
+            ClaimDecision(Claim.DELETING, OTHER, TEARDOWN),
+            f"Flink cluster ns/x is being deleted (by {TEARDOWN})",
+        ),
+        (ClaimDecision(Claim.DELETING, None), "Flink cluster ns/x is being deleted"),
+        (
+            ClaimDecision(Claim.FAIL, OTHER),
+            f"Flink cluster ns/x already exists, created by {OTHER}",
+        ),
+        (
+            ClaimDecision(Claim.UPDATE, None),
+            "Flink cluster ns/x already exists, with no record of its creator",
+        ),
+    ],
+)
+def test_a_claim_describes_who_holds_the_cluster(decision: ClaimDecision, sentence: str) -> None:
+    assert decision.describe("ns/x") == sentence
+
+
+@pytest.mark.parametrize(
+    ("live", "keep", "action"),
+    [
+        ([None, None], False, None),  # nothing was written
+        ([], True, None),
+        ([_obj(OTHER), None], False, FailureAction.LEAVE),  # another run's
+        ([_obj(None)], False, FailureAction.LEAVE),  # no record
+        ([_obj(ME), _obj(ME)], False, FailureAction.DELETE),
+        ([_obj(ME), None], True, FailureAction.KEEP),
+        ([_obj(OTHER), _obj(ME)], False, FailureAction.DELETE),  # only ours is deleted
+    ],
+)
+def test_cleanup_action(live: list[Any], keep: bool, action: FailureAction | None) -> None:
+    assert cleanup_action(live, ME, keep_failed_cluster=keep) is action
+
+
+def test_deletion_targets() -> None:
+    objects = [_obj(ME), _obj(OTHER), _obj(None), _deleting(ME)]
+    assert deletion_targets(objects) == [0, 1, 2, 3]
+    assert deletion_targets(objects, owner=ME) == [0, 3]  # a cleanup: only ours
+    assert deletion_targets(objects, owner=OTHER) == [1]
+    assert deletion_targets(objects, owners=frozenset({OTHER, None})) == [1, 2]
+    assert deletion_targets(objects, owners=frozenset()) == []
