@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,12 +82,26 @@ class TaskProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def wait(self, timeout: float = 600) -> int:
-        """Wait for the process to end; its exit code (0: the task succeeded)."""
+        """Wait for the process to end; its exit code (``airflow tasks test`` exits 0
+        whether the task succeeded or failed: :meth:`finish` tells which)."""
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"{self} still ran after {timeout}s:\n{self.output}") from None
+
+    def finish(self, timeout: float = 600) -> str:
+        """Wait for the process to end; the state the task instance ended in
+        (``success``, ``failed``, ``up_for_retry``...), as the task runner reported it.
+
+        :raises AssertionError: if the task reported no end state (it was killed, or
+            never ran).
+        """
+        self.wait(timeout)
+        states = re.findall(r"new_state=(\w+)", self.output)
+        if not states:
+            raise AssertionError(f"{self} ended in no state:\n{self.output[-3000:]}")
+        return states[-1]
 
     def kill(self) -> None:
         """SIGKILL the process and its children (a worker lost: OOM, eviction, node gone)."""

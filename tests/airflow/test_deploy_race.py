@@ -85,16 +85,6 @@ def _start(dag_id: str, run_id: str, conf: dict[str, Any], tmp_path: Path) -> Ta
     return TaskProcess(dag_id, task_id, run_id, log=tmp_path / f"{run_id}.log")
 
 
-def _state(task: TaskProcess) -> str:
-    """Wait for the task's process to end; the state the task ended in (``airflow tasks
-    test`` exits 0 whether the task failed or not)."""
-    task.wait()
-    for state in ("success", "failed"):
-        if f"new_state={state}" in task.output:
-            return state
-    raise AssertionError(f"{task} ended in no state:\n{task.output[-3000:]}")
-
-
 def _remove(name: str) -> None:
     FlinkKubernetesHook().delete_cluster(name, "default", timeout=60)
 
@@ -107,7 +97,7 @@ def test_of_two_runs_deploying_a_cluster_at_once_one_creates_it_the_other_names_
     for run_id in runs:
         create_run(dag_id, run_id, conf)
     tasks = [TaskProcess(dag_id, "deploy", run, log=tmp_path / f"{run}.log") for run in runs]
-    states = [_state(task) for task in tasks]
+    states = [task.finish() for task in tasks]
     assert sorted(states) == ["failed", "success"], [task.output[-3000:] for task in tasks]
     winner, loser = (tasks[0], tasks[1]) if states[0] == "success" else (tasks[1], tasks[0])
     holder = _key(dag_id, winner.run_id)
@@ -196,7 +186,7 @@ def test_a_deploy_of_a_cluster_being_deleted_waits_until_it_is_gone_and_deploys_
     hook.patch_object(
         CONFIG_MAP, "default", anchor["metadata"]["name"], {"metadata": {"finalizers": None}}
     )
-    assert _state(task) == "success", task.output[-3000:]
+    assert task.finish() == "success", task.output[-3000:]
     assert "created by this task instance (it was free" in task.output
     key = _key("flink_test_race_update", "race-repair")
     assert _whole(name) == {key}
@@ -223,8 +213,8 @@ def test_a_teardown_racing_a_deploy_fails_the_deploy_fast_and_leaves_nothing(
         step = "it was free" if when == "apply" else "Waiting up to"
         wait_until(lambda: step in deploy.output, 120, f"the deploy to log {step!r}")
         teardown = _start("flink_test_race_teardown", f"{name}-t", conf, tmp_path)
-        assert _state(teardown) == "success", teardown.output[-3000:]
-        assert _state(deploy) == "failed"
+        assert teardown.finish() == "success", teardown.output[-3000:]
+        assert deploy.finish() == "failed"
     finally:
         if held is not None:
             simulated_sandbox.faults.remove(held.id)

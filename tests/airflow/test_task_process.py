@@ -18,6 +18,6 @@ def test_a_task_killed_mid_step_runs_again_as_the_same_task_instance(
     assert first.process.returncode == -9
 
     again = TaskProcess("flink_test_worker", "work", run_id, log=tmp_path / "task.log")
-    assert again.wait() == 0, again.output
+    assert again.finish() == "success", again.output
     assert "Returned value was: started" in again.output
     assert again.output.count("harness-run") >= 2
