@@ -8,7 +8,7 @@ import pytest
 from kube_flows import not_found, run_flow
 
 from airflow_provider_flink_k8s.exceptions import DeploymentTimeout, KubernetesApiError
-from airflow_provider_flink_k8s.kube import ApiRequest, delete_flow, scale_flow
+from airflow_provider_flink_k8s.kube import ApiRequest, delete_flow, remaining_flow, scale_flow
 from airflow_provider_flink_k8s.kube.teardown import TEARDOWN_KINDS
 from airflow_provider_flink_k8s.spec import load_cluster
 
@@ -157,3 +157,12 @@ def test_other_errors_propagate() -> None:
 
     with pytest.raises(KubernetesApiError, match="403 Forbidden"):
         run_flow(delete_flow("orders", "ns", clock=lambda: 0.0), server)
+
+
+def test_remaining_names_what_is_left_with_its_finalizers_and_deletes_nothing() -> None:
+    held = {"metadata": {"name": "d", "deletionTimestamp": "t", "finalizers": ["foreground"]}}
+    cluster = _Cluster({"deployments": [held], "services": [_obj("s")]})
+    run = run_flow(remaining_flow("orders", "ns"), cluster)
+    assert run.result == ("Deployment/d (finalizers: foreground)", "Service/s")
+    assert cluster.deletes == [] and all(r.method == "GET" for r in run.requests)
+    assert run_flow(remaining_flow("orders", "ns"), _Cluster({})).result == ()
