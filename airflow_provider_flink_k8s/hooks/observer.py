@@ -208,13 +208,6 @@ class ClusterObserver:
     def _rest_part(rest: FlinkRestHook, wait: WaitFor) -> dict[str, Any]:
         fetches = wait.fetches
         try:
-            overview = rest.overview() if "overview" in fetches else None
-            jobs = rest.jobs() if "jobs" in fetches else []
-            exceptions = {
-                job.id: rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
-                for job in jobs
-                if _explains(job, wait)
-            }
             savepoint = None
             if "savepoint" in fetches:
                 job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
@@ -223,6 +216,13 @@ class ClusterObserver:
                     savepoint = SavepointState.from_rest(status.model_dump())
                 except FlinkRestNotFound:
                     savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
+            overview = rest.overview() if "overview" in fetches else None
+            jobs = rest.jobs() if _reads_jobs(wait, savepoint) else []
+            exceptions = {
+                job.id: rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
+                for job in jobs
+                if _explains(job, wait)
+            }
         except FlinkK8sError as error:
             return {"rest_error": str(error)}
         return _rest_fields(overview, jobs, exceptions, savepoint)
@@ -326,13 +326,6 @@ class AsyncClusterObserver:
     async def _rest_part(rest: AsyncFlinkRestHook, wait: WaitFor) -> dict[str, Any]:
         fetches = wait.fetches
         try:
-            overview = await rest.overview() if "overview" in fetches else None
-            jobs = await rest.jobs() if "jobs" in fetches else []
-            exceptions = {}
-            for job in jobs:
-                if _explains(job, wait):
-                    found = await rest.job_exceptions(job.id)
-                    exceptions[job.id] = found.model_dump(mode="json", by_alias=True)
             savepoint = None
             if "savepoint" in fetches:
                 job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
@@ -341,6 +334,13 @@ class AsyncClusterObserver:
                     savepoint = SavepointState.from_rest(status.model_dump())
                 except FlinkRestNotFound:
                     savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
+            overview = await rest.overview() if "overview" in fetches else None
+            jobs = await rest.jobs() if _reads_jobs(wait, savepoint) else []
+            exceptions = {}
+            for job in jobs:
+                if _explains(job, wait):
+                    found = await rest.job_exceptions(job.id)
+                    exceptions[job.id] = found.model_dump(mode="json", by_alias=True)
         except FlinkK8sError as error:
             return {"rest_error": str(error)}
         return _rest_fields(overview, jobs, exceptions, savepoint)
@@ -456,6 +456,14 @@ def _asks_rest(wait: WaitFor, snapshot: ClusterSnapshot) -> bool:
     """Whether to ask Flink's REST API: the wait reads it, and the JobManager exists (a
     wait that read the workloads knows; the REST-only waits just ask)."""
     return wait.needs_rest and ("workloads" not in wait.fetches or snapshot.jobmanager is not None)
+
+
+def _reads_jobs(wait: WaitFor, savepoint: SavepointState | None) -> bool:
+    """Whether to list the jobs: the wait reads them -- a savepoint wait only while the
+    savepoint is pending (the job's state decides only then)."""
+    if "jobs" not in wait.fetches:
+        return False
+    return savepoint is None or (savepoint.known and not savepoint.completed)
 
 
 def _explains(job: Any, wait: WaitFor) -> bool:

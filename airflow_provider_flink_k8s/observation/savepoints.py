@@ -78,7 +78,8 @@ def classify_savepoint(
                 f"{what}: {savepoint.location}", location=savepoint.location, **facts
             )
         cause = savepoint.failure or "Flink reported no location"
-        return Verdict.failed(Reason.SAVEPOINT_FAILED, f"{what} failed: {cause}", **facts)
+        message = f"{what} failed: {cause}"
+        return Verdict.failed(Reason.SAVEPOINT_FAILED, message, failure=cause, **facts)
     if job is not None and job.state in _ENDED_WHILE_PENDING:
         message = f"job {job_id} is {job.state} while {what} was pending"
         return Verdict.failed(_ENDED_WHILE_PENDING[job.state], message, state=job.state, **facts)

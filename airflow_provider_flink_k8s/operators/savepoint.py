@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
-    DeploymentTimeout,
     FlinkRestNotFound,
     SavepointFailed,
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
-from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
-from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, manual_savepoint
+from airflow_provider_flink_k8s.observation import Outcome
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
-from airflow_provider_flink_k8s.operators.job import (
-    poll,
-    stable_id,
-    task_key,
-)
+from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,7 +26,7 @@ __all__ = [
     "FlinkSavepointOperator",
     "check_format_type",
     "only_running_job",
-    "wait_until_tasks_run",
+    "savepoint_location",
 ]
 
 _MAX_TRIGGERS = 32
@@ -66,21 +60,9 @@ def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
     raise DeploymentFailed("JobNotFound", message)
 
 
-def wait_until_tasks_run(
-    rest: FlinkRestHook, job_id: str, *, timeout: float, poll_interval: float
-) -> bool:
-    """Wait until every task of ``job_id`` runs (Flink reports a job RUNNING while its
-    tasks still deploy, and refuses a savepoint until they all run); whether they do.
-    A job that ended returns at once (``False``): the savepoint request reports why."""
-
-    def settled() -> bool | None:
-        job = rest.job(job_id)
-        if job.state in GLOBALLY_TERMINAL_JOB_STATES:
-            return False
-        running = job.state == "RUNNING" and all(v.status == "RUNNING" for v in job.vertices)
-        return True if running else None
-
-    return bool(poll(settled, timeout=timeout, poll_interval=poll_interval))
+def savepoint_location(outcome: Outcome) -> str:
+    """The path a successful savepoint wait's outcome carries (``details["location"]``)."""
+    return str(outcome.verdict.details["location"])
 
 
 class FlinkSavepointOperator(FlinkClusterMixin):
@@ -94,9 +76,12 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     operator's ``lastSavepoint`` with that nonce; the nonce is derived from the task
     instance too, so a retry waits for the savepoint it asked for.
 
-    The wait runs in the worker (``deferrable`` is accepted for symmetry; savepoints
-    take seconds). ``on_kill`` does nothing: a savepoint in progress completes on its
-    own and harms nothing.
+    Before triggering it (REST), the task waits until every task of the job runs (Flink
+    refuses a savepoint of a job whose tasks still deploy). With ``deferrable=True`` both
+    waits run in the triggerer (:class:`FlinkClusterTrigger`): the task triggers, defers,
+    and resumes to read the path; otherwise they run in the worker through the same
+    decision. ``on_kill`` does nothing: a savepoint in progress completes on its own and
+    harms nothing.
 
     :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
     :param namespace: the namespace, overriding the spec's. Templated.
@@ -152,19 +137,40 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         if cluster.target == "operator" and cluster.mode == "application":
             return self._operator_savepoint(context)
         self.persist_web_ui_link(context)
-        directory = self.savepoint_dir or cluster.savepoint_dir
         with self.rest_hook() as rest:
             job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
-            wait_until_tasks_run(
-                rest, job_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
+        wait = self.cluster_wait("tasks_running", job_id=job_id)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"job_id": job_id},
+            then=self.execute_trigger,
+        )
+
+    def execute_trigger(self, context: Context, event: Mapping[str, Any]) -> str:
+        """Every task of the job runs: trigger the savepoint (or pick up this task
+        instance's earlier one), then wait until Flink has written it."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        job_id = str(resume["job_id"])
+        directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
+        with self.rest_hook() as rest:
             trigger_id = self._trigger(rest, job_id, task_key(context), directory)
-            self.log.info("Waiting up to %.0fs for savepoint %s", self.timeout, trigger_id)
-            status = rest.wait_for_savepoint(
-                job_id, trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-        location = status.raise_for_failure()
-        self.log.info("Savepoint of job %s: %s", job_id, location)
+        wait = self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"job_id": job_id, "trigger_id": trigger_id},
+            then=self.execute_complete,
+        )
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> str:
+        """The savepoint's path, or the failure with Flink's cause."""
+        outcome, _ = self.outcome_of(event)
+        location = savepoint_location(self.finish_wait(outcome))
+        self.log.info("Savepoint written: %s", location)
         return location
 
     def on_kill(self) -> None:
@@ -225,21 +231,11 @@ class FlinkSavepointOperator(FlinkClusterMixin):
             patch = {"spec": {"job": {"savepointTriggerNonce": nonce}}}
             self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
 
-        def progress() -> SavepointProgress | None:
-            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
-            if found is None:
-                return SavepointProgress(error="the FlinkDeployment was deleted")
-            seen = manual_savepoint(found.get("status") or {}, nonce)
-            return seen if seen.done else None
-
-        result = poll(progress, timeout=self.timeout, poll_interval=self.poll_interval)
-        if result is None:
-            raise DeploymentTimeout(
-                f"no savepoint of FlinkDeployment {namespace}/{name} after {self.timeout:g}s",
-                reason="SavepointPending",
-                waited_seconds=self.timeout,
-            )
-        if result.location is None:
-            raise SavepointFailed(name, str(nonce), str(result.error))
-        self.log.info("Savepoint of FlinkDeployment %s: %s", name, result.location)
-        return result.location
+        wait = self.cluster_wait("operator_savepoint", savepoint_nonce=nonce)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"nonce": nonce},
+            then=self.execute_complete,
+        )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
-    DeploymentTimeout,
     FlinkRestError,
     FlinkRestNotFound,
     FlinkRestUnavailable,
@@ -14,14 +14,9 @@ from airflow_provider_flink_k8s.exceptions import (
 )
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
-from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, suspend_savepoint
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
-from airflow_provider_flink_k8s.operators.job import (
-    poll,
-    stable_id,
-    task_key,
-)
-from airflow_provider_flink_k8s.operators.savepoint import check_format_type, wait_until_tasks_run
+from airflow_provider_flink_k8s.operators.job import stable_id, task_key
+from airflow_provider_flink_k8s.operators.savepoint import check_format_type, savepoint_location
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -50,6 +45,12 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     ``FlinkTeardownOperator(...).as_teardown(setups=deploy)`` -- so it runs when work
     tasks fail. The operator target's FlinkSessionJobs on the cluster are deleted first
     (the operator does not delete a session cluster that still has them).
+
+    Each wait -- a job's tasks running, each savepoint, the FlinkDeployment suspended, the
+    FlinkSessionJobs and then every object gone -- is a :class:`WaitFor`: with
+    ``deferrable=True`` the task acts, defers to :class:`FlinkClusterTrigger` and resumes
+    for the next step (it may defer several times); otherwise it waits in the worker
+    through the same decision.
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
@@ -111,23 +112,13 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         name, namespace = cluster.name, cluster.namespace
         snapshot = self.kube_hook.observe(name, namespace, target=cluster.target, log_lines=0)
         exists = bool(snapshot.deployments or snapshot.flink_deployment or snapshot.pods)
-        result: SavepointResult = None
         if exists:
             self.persist_web_ui_link(context)
             if self.savepoint:
-                result = self._final_savepoint(context)
+                return self._final_savepoint(context)
         elif self.savepoint:
             self.log.info("Cluster %s/%s is not running: no job to savepoint", namespace, name)
-        if cluster.target == "operator":
-            self._delete_session_jobs()
-        self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
-        deleted = self.kube_hook.delete_cluster(name, namespace, wait=True, timeout=self.timeout)
-        if deleted.already_gone:
-            self.log.info("Flink cluster %s/%s was already gone", namespace, name)
-        else:
-            objects = ", ".join(str(key) for key in deleted.deleted)
-            self.log.info("Deleted %s; nothing is left", objects)
-        return result
+        return self._delete(context, None)
 
     def on_kill(self) -> None:
         """Nothing: deleting is idempotent; run the task again to finish it."""
@@ -137,59 +128,90 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     def _final_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
         if cluster.target == "operator" and cluster.mode == "application":
-            return self._suspend_with_savepoint()
+            return self._suspend_with_savepoint(context)
+        return self._stop_next_job(context, {})
+
+    def _unreachable(self, error: Exception) -> None:
+        """Flink cannot be reached for the final savepoint: fail (keeping the cluster)
+        unless ``savepoint_required=False``."""
+        if self.savepoint_required:
+            raise DeploymentFailed(
+                "RestUnavailable",
+                f"cannot reach Flink to take the final savepoint, so the cluster is kept: "
+                f"{error} (savepoint_required=False deletes it anyway)",
+            ) from error
+        self.log.warning(
+            "No final savepoint (Flink does not answer: %s); deleting the cluster, "
+            "as savepoint_required=False allows",
+            error,
+        )
+
+    def _stop_next_job(self, context: Context, paths: dict[str, str]) -> SavepointResult:
+        """Stop the next job that has not ended with a savepoint (``paths``: the jobs
+        stopped so far); once none is left, delete the cluster. A job this task already
+        stopped (a retry) gives the savepoint it stopped with."""
+        key = task_key(context)
         try:
             with self.rest_hook() as rest:
-                return self._stop_jobs(rest, task_key(context))
+                for job in rest.jobs():
+                    if job.id in paths:
+                        continue
+                    if job.state not in GLOBALLY_TERMINAL_JOB_STATES:
+                        self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
+                        wait = self.cluster_wait("tasks_running", job_id=job.id)
+                        return self.wait_then(
+                            context,
+                            wait,
+                            timeout=self.timeout,
+                            resume={"paths": paths, "job_id": job.id},
+                            then=self.execute_stop,
+                        )
+                    earlier = self._earlier_savepoint(rest, job.id, stable_id(key, "stop", job.id))
+                    if earlier is not None:
+                        paths[job.id] = earlier
         except (FlinkRestUnavailable, FlinkRestNotFound) as error:
-            if self.savepoint_required:
-                raise DeploymentFailed(
-                    "RestUnavailable",
-                    f"cannot reach Flink to take the final savepoint, so the cluster is kept: "
-                    f"{error} (savepoint_required=False deletes it anyway)",
-                ) from error
-            self.log.warning(
-                "No final savepoint (Flink does not answer: %s); deleting the cluster, "
-                "as savepoint_required=False allows",
-                error,
-            )
-            return None
+            self._unreachable(error)
+            return self._delete(context, None)
+        if not paths:
+            self.log.info("No running job: no savepoint to take")
+            return self._delete(context, None)
+        return self._delete(context, next(iter(paths.values())) if len(paths) == 1 else paths)
 
-    def _stop_jobs(self, rest: FlinkRestHook, key: str) -> SavepointResult:
-        """Stop every job that has not ended with a savepoint; a job this task already
-        stopped (a retry) gives the savepoint it stopped with."""
+    def execute_stop(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """Every task of the job runs: stop it with a savepoint, and wait for it."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        job_id, paths = str(resume["job_id"]), dict(resume["paths"])
+        trigger_id = stable_id(task_key(context), "stop", job_id)
         directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
-        paths: dict[str, str] = {}
-        for job in rest.jobs():
-            trigger_id = stable_id(key, "stop", job.id)
-            if job.state in GLOBALLY_TERMINAL_JOB_STATES:
-                earlier = self._earlier_savepoint(rest, job.id, trigger_id)
-                if earlier is not None:
-                    paths[job.id] = earlier
-                continue
-            self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
-            wait_until_tasks_run(
-                rest, job.id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            try:
+        try:
+            with self.rest_hook() as rest:
                 rest.stop_with_savepoint(
-                    job.id,
+                    job_id,
                     directory,
                     drain=self.drain,
                     format_type=self.format_type,
                     trigger_id=trigger_id,
                 )
-            except FlinkRestError as error:
-                raise SavepointFailed(job.id, trigger_id, str(error)) from error
-            status = rest.wait_for_savepoint(
-                job.id, trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            paths[job.id] = status.raise_for_failure()
-            self.log.info("Job %s stopped; savepoint %s", job.id, paths[job.id])
-        if not paths:
-            self.log.info("No running job: no savepoint to take")
-            return None
-        return next(iter(paths.values())) if len(paths) == 1 else paths
+        except FlinkRestError as error:
+            raise SavepointFailed(job_id, trigger_id, str(error)) from error
+        wait = self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"paths": paths, "job_id": job_id},
+            then=self.execute_stopped,
+        )
+
+    def execute_stopped(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """A job stopped with its savepoint: on to the next job (the cluster is kept when
+        the savepoint failed)."""
+        outcome, resume = self.outcome_of(event)
+        job_id, paths = str(resume["job_id"]), dict(resume["paths"])
+        paths[job_id] = savepoint_location(self.finish_wait(outcome))
+        self.log.info("Job %s stopped; savepoint %s", job_id, paths[job_id])
+        return self._stop_next_job(context, paths)
 
     def _earlier_savepoint(self, rest: FlinkRestHook, job_id: str, trigger_id: str) -> str | None:
         try:
@@ -201,62 +223,82 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             return status.location
         return None
 
-    def _suspend_with_savepoint(self) -> str:
+    def _suspend_with_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
         name, namespace = cluster.name, cluster.namespace
         patch = {"spec": {"job": {"state": "suspended", "upgradeMode": "savepoint"}}}
         self.log.info("Suspending FlinkDeployment %s with a savepoint", name)
         after = self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
         generation = (after.get("metadata") or {}).get("generation")
+        wait = self.cluster_wait("suspended", generation=generation)
+        return self.wait_then(
+            context, wait, timeout=self.timeout, resume={}, then=self.execute_suspended
+        )
 
-        def progress() -> SavepointProgress | None:
-            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
-            if found is None:
-                return SavepointProgress(error="the FlinkDeployment was deleted meanwhile")
-            seen = suspend_savepoint(found.get("status") or {}, generation)
-            return seen if seen.done else None
+    def execute_suspended(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """The FlinkDeployment is suspended with its savepoint: delete the cluster (it is
+        kept when the savepoint failed)."""
+        outcome, _ = self.outcome_of(event)
+        location = savepoint_location(self.finish_wait(outcome))
+        self.log.info(
+            "FlinkDeployment %s suspended; savepoint %s", self.flink_cluster.name, location
+        )
+        return self._delete(context, location)
 
-        result = poll(progress, timeout=self.timeout, poll_interval=self.poll_interval)
-        if result is None:
-            raise DeploymentTimeout(
-                f"FlinkDeployment {namespace}/{name} not suspended after {self.timeout:g}s; "
-                "the cluster is kept",
-                reason="Suspending",
-                waited_seconds=self.timeout,
-            )
-        if result.location is None:
-            raise SavepointFailed(name, "suspend", f"{result.error}; the cluster is kept")
-        self.log.info("FlinkDeployment %s suspended; savepoint %s", name, result.location)
-        return result.location
+    # -- deletion ----------------------------------------------------------------------
 
-    def _delete_session_jobs(self) -> None:
-        """Delete the FlinkSessionJobs on the cluster, and wait until they are gone."""
+    def _delete(self, context: Context, result: SavepointResult) -> SavepointResult:
+        """The operator target's FlinkSessionJobs first (the operator does not delete a
+        session cluster that still has them), then the cluster."""
         cluster = self.flink_cluster
-        namespace = cluster.namespace
-
-        def ours() -> list[dict[str, Any]]:
-            return [
-                job
-                for job in self.kube_hook.list_objects(FLINK_SESSION_JOB, namespace)
-                if (job.get("spec") or {}).get("deploymentName") == cluster.name
-            ]
-
-        jobs = ours()
+        if cluster.target != "operator":
+            return self._delete_cluster(context, result)
+        jobs = [
+            job
+            for job in self.kube_hook.list_objects(FLINK_SESSION_JOB, cluster.namespace)
+            if (job.get("spec") or {}).get("deploymentName") == cluster.name
+        ]
+        if not jobs:
+            return self._delete_cluster(context, result)
         for job in jobs:
             job_name = str(job["metadata"]["name"])
             self.log.info("Deleting FlinkSessionJob %s", job_name)
-            self.kube_hook.delete_object(FLINK_SESSION_JOB, namespace, job_name)
-        if (
-            jobs
-            and poll(
-                lambda: True if not ours() else None,
-                timeout=self.timeout,
-                poll_interval=self.poll_interval,
-            )
-            is None
-        ):
-            raise DeploymentTimeout(
-                f"FlinkSessionJobs of {cluster.name} still exist after {self.timeout:g}s",
-                reason="Deleting",
-                waited_seconds=self.timeout,
-            )
+            self.kube_hook.delete_object(FLINK_SESSION_JOB, cluster.namespace, job_name)
+        return self.wait_then(
+            context,
+            self.cluster_wait("session_jobs_deleted"),
+            timeout=self.timeout,
+            resume={"result": result},
+            then=self.execute_delete,
+        )
+
+    def execute_delete(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """The FlinkSessionJobs are gone: delete the cluster."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        return self._delete_cluster(context, resume.get("result"))
+
+    def _delete_cluster(self, context: Context, result: SavepointResult) -> SavepointResult:
+        cluster = self.flink_cluster
+        name, namespace = cluster.name, cluster.namespace
+        self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
+        deleted = self.kube_hook.delete_cluster(name, namespace, wait=False)
+        if deleted.already_gone and not self.kube_hook.remaining_objects(name, namespace):
+            self.log.info("Flink cluster %s/%s was already gone", namespace, name)
+            return result
+        return self.wait_then(
+            context,
+            self.cluster_wait("deleted"),
+            timeout=self.timeout,
+            resume={"result": result, "deleted": [str(key) for key in deleted.deleted]},
+            then=self.execute_complete,
+        )
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """Every object of the cluster is gone: the final savepoint's path (if any)."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        objects = ", ".join(resume.get("deleted") or ()) or "what was being deleted"
+        self.log.info("Deleted %s; nothing is left", objects)
+        result: SavepointResult = resume.get("result")
+        return result
