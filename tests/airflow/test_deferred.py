@@ -16,56 +16,19 @@ from __future__ import annotations
 
 import copy
 import logging
-import sys
-import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from dag_support import task_states
+from dag_support import PROVIDER, deferrals, provider_sleeps, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "specs"
-PROVIDER = "airflow_provider_flink_k8s."
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The modules that called ``time.sleep`` during the test (it still sleeps)."""
-    callers: list[str] = []
-    real = time.sleep
-
-    def counting(seconds: float) -> None:
-        callers.append(str(sys._getframe(1).f_globals.get("__name__", "?")))
-        real(seconds)
-
-    monkeypatch.setattr(time, "sleep", counting)
-    yield callers
-
-
-def provider_sleeps(callers: list[str]) -> list[str]:
-    """The calls from the provider's own modules (the sandbox runs in this process too,
-    in its own threads: its sleeps are the simulated cluster's, not the task's)."""
-    return [c for c in callers if c.startswith(PROVIDER) and not c.startswith(PROVIDER + "sandbox")]
-
-
-def deferrals(caplog: pytest.LogCaptureFixture) -> dict[str, int]:
-    """Per task, how many times ``dag.test()`` ran its trigger (one per deferral)."""
-    counts: dict[str, int] = {}
-    task = "?"
-    for record in caplog.records:
-        message = record.getMessage()
-        if message.startswith("[DAG TEST] starting task_id="):
-            task = message.split("task_id=", 1)[1].split()[0]
-        elif message == "[DAG TEST] running trigger in line":
-            counts[task] = counts.get(task, 0) + 1
-    return counts
 
 
 def _jar(folder: Path) -> Path:
@@ -94,7 +57,7 @@ def test_deferrable_submit_savepoint_and_teardown_wait_only_in_the_triggerer(
     simulated_sandbox: SandboxServer,
     run_dag: Any,
     tmp_path: Path,
-    sleeps: list[str],
+    worker_sleeps: list[str],
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -107,7 +70,7 @@ def test_deferrable_submit_savepoint_and_teardown_wait_only_in_the_triggerer(
     # savepoint: tasks running, then the savepoint; teardown: tasks running, the stop's
     # savepoint, then every object gone.
     assert deferrals(caplog) == {"deploy": 1, "submit": 1, "savepoint": 2, "teardown": 3}
-    assert provider_sleeps(sleeps) == []
+    assert provider_sleeps(worker_sleeps) == []
     results = _results(dag_run, "submit", "savepoint", "teardown")
     assert results["savepoint"].startswith("file:") and results["teardown"].startswith("file:")
     assert results["savepoint"] != results["teardown"]
@@ -119,7 +82,7 @@ def test_without_deferral_the_same_operators_wait_in_the_worker(
     simulated_sandbox: SandboxServer,
     run_dag: Any,
     tmp_path: Path,
-    sleeps: list[str],
+    worker_sleeps: list[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
@@ -135,14 +98,14 @@ def test_without_deferral_the_same_operators_wait_in_the_worker(
     assert set(task_states(dag_run).values()) == {"success"}
     assert deferrals(caplog) == {}
     # The counter counts: the worker-side waits sleep in the one wait loop.
-    assert f"{PROVIDER}hooks.observer" in provider_sleeps(sleeps)
+    assert f"{PROVIDER}hooks.observer" in provider_sleeps(worker_sleeps)
 
 
 def test_operator_target_savepoint_and_suspending_teardown_defer(
     simulated_sandbox: SandboxServer,
     run_dag: Any,
     tmp_path: Path,
-    sleeps: list[str],
+    worker_sleeps: list[str],
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -156,7 +119,7 @@ def test_operator_target_savepoint_and_suspending_teardown_defer(
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
     # savepoint: the nonce's savepoint; teardown: suspended with a savepoint, then gone.
     assert deferrals(caplog) == {"deploy": 1, "savepoint": 1, "teardown": 2}
-    assert provider_sleeps(sleeps) == []
+    assert provider_sleeps(worker_sleeps) == []
     results = _results(dag_run, "savepoint", "teardown")
     assert all(isinstance(path, str) and path for path in results.values()), results
     assert "FlinkDeployment deferred-app suspended; savepoint" in out
@@ -166,7 +129,7 @@ def test_operator_target_savepoint_and_suspending_teardown_defer(
 def test_a_flink_session_job_is_awaited_and_removed_in_the_triggerer(
     simulated_sandbox: SandboxServer,
     run_dag: Any,
-    sleeps: list[str],
+    worker_sleeps: list[str],
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -185,7 +148,7 @@ def test_a_flink_session_job_is_awaited_and_removed_in_the_triggerer(
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
     # teardown: the FlinkSessionJob gone, then the cluster.
     assert deferrals(caplog) == {"deploy": 1, "submit": 1, "teardown": 2}
-    assert provider_sleeps(sleeps) == []
+    assert provider_sleeps(worker_sleeps) == []
     assert len(_results(dag_run, "submit")["submit"]) == 32
     assert "Deleting FlinkSessionJob deferred-sess-submit" in out
     hook = FlinkKubernetesHook()
