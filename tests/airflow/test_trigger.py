@@ -9,6 +9,7 @@ than any node, a Deployment with a 2-second progress deadline whose pods never t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -255,3 +256,60 @@ def test_the_triggerer_calls_on_kill_from_airflow_3_3_and_never_before() -> None
     assert hasattr(BaseTrigger, "on_kill") == AIRFLOW_V_3_3_PLUS
     if AIRFLOW_V_3_3_PLUS:
         assert FlinkClusterTrigger.on_kill is not BaseTrigger.on_kill  # ours overrides it
+
+
+# -- economy: one client, Events about unready pods only, logs only for a failure ----------
+
+
+@pytest.fixture
+def clients(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many ``kubernetes_asyncio`` clients the cncf.kubernetes async hook made (each
+    reads the kubeconfig): a counter around its ``get_conn``, which it still calls."""
+    from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+
+    made: list[int] = []
+    real = AsyncKubernetesHook.get_conn
+
+    @contextlib.asynccontextmanager
+    async def counting(self: Any) -> Any:
+        made.append(1)
+        async with real(self) as api:
+            yield api
+
+    monkeypatch.setattr(AsyncKubernetesHook, "get_conn", counting)
+    return made
+
+
+def test_a_trigger_uses_one_client_and_reads_no_log_when_the_cluster_gets_ready(
+    deploy: Deploy, simulated_sandbox: SandboxServer, clients: list[int]
+) -> None:
+    logs = simulated_sandbox.faults.delay(0, path="/log$")
+    events = simulated_sandbox.faults.delay(0, path="/events$")
+    pods = simulated_sandbox.faults.delay(0, method="GET", path="/namespaces/default/pods$")
+    try:
+        deploy(_spec("frugal"))
+        outcome, _ = _next_event(_trigger("frugal", seconds=60))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.lifecycle.value == "ready", outcome
+    assert pods.matched >= 3  # several snapshots (and the watch's list)...
+    # ...through one client for the Kubernetes calls, and one the REST hook made once to
+    # read the service proxy's credentials.
+    assert len(clients) == 2
+    assert logs.matched == 0
+    # Events only while a pod was not Ready (one request per such pod and snapshot).
+    assert events.matched <= 2 * 20
+
+
+def test_a_failed_wait_reads_the_failing_containers_logs_once(
+    deploy: Deploy, simulated_sandbox: SandboxServer
+) -> None:
+    logs = simulated_sandbox.faults.delay(0, path="/log$")
+    try:
+        deploy(_spec("crash-once", annotations={FAULT: "CrashLoopBackOff"}))
+        outcome, _ = _next_event(_trigger("crash-once", seconds=60))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.reason.value == "CrashLoopBackOff", outcome
+    assert outcome.verdict.details["log_tails"]
+    assert 1 <= logs.matched <= 2  # at most one container per role, once
