@@ -148,34 +148,39 @@ class FlinkTeardownOperator(FlinkClusterMixin):
 
     def _stop_next_job(self, context: Context, paths: dict[str, str]) -> SavepointResult:
         """Stop the next job that has not ended with a savepoint (``paths``: the jobs
-        stopped so far); once none is left, delete the cluster. A job this task already
-        stopped (a retry) gives the savepoint it stopped with."""
-        key = task_key(context)
+        stopped so far, by id); once none is left, delete the cluster."""
         try:
             with self.rest_hook() as rest:
-                for job in rest.jobs():
-                    if job.id in paths:
-                        continue
-                    if job.state not in GLOBALLY_TERMINAL_JOB_STATES:
-                        self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
-                        wait = self.cluster_wait("tasks_running", job_id=job.id)
-                        return self.wait_then(
-                            context,
-                            wait,
-                            timeout=self.timeout,
-                            resume={"paths": paths, "job_id": job.id},
-                            then=self.execute_stop,
-                        )
-                    earlier = self._earlier_savepoint(rest, job.id, stable_id(key, "stop", job.id))
-                    if earlier is not None:
-                        paths[job.id] = earlier
+                job_id = self._next_running_job(rest, task_key(context), paths)
         except (FlinkRestUnavailable, FlinkRestNotFound) as error:
             self._unreachable(error)
             return self._delete(context, None)
+        if job_id is not None:
+            return self.wait_then(
+                context,
+                self.cluster_wait("tasks_running", job_id=job_id),
+                timeout=self.timeout,
+                resume={"paths": paths, "job_id": job_id},
+                then=self.execute_stop,
+            )
         if not paths:
             self.log.info("No running job: no savepoint to take")
             return self._delete(context, None)
         return self._delete(context, next(iter(paths.values())) if len(paths) == 1 else paths)
+
+    def _next_running_job(self, rest: FlinkRestHook, key: str, paths: dict[str, str]) -> str | None:
+        """The next job to stop, ``None`` when none runs; a job that ended after this task
+        stopped it before (a retry) adds the savepoint it stopped with to ``paths``."""
+        for job in rest.jobs():
+            if job.id in paths:
+                continue
+            if job.state not in GLOBALLY_TERMINAL_JOB_STATES:
+                self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
+                return job.id
+            earlier = self._earlier_savepoint(rest, job.id, stable_id(key, "stop", job.id))
+            if earlier is not None:
+                paths[job.id] = earlier
+        return None
 
     def execute_stop(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
         """Every task of the job runs: stop it with a savepoint, and wait for it."""
