@@ -6,7 +6,9 @@ names the cluster and the job.
 - ``flink_test_deferred_operator``: deploy a FlinkDeployment (application), savepoint it
   (``savepointTriggerNonce``), teardown suspending it with a savepoint;
 - ``flink_test_deferred_session_job``: deploy a session FlinkDeployment, submit a
-  FlinkSessionJob, teardown (the session job first).
+  FlinkSessionJob, teardown (the session job first);
+- ``flink_test_deferred_failing_savepoint``: as ``flink_test_deferred``, the savepoints
+  into ``savepoint_dir`` (one Flink cannot write), the teardown run whatever happened.
 """
 
 from __future__ import annotations
@@ -77,3 +79,41 @@ with DAG(
     )
     teardown = FlinkTeardownOperator(task_id="teardown", cluster="{{ params.cluster }}", **_TIMING)
     deploy >> submit >> teardown
+
+with DAG(
+    dag_id="flink_test_deferred_failing_savepoint",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={
+        "cluster": Param({}, type="object"),
+        "jar": Param("", type="string"),
+        "entry_class": Param(None, type=["null", "string"]),
+        "args": Param([], type="array"),
+        "savepoint_dir": Param("", type="string"),
+    },
+):
+    deploy = FlinkDeployOperator(task_id="deploy", cluster="{{ params.cluster }}", **_TIMING)
+    submit = FlinkSubmitJobOperator(
+        task_id="submit",
+        cluster="{{ params.cluster }}",
+        jar="{{ params.jar }}",
+        entry_class="{{ params.entry_class }}",
+        args="{{ params.args }}",
+        **_TIMING,
+    )
+    savepoint = FlinkSavepointOperator(
+        task_id="savepoint",
+        cluster="{{ params.cluster }}",
+        job_id=submit.output,
+        savepoint_dir="{{ params.savepoint_dir }}",
+        **_TIMING,
+    )
+    teardown = FlinkTeardownOperator(
+        task_id="teardown",
+        cluster="{{ params.cluster }}",
+        savepoint=True,
+        savepoint_dir="{{ params.savepoint_dir }}",
+        trigger_rule="all_done",
+        **_TIMING,
+    )
+    deploy >> submit >> savepoint >> teardown
