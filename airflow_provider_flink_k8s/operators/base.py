@@ -14,8 +14,11 @@ is created, a templated one once rendered, by the same function.
 
 Waits go through one pure decision (:class:`WaitFor`): in the worker with
 :class:`ClusterObserver` (polling), or deferred to :class:`FlinkClusterTrigger`
-(watching). Either way the task ends with :meth:`FlinkClusterMixin.finish_wait`, which
-puts the failing containers' log tails into the task log and raises with the cause.
+(watching). An operation with several waits chains its steps with
+:meth:`FlinkClusterMixin.wait_then` (act, wait, continue in the next method -- after a
+deferral, or at once in the worker). Either way each wait ends with
+:meth:`FlinkClusterMixin.finish_wait`, which puts the failing containers' log tails into
+the task log and raises with the cause.
 """
 
 from __future__ import annotations
