@@ -12,13 +12,17 @@ import asyncio
 import contextlib
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.module_loading import import_string
 from pydantic import ValidationError
 
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import Outcome
@@ -313,3 +317,42 @@ def test_a_failed_wait_reads_the_failing_containers_logs_once(
     assert outcome.verdict.reason.value == "CrashLoopBackOff", outcome
     assert outcome.verdict.details["log_tails"]
     assert 1 <= logs.matched <= 2  # at most one container per role, once
+
+
+def _jar(folder: Path) -> Path:
+    """A jar whose manifest names its entry class (the REST stand-in runs it)."""
+    jar = folder / "orders.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
+        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
+    return jar
+
+
+def test_a_savepoint_wait_asks_flink_about_the_savepoint_and_reads_no_kubernetes_object(
+    deploy: Deploy, simulated_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    deploy(_spec("sp-only", savepoint_dir=(tmp_path / "sp").as_uri()))
+    ready, _ = _next_event(_trigger("sp-only", seconds=60))
+    assert ready.verdict.lifecycle.value == "ready", ready
+    service = FlinkRestService.for_cluster("sp-only", "default", route="service_proxy")
+    with FlinkRestHook(service=service) as rest:
+        job_id = rest.run_jar(rest.upload_jar(_jar(tmp_path)))
+        waits = {"name": "sp-only", "job_id": job_id}
+        running, _ = _next_event(_trigger_for(WaitFor(kind="tasks_running", **waits)))
+        assert running.verdict.lifecycle.value == "ready", running
+        trigger_id = rest.trigger_savepoint(job_id)
+    kube = simulated_sandbox.faults.delay(0, path=r"/(pods|deployments|events|flinkdeployments)$")
+    try:
+        wait = WaitFor(kind="savepoint", trigger_id=trigger_id, **waits)
+        outcome, _ = _next_event(_trigger_for(wait))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.lifecycle.value == "ready", outcome
+    assert outcome.verdict.details["location"].startswith("file:")
+    assert kube.matched == 0  # no watch, no list: only Flink's answer decides
+
+
+def _trigger_for(wait: WaitFor) -> FlinkClusterTrigger:
+    return FlinkClusterTrigger(
+        wait=wait.to_dict(), deadline=time.time() + 60, poll_interval=0.2, context={}
+    )
