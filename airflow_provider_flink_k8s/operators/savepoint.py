@@ -139,28 +139,40 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         self.persist_web_ui_link(context)
         with self.rest_hook() as rest:
             job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
-        wait = self.cluster_wait("tasks_running", job_id=job_id)
+            earlier, _ = self._earlier_trigger(rest, job_id, task_key(context))
+        if earlier is not None:  # a retry: follow the savepoint this task asked for
+            return self._wait_for_savepoint(context, job_id, earlier)
         return self.wait_then(
             context,
-            wait,
+            self.cluster_wait("tasks_running", job_id=job_id),
             timeout=self.timeout,
             resume={"job_id": job_id},
             then=self.execute_trigger,
         )
 
     def execute_trigger(self, context: Context, event: Mapping[str, Any]) -> str:
-        """Every task of the job runs: trigger the savepoint (or pick up this task
-        instance's earlier one), then wait until Flink has written it."""
+        """Every task of the job runs: trigger the savepoint, then wait until Flink has
+        written it."""
         outcome, resume = self.outcome_of(event)
         self.finish_wait(outcome)
         job_id = str(resume["job_id"])
         directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
         with self.rest_hook() as rest:
-            trigger_id = self._trigger(rest, job_id, task_key(context), directory)
-        wait = self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id)
+            earlier, fresh = self._earlier_trigger(rest, job_id, task_key(context))
+            if earlier is None:
+                where = directory or "Flink's state.savepoints.dir"
+                self.log.info(
+                    "Triggering a %s savepoint of job %s into %s", self.format_type, job_id, where
+                )
+                rest.trigger_savepoint(
+                    job_id, directory, format_type=self.format_type, trigger_id=fresh
+                )
+        return self._wait_for_savepoint(context, job_id, earlier or fresh)
+
+    def _wait_for_savepoint(self, context: Context, job_id: str, trigger_id: str) -> str:
         return self.wait_then(
             context,
-            wait,
+            self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id),
             timeout=self.timeout,
             resume={"job_id": job_id, "trigger_id": trigger_id},
             then=self.execute_complete,
@@ -176,30 +188,27 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     def on_kill(self) -> None:
         """Nothing: a savepoint in progress completes (or fails) on its own."""
 
-    def _trigger(self, rest: FlinkRestHook, job_id: str, key: str, directory: str | None) -> str:
-        """The trigger id of this task instance's savepoint of ``job_id``: one already
-        in progress or completed, else a new one (after any that failed)."""
+    def _earlier_trigger(
+        self, rest: FlinkRestHook, job_id: str, key: str
+    ) -> tuple[str | None, str]:
+        """This task instance's savepoint of ``job_id`` in progress or written (``None``:
+        none), and the trigger id a new one takes (the next after any that failed).
+
+        :raises SavepointFailed: when :data:`_MAX_TRIGGERS` of them failed.
+        """
         for attempt in range(_MAX_TRIGGERS):
             trigger_id = stable_id(key, "savepoint", job_id, attempt)
             try:
                 status = rest.savepoint_status(job_id, trigger_id)
             except FlinkRestNotFound:
-                break
+                return None, trigger_id
             if not status.completed or status.failure is None:
                 self.log.info("Picking up savepoint %s, triggered before by this task", trigger_id)
-                return trigger_id
+                return trigger_id, trigger_id
             self.log.info(
                 "Savepoint %s failed before (%s); triggering anew", trigger_id, status.failure
             )
-        else:
-            raise SavepointFailed(job_id, trigger_id, f"{_MAX_TRIGGERS} savepoints failed")
-        where = directory or "Flink's state.savepoints.dir"
-        self.log.info(
-            "Triggering a %s savepoint of job %s into %s", self.format_type, job_id, where
-        )
-        return rest.trigger_savepoint(
-            job_id, directory, format_type=self.format_type, trigger_id=trigger_id
-        )
+        raise SavepointFailed(job_id, trigger_id, f"{_MAX_TRIGGERS} savepoints failed")
 
     # -- operator target --------------------------------------------------------------
 
