@@ -33,7 +33,7 @@ __all__ = [
     "with_log_tails",
 ]
 
-FAILING = ("FAILING", "FAILED")
+_FAILING = ("FAILING", "FAILED")
 _UNSUCCESSFUL = (Lifecycle.FAILED, Lifecycle.DELETED)
 _LOG_TAIL_CHARACTERS = 8000
 """Characters of each log tail an outcome carries (trigger events are stored in the DB)."""
@@ -168,6 +168,7 @@ def watched(wait: WaitFor) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def flink_deployment_state(raw: Mapping[str, Any] | None) -> FlinkDeploymentState | None:
+    """The FlinkDeployment read (``None``: it does not exist)."""
     return FlinkDeploymentState.from_k8s(raw) if raw is not None else None
 
 
@@ -195,4 +196,4 @@ def reads_jobs(wait: WaitFor, savepoint: SavepointState | None) -> bool:
 def explains(job: Any, wait: WaitFor) -> bool:
     """Whether to read a job's exceptions: it is failing, and it is the awaited job (or
     the wait follows no particular job)."""
-    return job.state in FAILING and (wait.job_id is None or job.id == wait.job_id)
+    return job.state in _FAILING and (wait.job_id is None or job.id == wait.job_id)
