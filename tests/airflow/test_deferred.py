@@ -86,14 +86,15 @@ def test_without_deferral_the_same_operators_wait_in_the_worker(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
+    cluster = _standalone("in-worker", tmp_path)
+    cluster["flink_configuration"] = {"jobmanager.scheduler": "adaptive"}  # for its rescale
     conf = {
-        "cluster": {**_standalone("in-worker", tmp_path), "name": "in-worker"},
+        "cluster": cluster,
         "jar": str(_jar(tmp_path)),
         "entry_class": None,
         "parallelism": 1,
         "rescale_parallelism": 2,
     }
-    conf["cluster"]["flink_configuration"] = {"jobmanager.scheduler": "adaptive"}
     dag_run = run_dag("flink_test_simulated", conf)
     assert set(task_states(dag_run).values()) == {"success"}
     assert deferrals(caplog) == {}
