@@ -28,7 +28,6 @@ from the API server reloads the kubeconfig and repeats the call once.
 from __future__ import annotations
 
 import contextlib
-import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -312,20 +311,42 @@ class FlinkRestHook(BaseHook):
         timeout: float = DEFAULT_SAVEPOINT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
     ) -> SavepointStatus:
-        """Poll :meth:`savepoint_status` until Flink completes the operation; read the
-        outcome with :meth:`SavepointStatus.raise_for_failure`.
+        """Wait until Flink completes the operation, through the provider's one wait loop
+        (:class:`~airflow_provider_flink_k8s.hooks.observer.ClusterObserver` with a
+        ``savepoint`` :class:`~airflow_provider_flink_k8s.observation.waits.WaitFor`); read
+        the outcome with :meth:`SavepointStatus.raise_for_failure`. Operators wait with
+        that :class:`WaitFor` themselves (deferrable); this is for code holding only a
+        REST hook.
 
         :raises DeploymentTimeout: when it is still in progress after ``timeout`` seconds.
+        :raises DeploymentFailed: when the job ended first, or Flink lost the trigger.
         """
-        started = time.monotonic()
-        while True:
-            status = self.savepoint_status(job_id, trigger_id)
-            if status.completed:
-                return status
-            waited = time.monotonic() - started
-            if waited >= timeout:
-                raise savepoint_timeout(job_id, trigger_id, waited)
-            time.sleep(min(poll_interval, timeout - waited))
+        from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+        from airflow_provider_flink_k8s.hooks.observer import ClusterObserver
+        from airflow_provider_flink_k8s.observation import Lifecycle
+        from airflow_provider_flink_k8s.observation.waits import WaitFor
+
+        wait = WaitFor(kind="savepoint", name="flink", job_id=job_id, trigger_id=trigger_id)
+        # A savepoint wait reads Flink's REST API only: the Kubernetes hook is never used.
+        observer = ClusterObserver(FlinkKubernetesHook(), self)
+        outcome = observer.wait(wait, timeout=timeout, poll_interval=poll_interval)
+        verdict = outcome.verdict
+        if outcome.waited_seconds is not None:
+            raise savepoint_timeout(job_id, trigger_id, outcome.waited_seconds)
+        if verdict.lifecycle is Lifecycle.READY:
+            location = str(verdict.details["location"])
+            return self._savepoint(job_id, trigger_id, location=location)
+        failure = verdict.details.get("failure")
+        if failure is not None:
+            return self._savepoint(job_id, trigger_id, failure=str(failure))
+        outcome.raise_for_failure()
+        raise AssertionError("unreachable: a decided wait is READY or FAILED")
+
+    @staticmethod
+    def _savepoint(job_id: str, trigger_id: str, **result: str) -> SavepointStatus:
+        from airflow_provider_flink_k8s.flinkrest import SavepointStatus
+
+        return SavepointStatus(job_id=job_id, trigger_id=trigger_id, completed=True, **result)
 
     def jars(self) -> list[JarFile]:
         """``GET /jars``: the uploaded jars and their entry classes."""

@@ -13,7 +13,6 @@ loaded again and the call repeated once.
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -26,8 +25,6 @@ from airflow_provider_flink_k8s.exceptions import FlinkRestError
 from airflow_provider_flink_k8s.flinkrest import requests as calls
 from airflow_provider_flink_k8s.flinkrest.retries import RetryPolicy
 from airflow_provider_flink_k8s.hooks._flink_rest_http import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_SAVEPOINT_TIMEOUT,
     JAR_CONTENT_TYPE,
     Route,
     akubernetes_route,
@@ -37,7 +34,6 @@ from airflow_provider_flink_k8s.hooks._flink_rest_http import (
     needs_fresh_credentials,
     read_answer,
     retry_options,
-    savepoint_timeout,
     translate_transport_error,
 )
 
@@ -268,24 +264,6 @@ class AsyncFlinkRestHook(BaseHook):
     async def savepoint_status(self, job_id: str, trigger_id: str) -> SavepointStatus:
         """Async :meth:`FlinkRestHook.savepoint_status`."""
         return await self._call(calls.savepoint_status(job_id, trigger_id))
-
-    async def wait_for_savepoint(
-        self,
-        job_id: str,
-        trigger_id: str,
-        timeout: float = DEFAULT_SAVEPOINT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-    ) -> SavepointStatus:
-        """Async :meth:`FlinkRestHook.wait_for_savepoint` (sleeps with ``asyncio.sleep``)."""
-        started = time.monotonic()
-        while True:
-            status = await self.savepoint_status(job_id, trigger_id)
-            if status.completed:
-                return status
-            waited = time.monotonic() - started
-            if waited >= timeout:
-                raise savepoint_timeout(job_id, trigger_id, waited)
-            await asyncio.sleep(min(poll_interval, timeout - waited))
 
     async def jars(self) -> list[JarFile]:
         """Async :meth:`FlinkRestHook.jars`."""

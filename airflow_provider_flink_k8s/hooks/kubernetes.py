@@ -47,8 +47,10 @@ from airflow_provider_flink_k8s.kube import (
     events_flow,
     is_transient,
     live_flow,
+    log_tails_flow,
     logs_flow,
     observe_flow,
+    remaining_flow,
     resolve,
     scale_flow,
     translate_error,
@@ -327,6 +329,16 @@ class FlinkKubernetesHook(BaseHook):
             last=last,
         )
         return self._drive(flow)
+
+    def remaining_objects(self, cluster_name: str, namespace: str) -> tuple[str, ...]:
+        """What is left of the cluster's objects, as ``Kind/name`` (with the finalizers
+        holding each); empty once it is gone."""
+        return self._drive(remaining_flow(cluster_name, namespace))
+
+    def log_tails(self, namespace: str, snapshot: ClusterSnapshot, lines: int) -> dict[str, str]:
+        """The last ``lines`` log lines of the containers ``snapshot.log_sources()``
+        names, by pod (a log that cannot be read is left out)."""
+        return self._drive(log_tails_flow(namespace, snapshot, lines))
 
     def logs(
         self,

@@ -45,8 +45,10 @@ from airflow_provider_flink_k8s.kube import (
     delete_flow,
     events_flow,
     live_flow,
+    log_tails_flow,
     logs_flow,
     observe_flow,
+    remaining_flow,
     resolve,
     scale_flow,
     translate_error,
@@ -113,6 +115,7 @@ class AsyncFlinkKubernetesHook(BaseHook):
         self.request_timeout = request_timeout
         self._table = ResourceTable()
         self._kube_hook: AsyncKubernetesHook | None = None
+        self._api: Any = None
 
     async def kube_hook(self) -> AsyncKubernetesHook:
         """The cncf.kubernetes async hook this one is built on (made once)."""
@@ -132,10 +135,29 @@ class AsyncFlinkKubernetesHook(BaseHook):
 
     @contextlib.asynccontextmanager
     async def get_conn(self) -> AsyncIterator[Any]:
-        """A ``kubernetes_asyncio`` ``ApiClient``, closed on exit."""
+        """A ``kubernetes_asyncio`` ``ApiClient``, closed on exit (the one
+        :meth:`connected` holds, left open, when inside it)."""
+        if self._api is not None:
+            yield self._api
+            return
         hook = await self.kube_hook()
         async with hook.get_conn() as api:
             yield api
+
+    @contextlib.asynccontextmanager
+    async def connected(self) -> AsyncIterator[AsyncFlinkKubernetesHook]:
+        """Share one ``ApiClient`` between every call made inside (a trigger's whole life):
+        the kubeconfig is read once, and connections are reused, instead of a new client
+        for each call."""
+        if self._api is not None:
+            yield self
+            return
+        async with self.get_conn() as api:
+            self._api = api
+            try:
+                yield self
+            finally:
+                self._api = None
 
     async def test_connection(self) -> tuple[bool, str]:
         """Ask the API server its version: ``(True, "Kubernetes v1.x")`` or ``(False, why)``."""
@@ -240,6 +262,16 @@ class AsyncFlinkKubernetesHook(BaseHook):
             cluster_name, namespace, wait=wait, timeout=timeout, clock=clock, owner=owner
         )
         return await self._run(flow)
+
+    async def remaining_objects(self, cluster_name: str, namespace: str) -> tuple[str, ...]:
+        """What is left of the cluster's objects, as ``Kind/name``; empty once gone."""
+        return await self._run(remaining_flow(cluster_name, namespace))
+
+    async def log_tails(
+        self, namespace: str, snapshot: ClusterSnapshot, lines: int
+    ) -> dict[str, str]:
+        """The last ``lines`` log lines of the containers ``snapshot.log_sources()`` names."""
+        return await self._run(log_tails_flow(namespace, snapshot, lines))
 
     async def logs(
         self,

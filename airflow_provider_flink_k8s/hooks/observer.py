@@ -1,13 +1,16 @@
 """Observe a cluster through both hooks, and wait until a :class:`WaitFor` is decided.
 
-The Kubernetes hook reads the objects (Deployments, pods, Events, log tails, the
-FlinkDeployment); for the standalone target the Flink REST hook adds ``/overview`` and
-the jobs (with the root exception of a failed one). The decision itself is pure
-(:meth:`WaitFor.decide`); this module only fetches and loops.
+Each snapshot reads only what the wait's kind decides on (:attr:`WaitFor.fetches`): the
+Kubernetes hook the objects (Deployments, pods and the Events of those not Ready, the
+FlinkDeployment, FlinkSessionJobs, what is left of a deleted cluster); the Flink REST
+hook ``/overview``, the jobs (with the root exception of the awaited one once it fails)
+or a savepoint trigger's status. Log tails are read once, for a wait that failed or
+timed out. The decision itself is pure (:meth:`WaitFor.decide`); this module only
+fetches and loops -- the one loop every wait of the provider runs.
 
 :class:`ClusterObserver` polls (operators waiting in the worker);
-:class:`AsyncClusterObserver` watches the cluster's pods (and FlinkDeployment) and
-re-decides as soon as one changes, polling only for what Kubernetes cannot watch --
+:class:`AsyncClusterObserver` watches what the wait is about (:func:`watched`) and
+re-decides as soon as it changes, polling only for what Kubernetes cannot watch --
 Flink's own REST state -- every ``poll_interval`` seconds.
 """
 
@@ -16,14 +19,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError
-from airflow_provider_flink_k8s.kube.observe import workload_selector
-from airflow_provider_flink_k8s.observation import ClusterSnapshot, Lifecycle, Outcome, Verdict
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError, FlinkRestNotFound
+from airflow_provider_flink_k8s.hooks._waiting import (
+    WaitSteps,
+    asks_rest,
+    explains,
+    flink_deployment_state,
+    on_cluster,
+    reads_jobs,
+    rest_fields,
+    watched,
+    with_log_tails,
+)
+from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from airflow_provider_flink_k8s.observation import (
+    ClusterSnapshot,
+    Outcome,
+    Verdict,
+)
+from airflow_provider_flink_k8s.observation.flink import SavepointState
 from airflow_provider_flink_k8s.observation.waits import WaitFor
 
 if TYPE_CHECKING:
@@ -35,98 +54,20 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncClusterObserver",
     "ClusterObserver",
+    "watched",
     "with_log_tails",
 ]
 
-_FAILING = ("FAILING", "FAILED")
-_UNSUCCESSFUL = (Lifecycle.FAILED, Lifecycle.DELETED)
-_LOG_TAIL_CHARACTERS = 8000
-"""Characters of each log tail an outcome carries (trigger events are stored in the DB)."""
-
 log = logging.getLogger(__name__)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _rest_fields(overview: Any, jobs: list[Any], exceptions: dict[str, Any]) -> dict[str, Any]:
-    """The REST half of a snapshot, from the REST hook's models."""
-    part = ClusterSnapshot.from_k8s(
-        overview=overview.model_dump(mode="json", by_alias=True),
-        jobs=[job.model_dump(mode="json", by_alias=True) for job in jobs],
-        job_exceptions=exceptions,
-    )
-    return {"overview": part.overview, "jobs": part.jobs, "rest_error": None}
-
-
-def with_log_tails(outcome: Outcome, snapshot: ClusterSnapshot | None) -> Outcome:
-    """``outcome`` with the snapshot's log tails in its details, when the wait did not
-    succeed (the task log shows them; a trigger event carries them to the task)."""
-    unsuccessful = outcome.timed_out or outcome.verdict.lifecycle in _UNSUCCESSFUL
-    if not unsuccessful or snapshot is None or not snapshot.log_tails:
-        return outcome
-    verdict = outcome.verdict
-    tails = {pod: text[-_LOG_TAIL_CHARACTERS:] for pod, text in snapshot.log_tails.items()}
-    details = {**verdict.details, "log_tails": tails}
-    return Outcome(
-        Verdict(verdict.lifecycle, verdict.reason, verdict.message, details),
-        job_id=outcome.job_id,
-        waited_seconds=outcome.waited_seconds,
-    )
-
-
-def _job_id(verdict: Verdict, wait: WaitFor) -> str | None:
-    found = verdict.details.get("job_id")
-    return str(found) if found else wait.job_id
-
-
-class _WaitSteps:
-    """One wait's bookkeeping, the same for the polling and the watching loop: decide on
-    each observation, report changed verdicts, and end when decided or out of time."""
-
-    def __init__(
-        self, wait: WaitFor, timeout: float, on_verdict: Callable[[Verdict], None] | None
-    ) -> None:
-        self.wait = wait
-        self.timeout = timeout
-        self.on_verdict = on_verdict
-        self.last: Verdict | None = None
-        self.snapshot: ClusterSnapshot | None = None
-        """The latest snapshot read; its log tails go with an unsuccessful outcome."""
-
-    def step(self, observed: ClusterSnapshot | FlinkK8sError, waited: float) -> Outcome | None:
-        """Decide on one observation (or a failure to observe) made ``waited`` seconds
-        into the wait; the outcome once the wait is over, else ``None``."""
-        if isinstance(observed, FlinkK8sError):
-            # A transient API failure the hook gave up on: keep the wait going.
-            failed = Outcome.from_error(observed).verdict
-            verdict = Verdict.progressing(failed.reason, failed.message)
-        else:
-            self.snapshot = observed
-            verdict = self.wait.decide(observed, _now())
-            self.wait = self.wait.remember(observed)  # the loop holds a job wait's memory
-        if self.on_verdict is not None and (
-            self.last is None or verdict.message != self.last.message
-        ):
-            self.on_verdict(verdict)
-        self.last = verdict
-        job_id = _job_id(verdict, self.wait)
-        if verdict.terminal:
-            return with_log_tails(Outcome(verdict, job_id=job_id), self.snapshot)
-        if waited >= self.timeout:
-            timed_out = Outcome.timeout(verdict, waited=timedelta(seconds=waited), job_id=job_id)
-            return with_log_tails(timed_out, self.snapshot)
-        return None
 
 
 class ClusterObserver:
     """Snapshots of one cluster, and a polling wait over them.
 
     :param kube: the Kubernetes hook.
-    :param rest: the Flink REST hook of the cluster (needed for standalone waits);
-        give it ``RetryPolicy.never()``: the wait loop is the retry.
-    :param log_lines: lines of the failing containers' logs each snapshot carries.
+    :param rest: the Flink REST hook of the cluster (needed for the waits that read
+        Flink's REST API); give it ``RetryPolicy.never()``: the wait loop is the retry.
+    :param log_lines: lines of the failing containers' logs a failed wait reports.
     """
 
     def __init__(
@@ -137,23 +78,63 @@ class ClusterObserver:
         self.log_lines = log_lines
 
     def snapshot(self, wait: WaitFor) -> ClusterSnapshot:
-        """What the cluster looks like now, with what ``wait`` needs from Flink's REST API."""
-        snapshot = self.kube.observe(
-            wait.name, wait.namespace, target=wait.target, log_lines=self.log_lines
-        )
-        if not wait.needs_rest or snapshot.jobmanager is None or self.rest is None:
+        """What the cluster looks like now: only what ``wait`` decides on
+        (:attr:`WaitFor.fetches`), without log tails."""
+        fetches, name, namespace = wait.fetches, wait.name, wait.namespace
+        snapshot = ClusterSnapshot(name=name)
+        if "workloads" in fetches:
+            snapshot = self.kube.observe(name, namespace, target=wait.target, log_lines=0)
+        found: dict[str, Any] = {}
+        if "flink_deployment" in fetches:
+            found["flink_deployment"] = flink_deployment_state(
+                self.kube.get_object(FLINK_DEPLOYMENT, namespace, name)
+            )
+        if "session_job" in fetches:
+            raw = self.kube.get_object(FLINK_SESSION_JOB, namespace, str(wait.session_job))
+            found["session_jobs"] = (raw,) if raw is not None else ()
+        if "session_jobs" in fetches:
+            listed = self.kube.list_objects(FLINK_SESSION_JOB, namespace)
+            found["session_jobs"] = on_cluster(listed, name)
+        if "remaining" in fetches:
+            found["remaining"] = self.kube.remaining_objects(name, namespace)
+        snapshot = snapshot.model_copy(update=found) if found else snapshot
+        if self.rest is None or not asks_rest(wait, snapshot):
             return snapshot
+        return snapshot.model_copy(update=self._rest_part(self.rest, wait))
+
+    @staticmethod
+    def _rest_part(rest: FlinkRestHook, wait: WaitFor) -> dict[str, Any]:
+        fetches = wait.fetches
         try:
-            overview = self.rest.overview()
-            jobs = self.rest.jobs() if wait.kind == "job" else []
+            savepoint = None
+            if "savepoint" in fetches:
+                job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
+                try:
+                    status = rest.savepoint_status(job_id, trigger_id)
+                    savepoint = SavepointState.from_rest(status.model_dump())
+                except FlinkRestNotFound:
+                    savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
+            overview = rest.overview() if "overview" in fetches else None
+            jobs = rest.jobs() if reads_jobs(wait, savepoint) else []
             exceptions = {
-                job.id: self.rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
+                job.id: rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
                 for job in jobs
-                if job.state in _FAILING
+                if explains(job, wait)
             }
         except FlinkK8sError as error:
-            return snapshot.model_copy(update={"rest_error": str(error)})
-        return snapshot.model_copy(update=_rest_fields(overview, jobs, exceptions))
+            return {"rest_error": str(error)}
+        return rest_fields(overview, jobs, exceptions, savepoint)
+
+    def check(self, wait: WaitFor) -> tuple[Outcome, WaitFor]:
+        """One observation, one decision (a sensor's poke): the outcome, with the failing
+        containers' log tails when it failed, and ``wait`` with what the observation adds
+        to its memory (:meth:`WaitFor.remember`), for the next poke.
+
+        :raises FlinkK8sError: when the cluster could not be observed.
+        """
+        steps = WaitSteps(wait, math.inf, None)
+        outcome = steps.step(self.snapshot(wait), 0.0) or steps.so_far()
+        return self._explained(steps, outcome), steps.wait
 
     def wait(
         self,
@@ -169,7 +150,7 @@ class ClusterObserver:
         :param on_verdict: called with each new verdict (a changed message), to log progress.
         :return: the outcome; a FAILED or timed-out one carries the log tails.
         """
-        steps = _WaitSteps(wait, timeout, on_verdict)
+        steps = WaitSteps(wait, timeout, on_verdict)
         started = time.monotonic()
         while True:
             observed: ClusterSnapshot | FlinkK8sError
@@ -180,16 +161,29 @@ class ClusterObserver:
             waited = time.monotonic() - started
             outcome = steps.step(observed, waited)
             if outcome is not None:
-                return outcome
+                return self._explained(steps, outcome)
             time.sleep(min(poll_interval, max(timeout - waited, 0.0)))
+
+    def _explained(self, steps: WaitSteps, outcome: Outcome) -> Outcome:
+        """``outcome`` with the failing containers' log tails, read now (only a wait that
+        did not succeed reads logs)."""
+        snapshot = steps.needs_tails(outcome)
+        if snapshot is None:
+            return outcome
+        try:
+            tails = self.kube.log_tails(steps.wait.namespace, snapshot, self.log_lines)
+        except FlinkK8sError as error:
+            log.info("Could not read the failing containers' logs: %s", error)
+            return outcome
+        return steps.explain(outcome, tails)
 
 
 class AsyncClusterObserver:
     """The async twin of :class:`ClusterObserver`, for triggers: it watches instead of polls.
 
     :param kube: the async Kubernetes hook.
-    :param rest: the async Flink REST hook of the cluster (standalone waits).
-    :param log_lines: lines of the failing containers' logs each snapshot carries.
+    :param rest: the async Flink REST hook of the cluster (waits that read Flink's REST API).
+    :param log_lines: lines of the failing containers' logs a failed wait reports.
     """
 
     def __init__(
@@ -205,22 +199,50 @@ class AsyncClusterObserver:
 
     async def snapshot(self, wait: WaitFor) -> ClusterSnapshot:
         """What the cluster looks like now (see :meth:`ClusterObserver.snapshot`)."""
-        snapshot = await self.kube.observe(
-            wait.name, wait.namespace, target=wait.target, log_lines=self.log_lines
-        )
-        if not wait.needs_rest or snapshot.jobmanager is None or self.rest is None:
+        fetches, name, namespace = wait.fetches, wait.name, wait.namespace
+        snapshot = ClusterSnapshot(name=name)
+        if "workloads" in fetches:
+            snapshot = await self.kube.observe(name, namespace, target=wait.target, log_lines=0)
+        found: dict[str, Any] = {}
+        if "flink_deployment" in fetches:
+            found["flink_deployment"] = flink_deployment_state(
+                await self.kube.get_object(FLINK_DEPLOYMENT, namespace, name)
+            )
+        if "session_job" in fetches:
+            raw = await self.kube.get_object(FLINK_SESSION_JOB, namespace, str(wait.session_job))
+            found["session_jobs"] = (raw,) if raw is not None else ()
+        if "session_jobs" in fetches:
+            listed = await self.kube.list_objects(FLINK_SESSION_JOB, namespace)
+            found["session_jobs"] = on_cluster(listed, name)
+        if "remaining" in fetches:
+            found["remaining"] = await self.kube.remaining_objects(name, namespace)
+        snapshot = snapshot.model_copy(update=found) if found else snapshot
+        if self.rest is None or not asks_rest(wait, snapshot):
             return snapshot
+        return snapshot.model_copy(update=await self._rest_part(self.rest, wait))
+
+    @staticmethod
+    async def _rest_part(rest: AsyncFlinkRestHook, wait: WaitFor) -> dict[str, Any]:
+        fetches = wait.fetches
         try:
-            overview = await self.rest.overview()
-            jobs = await self.rest.jobs() if wait.kind == "job" else []
+            savepoint = None
+            if "savepoint" in fetches:
+                job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
+                try:
+                    status = await rest.savepoint_status(job_id, trigger_id)
+                    savepoint = SavepointState.from_rest(status.model_dump())
+                except FlinkRestNotFound:
+                    savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
+            overview = await rest.overview() if "overview" in fetches else None
+            jobs = await rest.jobs() if reads_jobs(wait, savepoint) else []
             exceptions = {}
             for job in jobs:
-                if job.state in _FAILING:
-                    found = await self.rest.job_exceptions(job.id)
+                if explains(job, wait):
+                    found = await rest.job_exceptions(job.id)
                     exceptions[job.id] = found.model_dump(mode="json", by_alias=True)
         except FlinkK8sError as error:
-            return snapshot.model_copy(update={"rest_error": str(error)})
-        return snapshot.model_copy(update=_rest_fields(overview, jobs, exceptions))
+            return {"rest_error": str(error)}
+        return rest_fields(overview, jobs, exceptions, savepoint)
 
     async def wait(
         self,
@@ -230,16 +252,17 @@ class AsyncClusterObserver:
         poll_interval: float = 5.0,
         on_verdict: Callable[[Verdict], None] | None = None,
     ) -> Outcome:
-        """Decide after every change of the cluster's pods (or FlinkDeployment), and at
-        least every ``poll_interval`` seconds, until decided or ``timeout`` passed."""
+        """Decide after every change of what the wait watches (the cluster's pods, its
+        FlinkDeployment or FlinkSessionJobs), and at least every ``poll_interval``
+        seconds, until decided or ``timeout`` passed."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         changed = asyncio.Event()
         watchers = [
             asyncio.create_task(self._watch(wait, changed, timeout, kind, api_version, selector))
-            for kind, api_version, selector in self._watched(wait)
+            for kind, api_version, selector in watched(wait)
         ]
-        steps = _WaitSteps(wait, timeout, on_verdict)
+        steps = WaitSteps(wait, timeout, on_verdict)
         try:
             while True:
                 changed.clear()
@@ -251,7 +274,7 @@ class AsyncClusterObserver:
                 waited = loop.time() - started
                 outcome = steps.step(observed, waited)
                 if outcome is not None:
-                    return outcome
+                    return await self._explained(steps, outcome)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(changed.wait(), min(poll_interval, timeout - waited))
         finally:
@@ -259,14 +282,17 @@ class AsyncClusterObserver:
                 task.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
 
-    @staticmethod
-    def _watched(wait: WaitFor) -> list[tuple[str, str, dict[str, Any]]]:
-        """What to watch: the cluster's pods; for the operator target its FlinkDeployment."""
-        pods = ("Pod", "v1", {"label_selector": workload_selector(wait.name, wait.target)})
-        if wait.target != "operator":
-            return [pods]
-        deployment = {"field_selector": f"metadata.name={wait.name}"}
-        return [pods, ("FlinkDeployment", "flink.apache.org/v1beta1", deployment)]
+    async def _explained(self, steps: WaitSteps, outcome: Outcome) -> Outcome:
+        """See :meth:`ClusterObserver._explained`."""
+        snapshot = steps.needs_tails(outcome)
+        if snapshot is None:
+            return outcome
+        try:
+            tails = await self.kube.log_tails(steps.wait.namespace, snapshot, self.log_lines)
+        except FlinkK8sError as error:
+            log.info("Could not read the failing containers' logs: %s", error)
+            return outcome
+        return steps.explain(outcome, tails)
 
     async def _watch(
         self,

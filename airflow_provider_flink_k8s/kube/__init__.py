@@ -29,6 +29,7 @@ from airflow_provider_flink_k8s.kube.observe import (
     DeployTarget,
     cluster_label_selector,
     events_flow,
+    log_tails_flow,
     logs_flow,
     observe_flow,
     workload_selector,
@@ -47,6 +48,7 @@ from airflow_provider_flink_k8s.kube.teardown import (
     ObjectKey,
     ScaleResult,
     delete_flow,
+    remaining_flow,
     scale_flow,
 )
 from airflow_provider_flink_k8s.kube.watching import LineBuffer, WatchCursor, WatchEvent
@@ -80,8 +82,10 @@ __all__ = [
     "events_flow",
     "is_transient",
     "live_flow",
+    "log_tails_flow",
     "logs_flow",
     "observe_flow",
+    "remaining_flow",
     "resolve",
     "retry_after_of",
     "scale_flow",

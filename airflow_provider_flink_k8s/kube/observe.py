@@ -10,9 +10,11 @@ operator    Flink's native labels ``app=<name>``,        the FlinkDeployment ``<
             ``type=flink-native-kubernetes``             while its CRD is not installed)
 ==========  ==========================================  =====================================
 
-Events are the namespace's Events about those Deployments, their ReplicaSets (named
-``<deployment>-<hash>``), the pods and the FlinkDeployment. The snapshot also carries the
-last log lines of the containers :meth:`ClusterSnapshot.log_sources` names.
+Events are read with field selectors, only about the pods that are not Ready (the
+classifiers explain those with them: scheduling failures, warnings, the autoscaler), so a
+healthy cluster costs no Events request and a busy namespace's other Events are never
+read. The snapshot also carries, when asked, the last log lines of the containers
+:meth:`ClusterSnapshot.log_sources` names (an observer asks only once a wait failed).
 """
 
 from __future__ import annotations
@@ -33,27 +35,25 @@ from airflow_provider_flink_k8s.kube.requests import (
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, EVENT, FLINK_DEPLOYMENT, POD
 from airflow_provider_flink_k8s.manifests import cluster_selector, label_selector
 from airflow_provider_flink_k8s.observation import ClusterSnapshot
-from airflow_provider_flink_k8s.observation.workloads import component_of
+from airflow_provider_flink_k8s.observation.workloads import EventRecord, component_of
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec import FlinkCluster
 
 __all__ = [
     "DeployTarget",
-    "cluster_events",
     "cluster_label_selector",
     "events_flow",
     "log_tails_flow",
     "logs_flow",
     "observe_flow",
+    "pod_events_selector",
     "split_deployments",
     "workload_selector",
 ]
 
 DeployTarget = Literal["standalone", "operator"]
 """Where a cluster runs: the provider's own Deployments, or a FlinkDeployment."""
-
-_PREFIXED_KINDS = frozenset({"ReplicaSet", "Pod"})
 
 
 @dataclass(frozen=True)
@@ -93,24 +93,9 @@ def split_deployments(
     return found.get("jobmanager"), found.get("taskmanager")
 
 
-def cluster_events(
-    events: Iterable[Mapping[str, Any]],
-    *,
-    deployments: Iterable[str],
-    names: Iterable[str] = (),
-) -> list[Mapping[str, Any]]:
-    """The Events about a cluster's objects: ``names`` exactly, the ``deployments`` and
-    their ReplicaSets and pods (``<deployment>-...``)."""
-    deployments = tuple(deployments)
-    exact = {*deployments, *names}
-    prefixes = tuple(f"{name}-" for name in deployments)
-    selected = []
-    for event in events:
-        involved = event.get("involvedObject") or event.get("regarding") or {}
-        name, kind = str(involved.get("name") or ""), involved.get("kind")
-        if name in exact or (kind in _PREFIXED_KINDS and prefixes and name.startswith(prefixes)):
-            selected.append(event)
-    return selected
+def pod_events_selector(pod: str) -> str:
+    """The field selector of the Events about the pod ``pod``."""
+    return f"involvedObject.kind=Pod,involvedObject.name={pod}"
 
 
 def log_tails_flow(namespace: str, snapshot: ClusterSnapshot, lines: int) -> Flow[dict[str, str]]:
@@ -139,7 +124,8 @@ def log_tails_flow(namespace: str, snapshot: ClusterSnapshot, lines: int) -> Flo
 def observe_flow(
     cluster_name: str, namespace: str, *, target: DeployTarget, log_lines: int = 50
 ) -> Flow[ClusterSnapshot]:
-    """Read the cluster's Deployments, pods, Events (and FlinkDeployment), then its log tails.
+    """Read the cluster's Deployments, pods (and FlinkDeployment), the Events of the pods
+    that are not Ready, then its log tails.
 
     :param log_lines: lines of each log tail; ``0`` reads no logs.
     """
@@ -152,20 +138,22 @@ def observe_flow(
     if target == "operator":
         request = get_request(FLINK_DEPLOYMENT, namespace, cluster_name)
         flink_deployment = yield from fetch_or_none(request)
-    events = yield from list_items(list_request(EVENT, namespace))
     jobmanager, taskmanager = split_deployments(deployments)
     snapshot = ClusterSnapshot.from_k8s(
         name=cluster_name,
         jobmanager_deployment=jobmanager,
         taskmanager_deployment=taskmanager,
         pods=pods,
-        events=cluster_events(
-            events,
-            deployments=[_name(d) for d in deployments],
-            names=[cluster_name, *(_name(p) for p in pods)],
-        ),
         flink_deployment=flink_deployment,
     )
+    events: list[Mapping[str, Any]] = []
+    for pod in snapshot.active_pods:
+        if not pod.ready:
+            request = list_request(EVENT, namespace, field_selector=pod_events_selector(pod.name))
+            events.extend((yield from list_items(request)))
+    if events:
+        parsed = tuple(EventRecord.from_k8s(event) for event in events)
+        snapshot = snapshot.model_copy(update={"events": parsed})
     if log_lines <= 0:
         return snapshot
     tails = yield from log_tails_flow(namespace, snapshot, log_lines)

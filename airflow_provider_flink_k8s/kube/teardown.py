@@ -69,6 +69,7 @@ __all__ = [
     "TEARDOWN_KINDS",
     "delete_flow",
     "mark_deleting_flow",
+    "remaining_flow",
     "scale_flow",
 ]
 
@@ -184,6 +185,14 @@ def _describe(ref: ResourceRef, obj: Mapping[str, Any]) -> str:
     finalizers = (obj.get("metadata") or {}).get("finalizers") or []
     held = f" (finalizers: {', '.join(map(str, finalizers))})" if finalizers else ""
     return f"{ref.kind}/{(obj.get('metadata') or {}).get('name')}{held}"
+
+
+def remaining_flow(cluster_name: str, namespace: str) -> Flow[tuple[str, ...]]:
+    """What is left of the cluster's objects (``Kind/name``, with the finalizers holding
+    each): what a deletion wait decides on. With Foreground deletion a Deployment stays
+    until its pods are gone, so nothing left means no pod is left either."""
+    found = yield from _list_cluster(namespace, cluster_label_selector(cluster_name))
+    return tuple(_describe(ref, obj) for ref, obj in found)
 
 
 def delete_flow(

@@ -9,7 +9,13 @@ triggers and operators pass it, with the time, to one classifier and act on the
   JobManager REST answering, TaskManagers and slots registered);
 - :func:`classify_cluster_job` / :func:`classify_job` -- a job, by Flink's ``JobStatus``;
 - :func:`classify_flink_deployment` / :func:`classify_operator_deployment` -- the
-  operator target, by the FlinkDeployment's lifecycle.
+  operator target, by the FlinkDeployment's lifecycle;
+- :func:`classify_tasks_running`, :func:`classify_savepoint`,
+  :func:`classify_operator_savepoint`, :func:`classify_suspend` -- savepoints;
+- :func:`classify_deletion` -- a cluster's objects (or FlinkSessionJobs) gone.
+
+:class:`~airflow_provider_flink_k8s.observation.waits.WaitFor` picks the classifier a
+wait needs, and says what an observer must read for it.
 
 A trigger yields :meth:`Outcome.to_event`; the task reads it back with
 :meth:`Outcome.from_event` and :meth:`Outcome.raise_for_failure`.
@@ -23,10 +29,12 @@ from airflow_provider_flink_k8s.observation.cluster import (
     find_cluster_failure,
     last_progress,
 )
+from airflow_provider_flink_k8s.observation.deletion import classify_deletion
 from airflow_provider_flink_k8s.observation.flink import (
     FlinkDeploymentState,
     FlinkJob,
     FlinkOverview,
+    SavepointState,
     operator_error,
     root_exception_of,
     summarize_exception,
@@ -51,6 +59,12 @@ from airflow_provider_flink_k8s.observation.pods import (
     pod_findings,
 )
 from airflow_provider_flink_k8s.observation.rollout import deployment_rolled_out
+from airflow_provider_flink_k8s.observation.savepoints import (
+    classify_operator_savepoint,
+    classify_savepoint,
+    classify_suspend,
+    classify_tasks_running,
+)
 from airflow_provider_flink_k8s.observation.snapshot import ClusterSnapshot, LogSource
 from airflow_provider_flink_k8s.observation.verdict import Lifecycle, Outcome, Reason, Verdict
 from airflow_provider_flink_k8s.observation.workloads import (
@@ -82,13 +96,19 @@ __all__ = [
     "Outcome",
     "PodState",
     "Reason",
+    "SavepointState",
     "Target",
     "Verdict",
     "classify_cluster",
     "classify_cluster_job",
+    "classify_deletion",
     "classify_flink_deployment",
     "classify_job",
     "classify_operator_deployment",
+    "classify_operator_savepoint",
+    "classify_savepoint",
+    "classify_suspend",
+    "classify_tasks_running",
     "deployment_rolled_out",
     "find_cluster_failure",
     "find_pod_failure",

@@ -28,6 +28,7 @@ __all__ = [
     "FlinkDeploymentState",
     "FlinkJob",
     "FlinkOverview",
+    "SavepointState",
     "operator_error",
     "root_exception_of",
     "summarize_exception",
@@ -36,14 +37,23 @@ __all__ = [
 FLINK_DEPLOYMENT_STATUS_KEYS: Mapping[str, tuple[str, ...] | None] = {
     "error": None,
     "jobManagerDeploymentStatus": None,
-    "jobStatus": ("jobId", "jobName", "startTime", "state", "updateTime"),
+    "jobStatus": (
+        "jobId",
+        "jobName",
+        "startTime",
+        "state",
+        "updateTime",
+        "upgradeSavepointPath",
+        "savepointInfo",
+    ),
     "lifecycleState": None,
     "observedGeneration": None,
     "reconciliationStatus": ("reconciliationTimestamp", "state"),
     "taskManager": None,
 }
 """The ``status`` keys a FlinkDeployment snapshot keeps (``None``: the whole value; a tuple:
-those sub-keys). The serialized specs and savepoint history are left out."""
+those sub-keys). The serialized specs are left out; the savepoint info stays (a
+savepoint wait reads it)."""
 
 _FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
 _MAX_LINE = 500
@@ -209,4 +219,29 @@ class FlinkDeploymentState(FrozenModel):
             generation=generation if generation >= 0 else None,
             status=_trim_status(get_mapping(raw, "status")),
             deleting=get(metadata, "deletionTimestamp") is not None,
+        )
+
+
+class SavepointState(FrozenModel):
+    """What Flink answered about one savepoint (or stop-with-savepoint) trigger."""
+
+    job_id: str
+    trigger_id: str
+    known: bool = True
+    """``False``: Flink does not know the trigger (``404``: the JobManager lost it)."""
+    completed: bool = False
+    location: str | None = None
+    failure: str | None = None
+    """Flink's failure cause, when it completed the operation with one."""
+
+    @classmethod
+    def from_rest(cls, raw: Mapping[str, Any]) -> SavepointState:
+        """From the fields of a REST ``SavepointStatus`` (``job_id``, ``trigger_id``,
+        ``completed``, ``location``, ``failure``)."""
+        return cls(
+            job_id=get_str(raw, "job_id") or "",
+            trigger_id=get_str(raw, "trigger_id") or "",
+            completed=bool(raw.get("completed")),
+            location=get_str(raw, "location"),
+            failure=get_str(raw, "failure"),
         )

@@ -25,6 +25,7 @@ from airflow_provider_flink_k8s.observation.flink import (
     FlinkDeploymentState,
     FlinkJob,
     FlinkOverview,
+    SavepointState,
 )
 from airflow_provider_flink_k8s.observation.workloads import (
     ContainerStatus,
@@ -67,6 +68,12 @@ class ClusterSnapshot(FrozenModel):
     """Why the REST API did not answer (connection refused, HTTP 503...)."""
     flink_deployment: FlinkDeploymentState | None = None
     """The FlinkDeployment of the operator target."""
+    savepoint: SavepointState | None = None
+    """Flink's answer about the savepoint trigger a savepoint wait follows."""
+    session_jobs: tuple[dict[str, Any], ...] = ()
+    """Raw FlinkSessionJobs a wait follows (the one it submitted, or those on the cluster)."""
+    remaining: tuple[str, ...] = ()
+    """Objects of the cluster still there (``Kind/name``), for a deletion wait."""
 
     @classmethod
     def from_k8s(

@@ -82,6 +82,10 @@ class Reason(str, Enum):
     FLINK_DEPLOYMENT_ERROR = "FlinkDeploymentError"
     ROLLED_BACK = "RolledBack"
     SUSPENDED = "Suspended"
+    # Savepoints and deletions.
+    SAVEPOINT_PENDING = "SavepointPending"
+    SAVEPOINT_FAILED = "SavepointFailed"
+    DELETING = "Deleting"
     # The observer itself.
     OBSERVATION_FAILED = "ObservationFailed"
 

@@ -14,8 +14,11 @@ is created, a templated one once rendered, by the same function.
 
 Waits go through one pure decision (:class:`WaitFor`): in the worker with
 :class:`ClusterObserver` (polling), or deferred to :class:`FlinkClusterTrigger`
-(watching). Either way the task ends with :meth:`FlinkClusterMixin.finish_wait`, which
-puts the failing containers' log tails into the task log and raises with the cause.
+(watching). An operation with several waits chains its steps with
+:meth:`FlinkClusterMixin.wait_then` (act, wait, continue in the next method -- after a
+deferral, or at once in the worker). Either way each wait ends with
+:meth:`FlinkClusterMixin.finish_wait`, which puts the failing containers' log tails into
+the task log and raises with the cause.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, conf
 
@@ -35,7 +38,7 @@ from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.hooks.observer import ClusterObserver
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
-from airflow_provider_flink_k8s.observation.waits import WaitFor
+from airflow_provider_flink_k8s.observation.waits import WaitFor, WaitKind
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
     check_kube_options,
@@ -62,6 +65,7 @@ __all__ = [
 ]
 
 RestRoute = Literal["auto", "cluster_dns", "service_proxy"]
+_T = TypeVar("_T")
 CLUSTER_TEMPLATE_EXT = (".yaml", ".yml", ".json")
 """Suffixes of a ``cluster`` value that is a file (as the official provider's
 ``application_file``)."""
@@ -369,7 +373,7 @@ class FlinkClusterMixin(BaseOperator):
 
     # -- waiting ---------------------------------------------------------------------
 
-    def cluster_wait(self, kind: Literal["cluster", "job"] = "cluster", **fields: Any) -> WaitFor:
+    def cluster_wait(self, kind: WaitKind = "cluster", **fields: Any) -> WaitFor:
         """A :class:`WaitFor` about this task's cluster."""
         cluster = self.flink_cluster
         return WaitFor(
@@ -404,12 +408,44 @@ class FlinkClusterMixin(BaseOperator):
                 delete_on_kill=delete_on_kill,
                 owner=owner,
             )
+        return self.wait_here(wait, timeout=timeout)
+
+    def wait_here(self, wait: WaitFor, *, timeout: float) -> Outcome:
+        """Wait in the worker with :class:`ClusterObserver` (the trigger's decision, polled
+        every ``poll_interval`` seconds); the outcome."""
         self.log.info("Waiting up to %.0fs for %s", timeout, wait.description)
-        with self.rest_hook(retry=RetryPolicy.never()) as rest:
-            observer = ClusterObserver(self.kube_hook, rest if wait.needs_rest else None)
+        if not wait.needs_rest:
+            observer = ClusterObserver(self.kube_hook, None)
             return observer.wait(
                 wait, timeout=timeout, poll_interval=self.poll_interval, on_verdict=self._log
             )
+        with self.rest_hook(retry=RetryPolicy.never()) as rest:
+            observer = ClusterObserver(self.kube_hook, rest)
+            return observer.wait(
+                wait, timeout=timeout, poll_interval=self.poll_interval, on_verdict=self._log
+            )
+
+    def wait_then(
+        self,
+        context: Context,
+        wait: WaitFor,
+        *,
+        timeout: float,
+        resume: Mapping[str, Any],
+        then: Callable[[Context, Mapping[str, Any]], _T],
+    ) -> _T:
+        """Wait for ``wait``, then continue with ``then(context, event)`` (a method of this
+        operator): deferred to :class:`FlinkClusterTrigger` (``deferrable``; the task
+        resumes in ``then``), or here through the same decision, calling ``then`` with the
+        event the trigger would have sent. Either way the step after a wait is one method,
+        and a task may wait (defer) more than once: each step acts, then waits for the next.
+
+        :param resume: plain JSON the next step needs (it travels in the event).
+        """
+        if self.deferrable:
+            self.defer_wait(wait, timeout=timeout, resume=resume, method_name=then.__name__)
+        outcome = self.wait_here(wait, timeout=timeout)
+        return then(context, {"outcome": outcome.to_event(), "context": dict(resume)})
 
     def defer_wait(
         self,

@@ -33,7 +33,7 @@ from airflow_provider_flink_k8s.operators.base import (
     FlinkClusterMixin,
     RestRoute,
 )
-from airflow_provider_flink_k8s.operators.job import poll, task_key
+from airflow_provider_flink_k8s.operators.job import task_key
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
     check_placement,
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec import FlinkCluster
 
 __all__ = ["FlinkDeployOperator"]
-
-_GONE = object()
 
 OnExists = Literal["update", "fail", "adopt"]
 
@@ -257,12 +255,10 @@ class FlinkDeployOperator(FlinkClusterMixin):
             self.log.warning(
                 "%s; waiting until it is gone, then deploying it anew", decision.describe(where)
             )
-            gone = poll(
-                lambda: _GONE if self.kube_hook.live_objects([anchor])[0] is None else None,
-                timeout=max(deadline - time.monotonic(), 0.0),
-                poll_interval=self.poll_interval,
+            gone = self.wait_here(
+                self.cluster_wait("deleted"), timeout=max(deadline - time.monotonic(), 0.0)
             )
-            if gone is None:
+            if gone.timed_out or gone.verdict.lifecycle is not Lifecycle.READY:
                 raise DeploymentFailed(
                     "BeingDeleted",
                     f"{decision.describe(where)}; it was not gone after {self.timeout:g}s",
@@ -292,23 +288,22 @@ class FlinkDeployOperator(FlinkClusterMixin):
             return self.kube_hook.live_objects(manifests)
         self.log.info("%s (it was free: the create succeeded)", decision.describe(where))
 
-        def settled() -> list[dict[str, Any] | None] | None:
-            live = self.kube_hook.live_objects(manifests)
-            return None if any(is_deleting(obj) for obj in live) else live
-
-        now = settled()
-        if now is None:
-            self.log.warning(
-                "Objects of an earlier %s cluster are still being deleted; waiting for them", where
+        live = self.kube_hook.live_objects(manifests)
+        if not any(is_deleting(obj) for obj in live):
+            return live
+        self.log.warning(
+            "Objects of an earlier %s cluster are still being deleted; waiting for them", where
+        )
+        anchor = manifests[anchor_index(manifests)]
+        keep = f"{anchor['kind']}/{anchor['metadata']['name']}"
+        gone = self.wait_here(self.cluster_wait("deleted", keep=keep), timeout=self.timeout)
+        if gone.timed_out or gone.verdict.lifecycle is not Lifecycle.READY:
+            raise DeploymentFailed(
+                "BeingDeleted",
+                f"Flink cluster {where} is being deleted; its objects were not gone "
+                f"after {self.timeout:g}s",
             )
-            now = poll(settled, timeout=self.timeout, poll_interval=self.poll_interval)
-            if now is None:
-                raise DeploymentFailed(
-                    "BeingDeleted",
-                    f"Flink cluster {where} is being deleted; its objects were not gone "
-                    f"after {self.timeout:g}s",
-                )
-        return now
+        return self.kube_hook.live_objects(manifests)
 
     def _deploy(
         self,

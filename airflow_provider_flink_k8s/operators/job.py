@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
@@ -21,11 +20,9 @@ from airflow_provider_flink_k8s.exceptions import (
     SpecError,
     SpecProblem,
 )
-from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.manifests import cluster_labels
 from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
-from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome, Verdict
-from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
+from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
     check_jar,
@@ -48,12 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FlinkSubmitJobOperator",
-    "poll",
     "stable_id",
     "task_key",
 ]
 
-T = TypeVar("T")
 MAX_ATTEMPTS = 64
 """How many job ids (one per earlier submission that ended) a task instance may use."""
 
@@ -74,28 +69,6 @@ def stable_id(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def poll(
-    check: Callable[[], T | None],
-    *,
-    timeout: float,
-    poll_interval: float,
-    on_wait: Callable[[], None] | None = None,
-) -> T | None:
-    """Call ``check`` every ``poll_interval`` seconds until it returns something, or
-    ``timeout`` seconds have passed (then ``None``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        if on_wait is not None:
-            on_wait()
-        time.sleep(min(poll_interval, remaining))
-
-
 # -- the operator ----------------------------------------------------------------------
 
 
@@ -112,8 +85,8 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
 
     Operator target: the job becomes a ``FlinkSessionJob`` ``<cluster>-<task_id>`` on
     the session FlinkDeployment (``jar`` must then be a URI the operator fetches;
-    applying it again changes nothing), and the task polls its status in the worker --
-    also when ``deferrable`` (the cluster trigger watches FlinkDeployments only).
+    applying it again changes nothing), and the task waits for its job's state -- in the
+    triggerer when ``deferrable`` (the cluster trigger watches the FlinkSessionJob).
 
     ``session_job``: a FlinkSessionJob (file, text or mapping, as the Flink Kubernetes
     Operator takes it) instead of ``jar``/``entry_class``/``args``/``parallelism``/
@@ -445,28 +418,19 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         name = str(manifest["metadata"]["name"])
         self.persist_web_ui_link(context)
         self.kube_hook.apply([manifest])
-        if self.deferrable:
-            self.log.info("FlinkSessionJob waits run in the worker (no trigger watches them)")
-        self.log.info("Waiting up to %.0fs for FlinkSessionJob %s", self.timeout, name)
-        last: list[Verdict] = []
+        wait = self.cluster_wait("session_job", session_job=name, target_states=self.wait_for)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"session_job": name},
+            then=self.execute_session_job_complete,
+        )
 
-        def decided() -> Verdict | None:
-            found = self.kube_hook.get_object(FLINK_SESSION_JOB, cluster.namespace, name)
-            verdict = classify_session_job(found, target_states=self.wait_for, name=name)
-            if not last or last[-1].message != verdict.message:
-                self._log(verdict)
-            last.append(verdict)
-            return verdict if verdict.terminal else None
-
-        started = time.monotonic()
-        verdict = poll(decided, timeout=self.timeout, poll_interval=self.poll_interval)
-        job_id = str((verdict or last[-1]).details.get("job_id") or "")
-        if verdict is None:
-            waited = time.monotonic() - started
-            outcome = Outcome(last[-1], job_id=job_id or None, waited_seconds=waited)
-        else:
-            outcome = Outcome(verdict, job_id=job_id or None)
-        return self._finish(outcome, job_id)
+    def execute_session_job_complete(self, context: Context, event: Mapping[str, Any]) -> str:
+        """Resume after the FlinkSessionJob's wait: its job id, or the failure."""
+        outcome, _ = self.outcome_of(event)
+        return self._finish(outcome, outcome.job_id or "")
 
 
 _FROM_SESSION_JOB = "<the session_job's deploymentName>"

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
-    DeploymentTimeout,
     FlinkRestNotFound,
     SavepointFailed,
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
-from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
-from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, manual_savepoint
+from airflow_provider_flink_k8s.observation import Outcome
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
-from airflow_provider_flink_k8s.operators.job import (
-    poll,
-    stable_id,
-    task_key,
-)
+from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,7 +26,7 @@ __all__ = [
     "FlinkSavepointOperator",
     "check_format_type",
     "only_running_job",
-    "wait_until_tasks_run",
+    "savepoint_location",
 ]
 
 _MAX_TRIGGERS = 32
@@ -66,21 +60,9 @@ def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
     raise DeploymentFailed("JobNotFound", message)
 
 
-def wait_until_tasks_run(
-    rest: FlinkRestHook, job_id: str, *, timeout: float, poll_interval: float
-) -> bool:
-    """Wait until every task of ``job_id`` runs (Flink reports a job RUNNING while its
-    tasks still deploy, and refuses a savepoint until they all run); whether they do.
-    A job that ended returns at once (``False``): the savepoint request reports why."""
-
-    def settled() -> bool | None:
-        job = rest.job(job_id)
-        if job.state in GLOBALLY_TERMINAL_JOB_STATES:
-            return False
-        running = job.state == "RUNNING" and all(v.status == "RUNNING" for v in job.vertices)
-        return True if running else None
-
-    return bool(poll(settled, timeout=timeout, poll_interval=poll_interval))
+def savepoint_location(outcome: Outcome) -> str:
+    """The path a successful savepoint wait's outcome carries (``details["location"]``)."""
+    return str(outcome.verdict.details["location"])
 
 
 class FlinkSavepointOperator(FlinkClusterMixin):
@@ -94,9 +76,12 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     operator's ``lastSavepoint`` with that nonce; the nonce is derived from the task
     instance too, so a retry waits for the savepoint it asked for.
 
-    The wait runs in the worker (``deferrable`` is accepted for symmetry; savepoints
-    take seconds). ``on_kill`` does nothing: a savepoint in progress completes on its
-    own and harms nothing.
+    Before triggering it (REST), the task waits until every task of the job runs (Flink
+    refuses a savepoint of a job whose tasks still deploy). With ``deferrable=True`` both
+    waits run in the triggerer (:class:`FlinkClusterTrigger`): the task triggers, defers,
+    and resumes to read the path; otherwise they run in the worker through the same
+    decision. ``on_kill`` does nothing: a savepoint in progress completes on its own and
+    harms nothing.
 
     :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
     :param namespace: the namespace, overriding the spec's. Templated.
@@ -152,48 +137,78 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         if cluster.target == "operator" and cluster.mode == "application":
             return self._operator_savepoint(context)
         self.persist_web_ui_link(context)
-        directory = self.savepoint_dir or cluster.savepoint_dir
         with self.rest_hook() as rest:
             job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
-            wait_until_tasks_run(
-                rest, job_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            trigger_id = self._trigger(rest, job_id, task_key(context), directory)
-            self.log.info("Waiting up to %.0fs for savepoint %s", self.timeout, trigger_id)
-            status = rest.wait_for_savepoint(
-                job_id, trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-        location = status.raise_for_failure()
-        self.log.info("Savepoint of job %s: %s", job_id, location)
+            earlier, _ = self._earlier_trigger(rest, job_id, task_key(context))
+        if earlier is not None:  # a retry: follow the savepoint this task asked for
+            return self._wait_for_savepoint(context, job_id, earlier)
+        return self.wait_then(
+            context,
+            self.cluster_wait("tasks_running", job_id=job_id),
+            timeout=self.timeout,
+            resume={"job_id": job_id},
+            then=self.execute_trigger,
+        )
+
+    def execute_trigger(self, context: Context, event: Mapping[str, Any]) -> str:
+        """Every task of the job runs: trigger the savepoint, then wait until Flink has
+        written it."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        job_id = str(resume["job_id"])
+        directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
+        with self.rest_hook() as rest:
+            earlier, fresh = self._earlier_trigger(rest, job_id, task_key(context))
+            if earlier is None:
+                where = directory or "Flink's state.savepoints.dir"
+                self.log.info(
+                    "Triggering a %s savepoint of job %s into %s", self.format_type, job_id, where
+                )
+                rest.trigger_savepoint(
+                    job_id, directory, format_type=self.format_type, trigger_id=fresh
+                )
+        return self._wait_for_savepoint(context, job_id, earlier or fresh)
+
+    def _wait_for_savepoint(self, context: Context, job_id: str, trigger_id: str) -> str:
+        return self.wait_then(
+            context,
+            self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id),
+            timeout=self.timeout,
+            resume={"job_id": job_id, "trigger_id": trigger_id},
+            then=self.execute_complete,
+        )
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> str:
+        """The savepoint's path, or the failure with Flink's cause."""
+        outcome, _ = self.outcome_of(event)
+        location = savepoint_location(self.finish_wait(outcome))
+        self.log.info("Savepoint written: %s", location)
         return location
 
     def on_kill(self) -> None:
         """Nothing: a savepoint in progress completes (or fails) on its own."""
 
-    def _trigger(self, rest: FlinkRestHook, job_id: str, key: str, directory: str | None) -> str:
-        """The trigger id of this task instance's savepoint of ``job_id``: one already
-        in progress or completed, else a new one (after any that failed)."""
+    def _earlier_trigger(
+        self, rest: FlinkRestHook, job_id: str, key: str
+    ) -> tuple[str | None, str]:
+        """This task instance's savepoint of ``job_id`` in progress or written (``None``:
+        none), and the trigger id a new one takes (the next after any that failed).
+
+        :raises SavepointFailed: when :data:`_MAX_TRIGGERS` of them failed.
+        """
         for attempt in range(_MAX_TRIGGERS):
             trigger_id = stable_id(key, "savepoint", job_id, attempt)
             try:
                 status = rest.savepoint_status(job_id, trigger_id)
             except FlinkRestNotFound:
-                break
+                return None, trigger_id
             if not status.completed or status.failure is None:
                 self.log.info("Picking up savepoint %s, triggered before by this task", trigger_id)
-                return trigger_id
+                return trigger_id, trigger_id
             self.log.info(
                 "Savepoint %s failed before (%s); triggering anew", trigger_id, status.failure
             )
-        else:
-            raise SavepointFailed(job_id, trigger_id, f"{_MAX_TRIGGERS} savepoints failed")
-        where = directory or "Flink's state.savepoints.dir"
-        self.log.info(
-            "Triggering a %s savepoint of job %s into %s", self.format_type, job_id, where
-        )
-        return rest.trigger_savepoint(
-            job_id, directory, format_type=self.format_type, trigger_id=trigger_id
-        )
+        raise SavepointFailed(job_id, trigger_id, f"{_MAX_TRIGGERS} savepoints failed")
 
     # -- operator target --------------------------------------------------------------
 
@@ -225,21 +240,11 @@ class FlinkSavepointOperator(FlinkClusterMixin):
             patch = {"spec": {"job": {"savepointTriggerNonce": nonce}}}
             self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
 
-        def progress() -> SavepointProgress | None:
-            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
-            if found is None:
-                return SavepointProgress(error="the FlinkDeployment was deleted")
-            seen = manual_savepoint(found.get("status") or {}, nonce)
-            return seen if seen.done else None
-
-        result = poll(progress, timeout=self.timeout, poll_interval=self.poll_interval)
-        if result is None:
-            raise DeploymentTimeout(
-                f"no savepoint of FlinkDeployment {namespace}/{name} after {self.timeout:g}s",
-                reason="SavepointPending",
-                waited_seconds=self.timeout,
-            )
-        if result.location is None:
-            raise SavepointFailed(name, str(nonce), str(result.error))
-        self.log.info("Savepoint of FlinkDeployment %s: %s", name, result.location)
-        return result.location
+        wait = self.cluster_wait("operator_savepoint", savepoint_nonce=nonce)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"nonce": nonce},
+            then=self.execute_complete,
+        )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
-    DeploymentTimeout,
     FlinkRestError,
     FlinkRestNotFound,
     FlinkRestUnavailable,
@@ -15,15 +15,10 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
-from airflow_provider_flink_k8s.observation.operatorjob import SavepointProgress, suspend_savepoint
 from airflow_provider_flink_k8s.observation.ownership import anchor_index, deleted_by
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
-from airflow_provider_flink_k8s.operators.job import (
-    poll,
-    stable_id,
-    task_key,
-)
-from airflow_provider_flink_k8s.operators.savepoint import check_format_type, wait_until_tasks_run
+from airflow_provider_flink_k8s.operators.job import stable_id, task_key
+from airflow_provider_flink_k8s.operators.savepoint import check_format_type, savepoint_location
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -56,9 +51,14 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     Before deleting anything it records itself on the cluster's anchor (the ConfigMap, or
     the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), and
     deletes the anchor last, once everything else is gone: a deploy racing it sees the
-    cluster is being deleted, and by whom, until the deletion is over. After its first
-    pass it deletes only objects recording an owner that pass found: a cluster a deploy
-    claims anew meanwhile is left to it.
+    cluster is being deleted, and by whom, and cannot claim it anew until the deletion is
+    over.
+
+    Each wait -- a job's tasks running, each savepoint, the FlinkDeployment suspended, the
+    FlinkSessionJobs, every object but the anchor, then the anchor gone -- is a
+    :class:`WaitFor`: with ``deferrable=True`` the task acts, defers to
+    :class:`FlinkClusterTrigger` and resumes for the next step (it may defer several
+    times); otherwise it waits in the worker through the same decision.
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
@@ -120,35 +120,13 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         name, namespace = cluster.name, cluster.namespace
         snapshot = self.kube_hook.observe(name, namespace, target=cluster.target, log_lines=0)
         exists = bool(snapshot.deployments or snapshot.flink_deployment or snapshot.pods)
-        result: SavepointResult = None
         if exists:
             self.persist_web_ui_link(context)
             if self.savepoint:
-                result = self._final_savepoint(context)
+                return self._final_savepoint(context)
         elif self.savepoint:
             self.log.info("Cluster %s/%s is not running: no job to savepoint", namespace, name)
-        if cluster.target == "operator":
-            self._delete_session_jobs()
-        manifests = render_manifests(cluster)
-        anchor = manifests[anchor_index(manifests)]
-        marked = self.kube_hook.mark_deleting(anchor, task_key(context))
-        if deleted_by(marked) not in (None, task_key(context)):
-            self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
-        self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
-        deleted = self.kube_hook.delete_cluster(
-            name,
-            namespace,
-            wait=True,
-            timeout=self.timeout,
-            first_owners_only=True,
-            last=(str(anchor["kind"]), str(anchor["metadata"]["name"])),
-        )
-        if deleted.already_gone:
-            self.log.info("Flink cluster %s/%s was already gone", namespace, name)
-        else:
-            objects = ", ".join(str(key) for key in deleted.deleted)
-            self.log.info("Deleted %s; nothing is left", objects)
-        return result
+        return self._delete(context, None)
 
     def on_kill(self) -> None:
         """Nothing: deleting is idempotent; run the task again to finish it."""
@@ -158,59 +136,95 @@ class FlinkTeardownOperator(FlinkClusterMixin):
     def _final_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
         if cluster.target == "operator" and cluster.mode == "application":
-            return self._suspend_with_savepoint()
+            return self._suspend_with_savepoint(context)
+        return self._stop_next_job(context, {})
+
+    def _unreachable(self, error: Exception) -> None:
+        """Flink cannot be reached for the final savepoint: fail (keeping the cluster)
+        unless ``savepoint_required=False``."""
+        if self.savepoint_required:
+            raise DeploymentFailed(
+                "RestUnavailable",
+                f"cannot reach Flink to take the final savepoint, so the cluster is kept: "
+                f"{error} (savepoint_required=False deletes it anyway)",
+            ) from error
+        self.log.warning(
+            "No final savepoint (Flink does not answer: %s); deleting the cluster, "
+            "as savepoint_required=False allows",
+            error,
+        )
+
+    def _stop_next_job(self, context: Context, paths: dict[str, str]) -> SavepointResult:
+        """Stop the next job that has not ended with a savepoint (``paths``: the jobs
+        stopped so far, by id); once none is left, delete the cluster."""
         try:
             with self.rest_hook() as rest:
-                return self._stop_jobs(rest, task_key(context))
+                job_id = self._next_running_job(rest, task_key(context), paths)
         except (FlinkRestUnavailable, FlinkRestNotFound) as error:
-            if self.savepoint_required:
-                raise DeploymentFailed(
-                    "RestUnavailable",
-                    f"cannot reach Flink to take the final savepoint, so the cluster is kept: "
-                    f"{error} (savepoint_required=False deletes it anyway)",
-                ) from error
-            self.log.warning(
-                "No final savepoint (Flink does not answer: %s); deleting the cluster, "
-                "as savepoint_required=False allows",
-                error,
+            self._unreachable(error)
+            return self._delete(context, None)
+        if job_id is not None:
+            return self.wait_then(
+                context,
+                self.cluster_wait("tasks_running", job_id=job_id),
+                timeout=self.timeout,
+                resume={"paths": paths, "job_id": job_id},
+                then=self.execute_stop,
             )
-            return None
+        if not paths:
+            self.log.info("No running job: no savepoint to take")
+            return self._delete(context, None)
+        return self._delete(context, next(iter(paths.values())) if len(paths) == 1 else paths)
 
-    def _stop_jobs(self, rest: FlinkRestHook, key: str) -> SavepointResult:
-        """Stop every job that has not ended with a savepoint; a job this task already
-        stopped (a retry) gives the savepoint it stopped with."""
-        directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
-        paths: dict[str, str] = {}
+    def _next_running_job(self, rest: FlinkRestHook, key: str, paths: dict[str, str]) -> str | None:
+        """The next job to stop, ``None`` when none runs; a job that ended after this task
+        stopped it before (a retry) adds the savepoint it stopped with to ``paths``."""
         for job in rest.jobs():
-            trigger_id = stable_id(key, "stop", job.id)
-            if job.state in GLOBALLY_TERMINAL_JOB_STATES:
-                earlier = self._earlier_savepoint(rest, job.id, trigger_id)
-                if earlier is not None:
-                    paths[job.id] = earlier
+            if job.id in paths:
                 continue
-            self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
-            wait_until_tasks_run(
-                rest, job.id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            try:
+            if job.state not in GLOBALLY_TERMINAL_JOB_STATES:
+                self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
+                return job.id
+            earlier = self._earlier_savepoint(rest, job.id, stable_id(key, "stop", job.id))
+            if earlier is not None:
+                paths[job.id] = earlier
+        return None
+
+    def execute_stop(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """Every task of the job runs: stop it with a savepoint, and wait for it."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        job_id, paths = str(resume["job_id"]), dict(resume["paths"])
+        trigger_id = stable_id(task_key(context), "stop", job_id)
+        directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
+        try:
+            with self.rest_hook() as rest:
                 rest.stop_with_savepoint(
-                    job.id,
+                    job_id,
                     directory,
                     drain=self.drain,
                     format_type=self.format_type,
                     trigger_id=trigger_id,
                 )
-            except FlinkRestError as error:
-                raise SavepointFailed(job.id, trigger_id, str(error)) from error
-            status = rest.wait_for_savepoint(
-                job.id, trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            paths[job.id] = status.raise_for_failure()
-            self.log.info("Job %s stopped; savepoint %s", job.id, paths[job.id])
-        if not paths:
-            self.log.info("No running job: no savepoint to take")
-            return None
-        return next(iter(paths.values())) if len(paths) == 1 else paths
+        except FlinkRestError as error:
+            raise SavepointFailed(job_id, trigger_id, str(error)) from error
+        wait = self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id)
+        return self.wait_then(
+            context,
+            wait,
+            timeout=self.timeout,
+            resume={"paths": paths, "job_id": job_id},
+            then=self.execute_stopped,
+        )
+
+    def execute_stopped(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """A job stopped with its savepoint: on to the next job (the cluster is kept when
+        the savepoint failed)."""
+        outcome, resume = self.outcome_of(event)
+        job_id, paths = str(resume["job_id"]), dict(resume["paths"])
+        paths[job_id] = savepoint_location(self.finish_wait(outcome))
+        self.log.info("Job %s stopped; savepoint %s", job_id, paths[job_id])
+        return self._stop_next_job(context, paths)
 
     def _earlier_savepoint(self, rest: FlinkRestHook, job_id: str, trigger_id: str) -> str | None:
         try:
@@ -222,62 +236,116 @@ class FlinkTeardownOperator(FlinkClusterMixin):
             return status.location
         return None
 
-    def _suspend_with_savepoint(self) -> str:
+    def _suspend_with_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
         name, namespace = cluster.name, cluster.namespace
         patch = {"spec": {"job": {"state": "suspended", "upgradeMode": "savepoint"}}}
         self.log.info("Suspending FlinkDeployment %s with a savepoint", name)
         after = self.kube_hook.patch_object(FLINK_DEPLOYMENT, namespace, name, patch)
         generation = (after.get("metadata") or {}).get("generation")
+        wait = self.cluster_wait("suspended", generation=generation)
+        return self.wait_then(
+            context, wait, timeout=self.timeout, resume={}, then=self.execute_suspended
+        )
 
-        def progress() -> SavepointProgress | None:
-            found = self.kube_hook.get_object(FLINK_DEPLOYMENT, namespace, name)
-            if found is None:
-                return SavepointProgress(error="the FlinkDeployment was deleted meanwhile")
-            seen = suspend_savepoint(found.get("status") or {}, generation)
-            return seen if seen.done else None
+    def execute_suspended(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """The FlinkDeployment is suspended with its savepoint: delete the cluster (it is
+        kept when the savepoint failed)."""
+        outcome, _ = self.outcome_of(event)
+        location = savepoint_location(self.finish_wait(outcome))
+        self.log.info(
+            "FlinkDeployment %s suspended; savepoint %s", self.flink_cluster.name, location
+        )
+        return self._delete(context, location)
 
-        result = poll(progress, timeout=self.timeout, poll_interval=self.poll_interval)
-        if result is None:
-            raise DeploymentTimeout(
-                f"FlinkDeployment {namespace}/{name} not suspended after {self.timeout:g}s; "
-                "the cluster is kept",
-                reason="Suspending",
-                waited_seconds=self.timeout,
-            )
-        if result.location is None:
-            raise SavepointFailed(name, "suspend", f"{result.error}; the cluster is kept")
-        self.log.info("FlinkDeployment %s suspended; savepoint %s", name, result.location)
-        return result.location
+    # -- deletion ----------------------------------------------------------------------
 
-    def _delete_session_jobs(self) -> None:
-        """Delete the FlinkSessionJobs on the cluster, and wait until they are gone."""
+    def _delete(self, context: Context, result: SavepointResult) -> SavepointResult:
+        """The operator target's FlinkSessionJobs first (the operator does not delete a
+        session cluster that still has them), then the cluster."""
         cluster = self.flink_cluster
-        namespace = cluster.namespace
-
-        def ours() -> list[dict[str, Any]]:
-            return [
-                job
-                for job in self.kube_hook.list_objects(FLINK_SESSION_JOB, namespace)
-                if (job.get("spec") or {}).get("deploymentName") == cluster.name
-            ]
-
-        jobs = ours()
+        if cluster.target != "operator":
+            return self._delete_cluster(context, result)
+        jobs = [
+            job
+            for job in self.kube_hook.list_objects(FLINK_SESSION_JOB, cluster.namespace)
+            if (job.get("spec") or {}).get("deploymentName") == cluster.name
+        ]
+        if not jobs:
+            return self._delete_cluster(context, result)
         for job in jobs:
             job_name = str(job["metadata"]["name"])
             self.log.info("Deleting FlinkSessionJob %s", job_name)
-            self.kube_hook.delete_object(FLINK_SESSION_JOB, namespace, job_name)
-        if (
-            jobs
-            and poll(
-                lambda: True if not ours() else None,
-                timeout=self.timeout,
-                poll_interval=self.poll_interval,
-            )
-            is None
-        ):
-            raise DeploymentTimeout(
-                f"FlinkSessionJobs of {cluster.name} still exist after {self.timeout:g}s",
-                reason="Deleting",
-                waited_seconds=self.timeout,
-            )
+            self.kube_hook.delete_object(FLINK_SESSION_JOB, cluster.namespace, job_name)
+        return self.wait_then(
+            context,
+            self.cluster_wait("session_jobs_deleted"),
+            timeout=self.timeout,
+            resume={"result": result},
+            then=self.execute_delete,
+        )
+
+    def execute_delete(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """The FlinkSessionJobs are gone: delete the cluster."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        return self._delete_cluster(context, resume.get("result"))
+
+    def _delete_cluster(self, context: Context, result: SavepointResult) -> SavepointResult:
+        """Record this teardown on the anchor, then delete every other object of the
+        cluster and wait until they are gone (the anchor goes last)."""
+        cluster = self.flink_cluster
+        name, namespace = cluster.name, cluster.namespace
+        anchor = self._anchor()
+        me = task_key(context)
+        marked = self.kube_hook.mark_deleting(anchor, me)
+        if deleted_by(marked) not in (None, me):
+            self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
+        self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)
+        last = (str(anchor["kind"]), str(anchor["metadata"]["name"]))
+        deleted = self.kube_hook.delete_cluster(
+            name, namespace, wait=False, first_owners_only=True, last=last
+        )
+        if deleted.already_gone and not self.kube_hook.remaining_objects(name, namespace):
+            self.log.info("Flink cluster %s/%s was already gone", namespace, name)
+            return result
+        return self.wait_then(
+            context,
+            self.cluster_wait("deleted", keep="/".join(last)),
+            timeout=self.timeout,
+            resume={"result": result, "deleted": [str(key) for key in deleted.deleted]},
+            then=self.execute_delete_anchor,
+        )
+
+    def execute_delete_anchor(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """Everything but the anchor is gone: delete the anchor, and wait until it is."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        cluster = self.flink_cluster
+        anchor = self._anchor()
+        last = (str(anchor["kind"]), str(anchor["metadata"]["name"]))
+        deleted = self.kube_hook.delete_cluster(
+            cluster.name, cluster.namespace, wait=False, last=last
+        )
+        resume["deleted"] = [*resume.get("deleted", ()), *(str(key) for key in deleted.deleted)]
+        return self.wait_then(
+            context,
+            self.cluster_wait("deleted"),
+            timeout=self.timeout,
+            resume=resume,
+            then=self.execute_complete,
+        )
+
+    def _anchor(self) -> dict[str, Any]:
+        """The cluster's anchor manifest (the object a deploy claims it by)."""
+        manifests = render_manifests(self.flink_cluster)
+        return manifests[anchor_index(manifests)]
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
+        """Every object of the cluster is gone: the final savepoint's path (if any)."""
+        outcome, resume = self.outcome_of(event)
+        self.finish_wait(outcome)
+        objects = ", ".join(resume.get("deleted") or ()) or "what was being deleted"
+        self.log.info("Deleted %s; nothing is left", objects)
+        result: SavepointResult = resume.get("result")
+        return result

@@ -32,7 +32,6 @@ puts the JobManager's log in the task log when the wait ends, success included.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -46,7 +45,7 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed, DeploymentTimeout, FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy
-from airflow_provider_flink_k8s.hooks.observer import ClusterObserver, with_log_tails
+from airflow_provider_flink_k8s.hooks.observer import ClusterObserver
 from airflow_provider_flink_k8s.observation import JobSighting, Lifecycle, Outcome, Reason
 from airflow_provider_flink_k8s.operators.arguments import (
     FLINK_DEPLOYMENT_API,
@@ -186,14 +185,11 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         with self.rest_hook(retry=RetryPolicy.never()) as rest:
             observer = ClusterObserver(self.kube_hook, rest if wait.needs_rest else None)
             try:
-                snapshot = observer.snapshot(wait)
+                outcome, remembered = observer.check(wait)
             except FlinkK8sError as error:  # the API did not answer: not yet, not a failure
                 self.log.warning("Could not observe %s: %s", wait.description, error)
                 return PokeReturnValue(is_done=False)
-        verdict = wait.decide(snapshot, datetime.now(timezone.utc))
-        self._memorise(context, wait.remember(snapshot).job_seen)
-        job_id = verdict.details.get("job_id") or wait.job_id
-        outcome = with_log_tails(Outcome(verdict, job_id=job_id and str(job_id)), snapshot)
+        self._memorise(context, remembered.job_seen)
         return self._conclude(outcome, {"name": wait.name, "namespace": wait.namespace})
 
     # -- a job wait's memory across pokes ----------------------------------------------

@@ -1,8 +1,10 @@
 """The one trigger of the provider: wait until a :class:`WaitFor` is decided.
 
-Deferrable operators and sensors hand it a plain-JSON :class:`WaitFor`, the connection
-ids and an absolute deadline; it watches the cluster's pods (and FlinkDeployment) with
-:class:`AsyncClusterObserver` and yields one event::
+Deferrable operators and sensors hand it a plain-JSON :class:`WaitFor` -- any kind: the
+cluster ready, a job's state, a savepoint written, a FlinkDeployment suspended, a
+FlinkSessionJob running, the cluster gone... -- the connection ids and an absolute
+deadline; it watches what the wait is about with :class:`AsyncClusterObserver`, through
+one Kubernetes client for its whole life, and yields one event::
 
     {"outcome": Outcome.to_event(), "context": {...what the task needs to resume...}}
 
@@ -128,16 +130,18 @@ class FlinkClusterTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Yield one event: the outcome (ready, failed, timed out) and the task's context."""
         rest = self._rest_hook()
-        observer = AsyncClusterObserver(self._kube_hook(), rest)
+        kube = self._kube_hook()
+        observer = AsyncClusterObserver(kube, rest)
         remaining = max(self.deadline - time.time(), 0.0)
         self.log.info("Waiting up to %.0fs for %s", remaining, self.wait.description)
         try:
-            outcome = await observer.wait(
-                self.wait,
-                timeout=remaining,
-                poll_interval=self.poll_interval,
-                on_verdict=self._log_verdict,
-            )
+            async with kube.connected():
+                outcome = await observer.wait(
+                    self.wait,
+                    timeout=remaining,
+                    poll_interval=self.poll_interval,
+                    on_verdict=self._log_verdict,
+                )
         except Exception as error:  # reported to the task, never lost
             outcome = Outcome.from_error(error)
         finally:

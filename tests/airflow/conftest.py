@@ -8,6 +8,8 @@ DAGs folder ``tests/conftest.py`` set up, against a sandbox whose kubeconfig the
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -78,3 +80,18 @@ def run_dag(dag_bag: Any) -> Callable[..., Any]:
         return dag.test(run_conf=conf or {})
 
     return run
+
+
+@pytest.fixture
+def worker_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The modules that call ``time.sleep`` during the test, in order. Only a counter: the
+    wrapper still sleeps, so nothing behaves differently."""
+    callers: list[str] = []
+    real = time.sleep
+
+    def counting(seconds: float) -> None:
+        callers.append(str(sys._getframe(1).f_globals.get("__name__", "?")))
+        real(seconds)
+
+    monkeypatch.setattr(time, "sleep", counting)
+    return callers

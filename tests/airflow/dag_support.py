@@ -16,6 +16,7 @@ from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.sandbox.clock import Timing
 
 FAST_TIMING = Timing(probe_scale=0.1, backoff_base=1.0, backoff_max=5.0)
+PROVIDER = "airflow_provider_flink_k8s."
 
 
 def use_sandbox(kubeconfig: Path) -> None:
@@ -49,3 +50,24 @@ def load_dag_bag(dag_folder: str) -> Any:
 def task_states(dag_run: Any) -> dict[str, str | None]:
     """``{task_id: state}`` of a finished DagRun."""
     return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+
+
+def provider_sleeps(callers: list[str]) -> list[str]:
+    """Of the ``time.sleep`` callers ``worker_sleeps`` recorded, the provider's own modules
+    (the sandbox runs in the test process too, in its own threads: its sleeps are the
+    simulated cluster's, not a task's)."""
+    return [c for c in callers if c.startswith(PROVIDER) and not c.startswith(PROVIDER + "sandbox")]
+
+
+def deferrals(caplog: Any) -> dict[str, int]:
+    """Per task, how many times ``dag.test()`` ran its trigger inline (one per deferral),
+    from Airflow's own ``[DAG TEST]`` log records (``caplog`` at INFO)."""
+    counts: dict[str, int] = {}
+    task = "?"
+    for record in caplog.records:
+        message = record.getMessage()
+        if message.startswith("[DAG TEST] starting task_id="):
+            task = message.split("task_id=", 1)[1].split()[0]
+        elif message == "[DAG TEST] running trigger in line":
+            counts[task] = counts.get(task, 0) + 1
+    return counts

@@ -9,15 +9,20 @@ than any node, a Deployment with a 2-second progress deadline whose pods never t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.module_loading import import_string
 from pydantic import ValidationError
 
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import Outcome
@@ -284,3 +289,99 @@ def test_on_kill_deletes_only_what_the_record_says_its_task_instance_created(
     else:
         time.sleep(1)
         assert len(hook.observe(name, "default", log_lines=0).deployments) == 2
+
+
+# -- economy: one client, Events about unready pods only, logs only for a failure ----------
+
+
+@pytest.fixture
+def clients(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many ``kubernetes_asyncio`` clients the cncf.kubernetes async hook made (each
+    reads the kubeconfig): a counter around its ``get_conn``, which it still calls."""
+    from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+
+    made: list[int] = []
+    real = AsyncKubernetesHook.get_conn
+
+    @contextlib.asynccontextmanager
+    async def counting(self: Any) -> Any:
+        made.append(1)
+        async with real(self) as api:
+            yield api
+
+    monkeypatch.setattr(AsyncKubernetesHook, "get_conn", counting)
+    return made
+
+
+def test_a_trigger_uses_one_client_and_reads_no_log_when_the_cluster_gets_ready(
+    deploy: Deploy, simulated_sandbox: SandboxServer, clients: list[int]
+) -> None:
+    logs = simulated_sandbox.faults.delay(0, path="/log$")
+    events = simulated_sandbox.faults.delay(0, path="/events$")
+    pods = simulated_sandbox.faults.delay(0, method="GET", path="/namespaces/default/pods$")
+    try:
+        deploy(_spec("frugal"))
+        outcome, _ = _next_event(_trigger("frugal", seconds=60))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.lifecycle.value == "ready", outcome
+    assert pods.matched >= 3  # several snapshots (and the watch's list)...
+    # ...through one client for the Kubernetes calls, and one the REST hook made once to
+    # read the service proxy's credentials.
+    assert len(clients) == 2
+    assert logs.matched == 0
+    # Events only while a pod was not Ready (one request per such pod and snapshot).
+    assert events.matched <= 2 * 20
+
+
+def test_a_failed_wait_reads_the_failing_containers_logs_once(
+    deploy: Deploy, simulated_sandbox: SandboxServer
+) -> None:
+    logs = simulated_sandbox.faults.delay(0, path="/log$")
+    try:
+        deploy(_spec("crash-once", annotations={FAULT: "CrashLoopBackOff"}))
+        outcome, _ = _next_event(_trigger("crash-once", seconds=60))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.reason.value == "CrashLoopBackOff", outcome
+    assert outcome.verdict.details["log_tails"]
+    assert 1 <= logs.matched <= 2  # at most one container per role, once
+
+
+def _jar(folder: Path) -> Path:
+    """A jar whose manifest names its entry class (the REST stand-in runs it)."""
+    jar = folder / "orders.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
+        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
+    return jar
+
+
+def test_a_savepoint_wait_asks_flink_about_the_savepoint_and_reads_no_kubernetes_object(
+    deploy: Deploy, simulated_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    deploy(_spec("sp-only", savepoint_dir=(tmp_path / "sp").as_uri()))
+    ready, _ = _next_event(_trigger("sp-only", seconds=60))
+    assert ready.verdict.lifecycle.value == "ready", ready
+    service = FlinkRestService.for_cluster("sp-only", "default", route="service_proxy")
+    with FlinkRestHook(service=service) as rest:
+        job_id = rest.run_jar(rest.upload_jar(_jar(tmp_path)))
+        waits = {"name": "sp-only", "job_id": job_id}
+        running, _ = _next_event(_trigger_for(WaitFor(kind="tasks_running", **waits)))
+        assert running.verdict.lifecycle.value == "ready", running
+        trigger_id = rest.trigger_savepoint(job_id)
+    kube = simulated_sandbox.faults.delay(0, path=r"/(pods|deployments|events|flinkdeployments)$")
+    try:
+        wait = WaitFor(kind="savepoint", trigger_id=trigger_id, **waits)
+        outcome, _ = _next_event(_trigger_for(wait))
+    finally:
+        simulated_sandbox.faults.clear()
+    assert outcome.verdict.lifecycle.value == "ready", outcome
+    assert outcome.verdict.details["location"].startswith("file:")
+    assert kube.matched == 0  # no watch, no list: only Flink's answer decides
+
+
+def _trigger_for(wait: WaitFor) -> FlinkClusterTrigger:
+    return FlinkClusterTrigger(
+        wait=wait.to_dict(), deadline=time.time() + 60, poll_interval=0.2, context={}
+    )

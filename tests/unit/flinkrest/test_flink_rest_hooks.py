@@ -185,7 +185,9 @@ def _upload_and_run(hook: Any, jar: Path) -> Any:
     return both()
 
 
-@pytest.mark.parametrize("twin", TWINS)
+# The sync hook's wait_for_savepoint is a thin use of the one wait loop (ClusterObserver);
+# the async twin has none (triggers wait with FlinkClusterTrigger).
+@pytest.mark.parametrize("twin", ["sync"])
 def test_wait_for_savepoint_polls_until_completed(twin: str) -> None:
     path = f"/jobs/{JOB_ID}/savepoints/{TRIGGER_ID}"
     pending = Answer(200, ANSWERS["savepoint_in_progress"])
@@ -202,7 +204,7 @@ def test_wait_for_savepoint_polls_until_completed(twin: str) -> None:
     assert len(fake.seen("GET", path)) == 3
 
 
-@pytest.mark.parametrize("twin", TWINS)
+@pytest.mark.parametrize("twin", ["sync"])
 def test_wait_for_savepoint_gives_up_after_its_timeout(twin: str) -> None:
     path = f"/jobs/{JOB_ID}/savepoints/{TRIGGER_ID}"
     with FakeFlink() as fake:

@@ -10,7 +10,6 @@ from kube_flows import not_found, run_flow
 from airflow_provider_flink_k8s.exceptions import KubernetesApiError
 from airflow_provider_flink_k8s.kube import ApiRequest, cluster_label_selector, observe_flow
 from airflow_provider_flink_k8s.kube.observe import (
-    cluster_events,
     events_flow,
     logs_flow,
     split_deployments,
@@ -45,26 +44,13 @@ def test_split_deployments_by_component() -> None:
     assert split_deployments([{"metadata": {"name": "x"}}]) == (None, None)
 
 
-def test_cluster_events_selects_the_clusters_objects() -> None:
-    events = [
-        _event("orders-taskmanager", "Deployment"),
-        _event("orders-taskmanager-5d4f8", "ReplicaSet"),
-        _event("orders-taskmanager-5d4f8-abcde", "Pod"),
-        _event("orders", "FlinkDeployment"),
-        _event("orders-taskmanager-x", "ConfigMap"),
-        _event("other-taskmanager", "Deployment"),
-        {"regarding": {"kind": "Pod", "name": "orders-jobmanager-1-2"}},
-    ]
-    selected = cluster_events(
-        events, deployments=["orders-taskmanager", "orders-jobmanager"], names=["orders"]
-    )
-    assert [e.get("involvedObject", e.get("regarding"))["name"] for e in selected] == [
-        "orders-taskmanager",
-        "orders-taskmanager-5d4f8",
-        "orders-taskmanager-5d4f8-abcde",
-        "orders",
-        "orders-jobmanager-1-2",
-    ]
+def test_events_are_read_only_about_pods_that_are_not_ready_by_field_selector() -> None:
+    seen: list[ApiRequest] = []
+    run_flow(observe_flow("orders", "streaming", target="standalone", log_lines=0), _server(seen))
+    events = [r for r in seen if r.path.endswith("/events")]
+    assert len(events) == 1  # the one pod, which is crash-looping
+    selector = ("fieldSelector", "involvedObject.kind=Pod,involvedObject.name=orders-taskmanager-1")
+    assert selector in events[0].query
 
 
 def _pod(name: str, component: str, **status: Any) -> dict[str, Any]:
@@ -94,7 +80,10 @@ def _server(requests_seen: list[ApiRequest], *, log: Any = b"boom\n") -> Any:
         if request.path.endswith("/pods"):
             return {"items": [_crashing_pod()]}
         if request.path.endswith("/events"):
-            return {"items": [_event("orders-taskmanager-1", "Pod", "BackOff"), _event("x", "Pod")]}
+            # The server filters by the field selector; so does this stand-in.
+            events = [_event("orders-taskmanager-1", "Pod", "BackOff"), _event("x", "Pod")]
+            wanted = dict(request.query).get("fieldSelector", "")
+            return {"items": [e for e in events if wanted.endswith(e["involvedObject"]["name"])]}
         if request.path.endswith("/log"):
             return log
         return not_found()

@@ -12,7 +12,13 @@ from airflow_provider_flink_k8s.exceptions import (
     KubernetesApiError,
     ResourceConflict,
 )
-from airflow_provider_flink_k8s.kube import ApiRequest, ResourceTable, delete_flow, scale_flow
+from airflow_provider_flink_k8s.kube import (
+    ApiRequest,
+    ResourceTable,
+    delete_flow,
+    remaining_flow,
+    scale_flow,
+)
 from airflow_provider_flink_k8s.kube.teardown import TEARDOWN_KINDS, mark_deleting_flow
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.ownership import (
@@ -294,3 +300,12 @@ def test_the_anchor_is_deleted_last_once_everything_else_is_gone() -> None:
     assert cluster.deletes == ["deployments/d", "configmaps/orders-config"]
     deletes = [r.method for r in run.requests if r.method == "DELETE"]
     assert len(deletes) == 2
+
+
+def test_remaining_names_what_is_left_with_its_finalizers_and_deletes_nothing() -> None:
+    held = {"metadata": {"name": "d", "deletionTimestamp": "t", "finalizers": ["foreground"]}}
+    cluster = _Cluster({"deployments": [held], "services": [_obj("s")]})
+    run = run_flow(remaining_flow("orders", "ns"), cluster)
+    assert run.result == ("Deployment/d (finalizers: foreground)", "Service/s")
+    assert cluster.deletes == [] and all(r.method == "GET" for r in run.requests)
+    assert run_flow(remaining_flow("orders", "ns"), _Cluster({})).result == ()

@@ -60,7 +60,12 @@ def _both(job_state: str = "CREATED") -> ClusterSnapshot:
         ({"progress_deadline_seconds": 0}, "progress_deadline_seconds", "greater than 0"),
         ({"name": ""}, "name", "at least 1 character"),
         ({"namespace": ""}, "namespace", "at least 1 character"),
-        ({"kind": "savepoint"}, "kind", "'cluster' or 'job'"),
+        ({"kind": "snapshot"}, "kind", "'cluster', 'job', 'tasks_running'"),
+        ({"kind": "savepoint", "job_id": JOB_ID}, "savepoint", "needs trigger_id"),
+        ({"kind": "tasks_running"}, "tasks_running", "needs job_id"),
+        ({"kind": "operator_savepoint", "target": "operator"}, "", "needs savepoint_nonce"),
+        ({"kind": "session_job", "target": "operator"}, "", "needs session_job"),
+        ({"kind": "suspended"}, "suspended", "is about the operator target"),
         ({"target": "helm"}, "target", "'standalone' or 'operator'"),
     ],
 )
@@ -109,6 +114,10 @@ def test_from_dict_refuses_what_to_dict_never_writes() -> None:
             unschedulable_grace_seconds=0,
         ),
         WaitFor(name="c", expected_taskmanagers=3, expected_slots=12, progress_deadline_seconds=30),
+        WaitFor(kind="savepoint", name="c", job_id=JOB_ID, trigger_id="f" * 32),
+        WaitFor(kind="suspended", name="c", target="operator", generation=3),
+        WaitFor(kind="operator_savepoint", name="c", target="operator", savepoint_nonce=2**40),
+        WaitFor(kind="session_job", name="c", target="operator", session_job="c-submit"),
     ],
 )
 def test_to_dict_is_plain_json_with_every_field_and_from_dict_inverts_it(wait: WaitFor) -> None:
@@ -217,3 +226,76 @@ def test_the_progress_deadline_applies_to_a_standalone_cluster_wait() -> None:
 def test_a_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="now must be timezone-aware"):
         WaitFor(name="c").decide(snapshot(), datetime(2025, 5, 1, 12))
+
+
+# -- the other kinds: what they fetch, and their decisions ---------------------------------
+
+TRIGGER = "f" * 32
+
+
+@pytest.mark.parametrize(
+    ("fields", "fetches"),
+    [
+        ({}, {"workloads", "overview"}),
+        ({"kind": "job"}, {"workloads", "overview", "jobs"}),
+        ({"target": "operator"}, {"workloads"}),
+        ({"kind": "job", "target": "operator"}, {"workloads"}),
+        ({"kind": "tasks_running", "job_id": JOB_ID}, {"jobs"}),
+        ({"kind": "savepoint", "job_id": JOB_ID, "trigger_id": TRIGGER}, {"savepoint", "jobs"}),
+        (
+            {"kind": "operator_savepoint", "target": "operator", "savepoint_nonce": 1},
+            {"flink_deployment"},
+        ),
+        ({"kind": "suspended", "target": "operator"}, {"flink_deployment"}),
+        ({"kind": "session_job", "target": "operator", "session_job": "s"}, {"session_job"}),
+        ({"kind": "session_jobs_deleted", "target": "operator"}, {"session_jobs"}),
+        ({"kind": "deleted"}, {"remaining"}),
+    ],
+)
+def test_each_kind_fetches_only_what_its_decision_reads(
+    fields: dict[str, Any], fetches: set[str]
+) -> None:
+    wait = WaitFor(name="c", **fields)
+    assert wait.fetches == fetches
+    assert wait.needs_rest == bool(fetches & {"overview", "jobs", "savepoint"})
+    assert wait.description  # every kind describes itself
+
+
+def _session_job(name: str, state: str | None = "RUNNING") -> dict[str, Any]:
+    status = {"lifecycleState": "STABLE", "observedGeneration": 1}
+    if state:
+        status["jobStatus"] = {"jobId": JOB_ID, "state": state}
+    return {"metadata": {"name": name, "generation": 1}, "status": status}
+
+
+def test_the_other_kinds_decide_on_their_part_of_the_snapshot() -> None:
+    from airflow_provider_flink_k8s.observation.flink import SavepointState
+
+    done = SavepointState(job_id=JOB_ID, trigger_id=TRIGGER, completed=True, location="file:/s")
+    seen = snapshot(jobs=[job("RUNNING")], flink_deployment=flink_deployment()).model_copy(
+        update={
+            "savepoint": done,
+            "session_jobs": (_session_job("c-submit"), _session_job("other", "FAILED")),
+            "remaining": ("Service/c-rest",),
+        }
+    )
+    savepoint = WaitFor(kind="savepoint", name="c", job_id=JOB_ID, trigger_id=TRIGGER)
+    assert savepoint.decide(seen, NOW).details["location"] == "file:/s"
+    tasks = WaitFor(kind="tasks_running", name="c", job_id=JOB_ID)
+    assert tasks.decide(seen, NOW).lifecycle is Lifecycle.READY
+    operator = {"name": "c", "target": "operator"}
+    session = WaitFor(kind="session_job", session_job="c-submit", **operator)
+    assert session.decide(seen, NOW).details["job_id"] == JOB_ID
+    missing = WaitFor(kind="session_job", session_job="gone", **operator)
+    assert missing.decide(seen, NOW).lifecycle is Lifecycle.MISSING
+    jobs_gone = WaitFor(kind="session_jobs_deleted", **operator).decide(seen, NOW)
+    assert jobs_gone.lifecycle is Lifecycle.PROGRESSING
+    assert "FlinkSessionJob/c-submit, FlinkSessionJob/other" in jobs_gone.message
+    deleted = WaitFor(kind="deleted", name="c").decide(seen, NOW)
+    assert deleted.reason is Reason.DELETING and "Service/c-rest" in deleted.message
+    gone = WaitFor(kind="deleted", name="c").decide(ClusterSnapshot(), NOW)
+    assert gone.lifecycle is Lifecycle.READY
+    fd = WaitFor(kind="suspended", generation=1, **operator).decide(seen, NOW)
+    assert fd.reason is Reason.SAVEPOINT_PENDING
+    nonce = WaitFor(kind="operator_savepoint", savepoint_nonce=3, **operator)
+    assert nonce.decide(ClusterSnapshot(), NOW).reason is Reason.NOT_DEPLOYED
