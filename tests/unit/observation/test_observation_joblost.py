@@ -271,9 +271,9 @@ def test_the_memory_is_plain_json_in_the_wait() -> None:
 def test_the_wait_loop_of_operators_and_the_trigger_carries_the_memory() -> None:
     # The bookkeeping both loops share (ClusterObserver.wait in the worker, the
     # trigger's AsyncClusterObserver.wait): decide, then remember for the next snapshot.
-    from airflow_provider_flink_k8s.hooks.observer import _WaitSteps
+    from airflow_provider_flink_k8s.hooks._waiting import WaitSteps
 
-    steps = _WaitSteps(_job_wait(job_id=JOB_ID), timeout=60, on_verdict=None)
+    steps = WaitSteps(_job_wait(job_id=JOB_ID), timeout=60, on_verdict=None)
     assert steps.step(snapshot(jobs=[job("RUNNING")]), waited=1) is None
     assert steps.step(snapshot(overview=None, rest_error="connection refused"), 2) is None
     outcome = steps.step(snapshot(pods=_replaced()), waited=3)
