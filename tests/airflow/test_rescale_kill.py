@@ -173,7 +173,10 @@ def _assert_restarted_once(cluster: Cluster, before: set[Path], old_job: str, p:
     restored = cluster.rest.checkpoints(new_job).latest.restored
     assert restored is not None and restored.is_savepoint
     assert Path(str(restored.external_path).removeprefix("file:")) == folder
-    assert intent.downtime_seconds > 0
+    old = cluster.rest.job(old_job)
+    new = cluster.rest.job(new_job)
+    debug = (intent, old.end_time, old.timestamps, [v.start_time for v in new.vertices])
+    assert intent.downtime_seconds > 0, debug
     return intent
 
 
