@@ -70,6 +70,8 @@ class Intent(FrozenModel):
     :param savepoint_path: the savepoint, once completed.
     :param new_job_id: the id the job is resubmitted under (stable: never two jobs).
     :param generation: the FlinkDeployment generation this task patched to.
+    :param previous_savepoint: the upgrade savepoint the FlinkDeployment reported before
+        (a new one afterwards is this operation's).
     :param started_at: when the operation started (epoch seconds, Flink's clock where
         known), for ``time_to_target_seconds``.
     :param stopped_at: when the old job stopped processing (epoch seconds, Flink's clock).
@@ -93,6 +95,7 @@ class Intent(FrozenModel):
     savepoint_path: str | None = None
     new_job_id: str | None = None
     generation: int | None = None
+    previous_savepoint: str | None = None
     started_at: float = 0.0
     stopped_at: float | None = None
     reason: str = ""

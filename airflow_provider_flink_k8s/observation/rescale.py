@@ -196,6 +196,9 @@ def _in_place(intent: Intent, seen: RescaleObservation) -> Step:
 
 
 def _savepoint_restart(intent: Intent, seen: RescaleObservation) -> Step:
+    if intent.stopped_at is None and seen.job is not None and seen.job.end_time > 0:
+        # When the old job stopped: for the downtime, whichever step first sees it.
+        intent = intent.model_copy(update={"stopped_at": seen.job.end_time / 1000.0})
     new = seen.new_job
     if new is not None and intent.step in ("resubmitting", "redeploying"):
         return _follow_new_job(intent, new, seen)
@@ -219,10 +222,7 @@ def _savepoint_restart(intent: Intent, seen: RescaleObservation) -> Step:
         return Step("await_savepoint", intent, f"the savepoint of job {intent.job_id}")
     if old is not None and old not in GLOBALLY_TERMINAL_JOB_STATES:
         return Step("await_savepoint", intent, f"job {intent.job_id} stopped after its savepoint")
-    stopped = intent.stopped_at
-    if stopped is None and seen.job is not None and seen.job.end_time > 0:
-        stopped = seen.job.end_time / 1000.0
-    recorded = intent.model_copy(update={"savepoint_path": path, "stopped_at": stopped})
+    recorded = intent.model_copy(update={"savepoint_path": path})
     if intent.step in ("resubmitting", "redeploying") and seen.mode == "application":
         return Step("await_job", recorded, "the redeployed job RUNNING")
     if seen.mode == "application":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_flink_k8s.exceptions import (
@@ -18,6 +19,7 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import object_names, render_manifests
+from airflow_provider_flink_k8s.observation.flinkdeployment import classify_flink_deployment
 from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of
 from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.rescale import (
@@ -28,6 +30,7 @@ from airflow_provider_flink_k8s.observation.rescale import (
     next_step,
     rescale_result,
 )
+from airflow_provider_flink_k8s.observation.verdict import Lifecycle
 from airflow_provider_flink_k8s.operators.arguments import (
     program_args,
     rescale_parallelism,
@@ -95,15 +98,30 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     ``job.parallelism`` (the operator upgrades the job by its ``upgradeMode``); the task
     waits until the FlinkDeployment is reconciled and its job RUNNING.
 
-    Nothing is changed when the job already runs at the parallelism. Every bad input --
-    parallelism below 1 or above the job's max parallelism, an unknown strategy, no
-    RUNNING job, ``in_place`` without the adaptive scheduler, a session job to restart
-    without its jar -- is refused before any change.
+    Nothing is changed (and nothing written) when the job already runs at the
+    parallelism. Every bad input -- parallelism below 1 or above the job's max
+    parallelism, an unknown strategy, no RUNNING job, ``in_place`` without the adaptive
+    scheduler, a session job to restart without its jar -- is refused before any change.
 
-    ``pause_seconds`` is how long the job did not run at full strength: from the rescale's
-    trigger (the ``PUT`` in place, the stop-with-savepoint request, the FlinkDeployment
-    patch) until the job is RUNNING again with every vertex at the new parallelism,
-    polled every ``poll_interval`` seconds (in deferrable mode, until the task resumed).
+    **A retry resumes.** The rescale is a reconciliation, not a script: before each step
+    that cannot be taken back (scaling the TaskManagers, setting the requirements, the
+    stop-with-savepoint, the resubmit or redeploy, the FlinkDeployment patch) the task
+    records its intent -- owner (the task instance, not the try), step, job, savepoint
+    trigger id and path, per-vertex targets, TaskManagers before and after, the new job's
+    id -- in the annotation ``airflow-provider-flink-k8s/intent`` of the JobManager
+    Deployment (the FlinkDeployment for the operator target), guarded by its
+    ``resourceVersion``. It then observes the cluster and takes the step
+    :func:`~airflow_provider_flink_k8s.observation.rescale.next_step` gives until done. A
+    retry after a kill finds its own intent and carries on: a stopped job is restarted
+    from its savepoint, a resubmitted job (a stable id) is awaited, one savepoint per
+    trigger id, surplus TaskManagers are scaled down. Another task instance's unfinished
+    intent fails the task, naming it (docs/airflow.md, "What a retry does").
+
+    ``downtime_seconds`` is how long the job did not process, from Flink's timestamps (in
+    place: the new execution graph's creation until the last vertex started; through a
+    savepoint: the old job's end until the new job's last vertex started; ``None`` for
+    the operator target). ``time_to_target_seconds`` runs from the request until every
+    vertex ran at the new parallelism, the adaptive scheduler's cool-down included.
 
     :param cluster: the cluster (spec, spec file, or a deploy task's result). Templated.
     :param namespace: the namespace, overriding the spec's. Templated.
@@ -123,15 +141,17 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         Templated.
     :param target_utilization: the busy-time share ``auto`` sizes for (Flink's autoscaler
         ``utilization.target``).
-    :param timeout: seconds each phase (TaskManagers, savepoint, restart) may take.
+    :param timeout: seconds each wait (slots, savepoint, vertices, the restarted job) may
+        take.
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
     :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
     :param poll_interval: seconds between checks while waiting.
-    :param deferrable: wait for the restarted job in the triggerer (the in-place wait for
-        the vertices' parallelism polls in the worker).
+    :param deferrable: wait for the restarted job in the triggerer; the task resumes
+        from its recorded intent (the other waits observe again in the worker).
     :return: ``{job_id, previous_job_id, old_parallelism, new_parallelism, strategy,
-        savepoint_path, pause_seconds, taskmanagers_before, taskmanagers_after, reason}``.
+        savepoint_path, downtime_seconds, time_to_target_seconds, taskmanagers_before,
+        taskmanagers_after, reason}``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -348,15 +368,24 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     def _observe(
         self, rest: FlinkRestHook, cluster: FlinkCluster, intent: Intent
     ) -> RescaleObservation:
-        jobs = {job.id: job.state for job in rest.jobs()}
-        job = _view(rest.job(intent.job_id)) if intent.job_id in jobs else None
+        listed = {job.id: job for job in rest.jobs()}
+        jobs = {job_id: job.state for job_id, job in listed.items()}
+
+        def view(job_id: str) -> JobView:
+            # The job list is fresh; a job's details may come from Flink's cache of its
+            # execution graph (seconds old), so the list's state and end time win.
+            details = _view(rest.job(job_id))
+            entry = listed[job_id]
+            return replace(details, state=entry.state, end_time=entry.end_time)
+
+        job = view(intent.job_id) if intent.job_id in jobs else None
         application = cluster.mode != "session"
         new_job = None
         if intent.new_job_id and intent.new_job_id in jobs:
-            new_job = _view(rest.job(intent.new_job_id))
+            new_job = view(intent.new_job_id)
         elif application and intent.step == "redeploying":
             running = [jid for jid, state in jobs.items() if state not in _TERMINAL]
-            new_job = _view(rest.job(running[0])) if running else None
+            new_job = view(running[0]) if running else None
         requirements = None
         if intent.strategy == "in_place" and job is not None and job.state not in _TERMINAL:
             requirements = {
@@ -577,33 +606,21 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 "(execution.checkpointing.savepoint-dir) on the cluster",
             )
 
-    def _finish_operator(self, outcome: Outcome, resume: Mapping[str, Any]) -> dict[str, Any]:
-        """The operator target's result once the FlinkDeployment's job is RUNNING."""
-        self.finish_wait(outcome)
-        result = {key: value for key, value in resume.items() if key not in _INTERNAL}
-        result["job_id"] = outcome.job_id or result.get("job_id")
-        result.update(self._operator_job_status(resume))
-        # The operator's job runs behind Flink's REST API, which the task may not reach:
-        # the time to target is measured here, the downtime is not known.
-        result["time_to_target_seconds"] = round(time.time() - float(resume["triggered_at"]), 3)
-        result["downtime_seconds"] = None
-        self.log.info(
-            "Job %s runs at parallelism %s (%s) after %.1fs",
-            result["job_id"],
-            result["new_parallelism"],
-            result["strategy"],
-            result["time_to_target_seconds"],
-        )
-        return result
-
     # -- operator target -------------------------------------------------------------
 
     def _rescale_operator(
         self, context: Context, cluster: FlinkCluster, requested: int | Literal["auto"]
     ) -> dict[str, Any]:
+        """Patch the FlinkDeployment once, recorded in its intent annotation: a retry of
+        a task killed after the patch finds its intent and waits for the same upgrade."""
         if cluster.job is None:
             raise _problem("cluster.job", "a session FlinkDeployment runs no job of its own")
-        job_status = (self._flink_deployment().get("status") or {}).get("jobStatus") or {}
+        owner = task_key(context)
+        raw = self._flink_deployment()
+        decided = claim(intent_of(raw), owner, "rescale")
+        if decided.decision == "busy":
+            raise DeploymentFailed("RescaleInProgress", decided.message)
+        job_status = (raw.get("status") or {}).get("jobStatus") or {}
         job_id = self.job_id or job_status.get("jobId")
         old = plan_cluster(cluster).parallelism or 1
         job = self._operator_job(str(job_id)) if job_id else None
@@ -615,80 +632,125 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         )
         self._check_operator_request(cluster, new, in_place=in_place)
         vertex_ids = [vertex.id for vertex in job.vertices] if job is not None else []
-        slots = cluster.taskmanager.slots
-        needed = taskmanagers_for(new, slots)
+        needed = taskmanagers_for(new, cluster.taskmanager.slots)
         spec = rescaled_cluster(cluster, new, taskmanagers=needed, vertex_ids=vertex_ids)
         strategy = "in_place" if in_place and vertex_ids else "upgrade"
-        before = plan_cluster(cluster).taskmanager.replicas
-        started = time.time()
-        applied = self.kube_hook.apply(render_manifests(spec))
-        resume = {
-            "job_id": job_id,
-            "previous_job_id": job_id,
-            "old_parallelism": old,
-            "new_parallelism": new,
-            "strategy": strategy,
-            "savepoint_path": None,
-            "taskmanagers_before": before,
-            "taskmanagers_after": plan_cluster(spec).taskmanager.replicas,
-            "reason": f"FlinkDeployment patched ({strategy}: "
-            + ("parallelism overrides" if strategy == "in_place" else "job.parallelism")
-            + ")",
-            "triggered_at": started,
-            "previous_savepoint": job_status.get("upgradeSavepointPath"),
-        }
-        if not applied.changed:
+        patched = "parallelism overrides" if strategy == "in_place" else "job.parallelism"
+        intent = Intent(
+            operation="rescale",
+            owner=owner,
+            strategy=strategy,
+            step="patching",
+            job_id=job_id,
+            old_parallelism=old,
+            new_parallelism=new,
+            taskmanagers_before=plan_cluster(cluster).taskmanager.replicas,
+            taskmanagers_after=plan_cluster(spec).taskmanager.replicas,
+            previous_savepoint=job_status.get("upgradeSavepointPath"),
+            started_at=time.time(),
+            reason=f"FlinkDeployment patched ({strategy}: {patched})",
+        )
+        if decided.decision == "resume" and decided.intent is not None:
+            intent = decided.intent  # the plan this task recorded before it was killed
+            self.log.info("Found this task's intent: %s", decided.message)
+        elif not self.kube_hook.apply(render_manifests(spec), dry_run=True).changed:
             self.log.info(
                 "FlinkDeployment %s already at parallelism %d: nothing to do", cluster.name, new
             )
-            kept = {key: value for key, value in resume.items() if key not in _INTERNAL}
             return {
-                **kept,
+                **rescale_result(intent),
+                "job_id": job_id,
                 "strategy": "none",
-                "downtime_seconds": 0.0,
-                "time_to_target_seconds": 0.0,
                 "reason": "already at the parallelism",
             }
-        self.log.info("Patched FlinkDeployment %s: %s", cluster.name, resume["reason"])
+        else:
+            self._record_operator_intent(intent)
+        # The same patch again is unchanged (server-side apply): safe on a retry.
+        self.kube_hook.apply(render_manifests(spec))
+        generation = (self._flink_deployment().get("metadata") or {}).get("generation")
+        intent = intent.at("upgrading", generation=generation)
+        self._record_operator_intent(intent)
+        self.log.info("Patched FlinkDeployment %s: %s", cluster.name, intent.reason)
         wait = self.cluster_wait("job")
+        resume = {"intent": intent.model_dump(mode="json")}
         outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
         return self._finish_operator(outcome, resume)
 
-    def _operator_job_status(self, resume: Mapping[str, Any]) -> dict[str, Any]:
-        """The job id and upgrade savepoint the FlinkDeployment reports once it has
-        reconciled the patch (DEPLOYED or STABLE, the observed generation current, the job
-        RUNNING) -- checked here too, as the job wait also takes an UPGRADING
-        FlinkDeployment whose old job still runs for done."""
+    def _record_operator_intent(self, intent: Intent) -> None:
+        """Record ``intent`` on the FlinkDeployment while it is free or ours; the
+        operator writes the status often, so a conflict is read again and retried."""
+        cluster = self.flink_cluster
+        for _ in range(_RECORD_ATTEMPTS):
+            raw = self._flink_deployment()
+            decided = claim(intent_of(raw), intent.owner, intent.operation)
+            if decided.decision == "busy":
+                raise DeploymentFailed("RescaleInProgress", decided.message)
+            version = str((raw.get("metadata") or {}).get("resourceVersion") or "")
+            try:
+                self.kube_hook.record_intent(
+                    FLINK_DEPLOYMENT, cluster.namespace, cluster.name, intent, version
+                )
+                return
+            except ResourceConflict:
+                self.log.info("FlinkDeployment %s changed meanwhile; again", cluster.name)
+        raise DeploymentFailed(
+            "RescaleConflict", f"could not record the intent on FlinkDeployment {cluster.name}"
+        )
+
+    def _finish_operator(self, outcome: Outcome, resume: Mapping[str, Any]) -> dict[str, Any]:
+        """The operator target's result once the FlinkDeployment reconciled the patch."""
+        self.finish_wait(outcome)
+        intent = Intent.model_validate(resume["intent"])
+        found = self._operator_job_status(intent)
+        # The operator's job runs behind Flink's REST API, which the task may not reach:
+        # the time to target is measured here, the downtime is not known.
+        done = intent.at(
+            "done",
+            new_job_id=found.get("jobId") or outcome.job_id or intent.job_id,
+            savepoint_path=found.get("savepoint_path"),
+            time_to_target_seconds=round(max(time.time() - intent.started_at, 0.0), 3),
+        )
+        self._record_operator_intent(done)
+        result = {
+            **rescale_result(done),
+            "job_id": done.new_job_id,
+            "downtime_seconds": None,
+        }
+        self.log.info(
+            "Job %s runs at parallelism %s (%s) after %.1fs",
+            result["job_id"],
+            result["new_parallelism"],
+            result["strategy"],
+            result["time_to_target_seconds"],
+        )
+        return result
+
+    def _operator_job_status(self, intent: Intent) -> dict[str, Any]:
+        """The job status the FlinkDeployment reports once it reconciled the patch (the
+        generation recorded, or later): ``jobId`` and ``savepoint_path``, the upgrade
+        savepoint when it is a new one. Readiness is
+        :func:`~airflow_provider_flink_k8s.observation.flinkdeployment.classify_flink_deployment`'s
+        rule; the wait before already applied it, so this reads once unless the status
+        moved on meanwhile."""
         found: dict[str, Any] = {}
 
-        def reconciled() -> bool:
+        def reconciled() -> bool | None:
             raw = self._flink_deployment()
             status = raw.get("status") or {}
             generation = (raw.get("metadata") or {}).get("generation")
-            job = status.get("jobStatus") or {}
-            found.update(job)
-            return (
-                status.get("observedGeneration") == generation
-                and status.get("lifecycleState") in ("DEPLOYED", "STABLE")
-                and status.get("jobManagerDeploymentStatus") == "READY"
-                and job.get("state") == "RUNNING"
+            verdict = classify_flink_deployment(
+                status, generation=max(generation or 0, intent.generation or 0), target="job"
             )
+            found.update(status.get("jobStatus") or {})
+            return True if verdict.lifecycle is Lifecycle.READY else None
 
-        what = f"FlinkDeployment {self.flink_cluster.name} reconciled"
-        if (
-            poll(
-                lambda: True if reconciled() else None,
-                timeout=self.timeout,
-                poll_interval=self.poll_interval,
-            )
-            is None
-        ):
+        if poll(reconciled, timeout=self.timeout, poll_interval=self.poll_interval) is None:
+            what = f"FlinkDeployment {self.flink_cluster.name} reconciled"
             raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=self.timeout)
-        result: dict[str, Any] = {"job_id": found.get("jobId") or resume.get("job_id")}
         savepoint = found.get("upgradeSavepointPath")
-        if savepoint and savepoint != resume.get("previous_savepoint"):
-            result["savepoint_path"] = savepoint
-        return result
+        if savepoint and savepoint != intent.previous_savepoint:
+            found["savepoint_path"] = savepoint
+        return found
 
     def _flink_deployment(self) -> dict[str, Any]:
         """The raw FlinkDeployment (its whole status: the snapshot keeps only a part)."""
@@ -731,7 +793,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             raise SpecError(problems, subject="rescale request")
 
 
-_INTERNAL = ("triggered_at", "targets", "previous_savepoint")
+_RECORD_ATTEMPTS = 5
 
 
 def _vertices(job: JobDetails) -> list[VertexState]:

@@ -22,12 +22,15 @@ import pytest
 from dag_support import FAST_TIMING, LocalSandbox, task_states, use_sandbox
 from kubernetes import client, config
 from polling import wait_until
+from task_process import TaskProcess, create_run
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.sandbox.flink import (
     CLICKSTREAM_SQL,
@@ -323,3 +326,51 @@ def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
     again = run_dag("flink_test_rescale", _conf(spec, parallelism=4))
     assert task_states(again) == {"rescale": "success"}
     assert _result(again)["strategy"] == "none"
+
+
+def test_an_operator_target_rescale_killed_after_the_patch_waits_for_it_on_retry(
+    operator_sandbox: Path, dag_bag: Any, tmp_path: Path
+) -> None:
+    spec = {
+        "name": "opkill",
+        "target": "operator",
+        "flink_version": "1.20",
+        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
+        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
+        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
+        "job": {
+            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
+            "parallelism": 2,
+            "upgrade_mode": "savepoint",
+        },
+    }
+    hook = FlinkKubernetesHook()
+    hook.apply(render_manifests(load_cluster(spec)))
+
+    def deployment() -> dict[str, Any]:
+        found = hook.get_object(FLINK_DEPLOYMENT, "default", "opkill")
+        assert found is not None
+        return found
+
+    _wait(
+        lambda: (deployment().get("status") or {}).get("lifecycleState") == "STABLE", 30, "STABLE"
+    )
+    run_id = create_run("flink_test_rescale", "opkill-run", _conf(spec, parallelism=4))
+    log = tmp_path / "task.log"
+    first = TaskProcess("flink_test_rescale", "rescale", run_id, log=log)
+
+    def patched() -> Any:
+        intent = intent_of(deployment())
+        return intent if intent is not None and intent.step == "upgrading" else None
+
+    intent = first.kill_when(patched, "the FlinkDeployment patched")
+    assert intent.generation == deployment()["metadata"]["generation"]
+    retry = TaskProcess("flink_test_rescale", "rescale", run_id, log=log)
+    assert retry.wait() == 0, retry.output[-8000:]
+    assert "Found this task's intent" in retry.output
+    done = intent_of(deployment())
+    assert done is not None and done.step == "done" and done.strategy == "upgrade"
+    assert (done.old_parallelism, done.new_parallelism) == (2, 4)
+    status = deployment()["status"]
+    assert done.new_job_id == status["jobStatus"]["jobId"]
+    assert done.savepoint_path == status["jobStatus"]["upgradeSavepointPath"]

@@ -241,3 +241,11 @@ def test_an_application_cluster_is_redeployed_then_awaited() -> None:
     seen = _seen(None, jobs={new.id: "RUNNING"}, new_job=new, mode="application")
     done = next_step(step.intent, seen)
     assert done.action == "done" and rescale_result(done.intent)["job_id"] == "c" * 32
+
+
+def test_the_stop_time_is_recorded_by_whichever_step_first_sees_the_job_ended() -> None:
+    intent = _restart(step="resubmitting", savepoint_path="file:/sp/1")
+    old = _job(state="FINISHED", end_time=105_000)
+    new = _job(NEW, state="INITIALIZING", p=4)
+    seen = _seen(old, jobs={OLD: "FINISHED", NEW: "INITIALIZING"}, new_job=new)
+    assert next_step(intent, seen).intent.stopped_at == 105.0
