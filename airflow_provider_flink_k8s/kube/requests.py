@@ -32,10 +32,10 @@ __all__ = [
     "fetch",
     "fetch_or_none",
     "get_request",
+    "guarded_merge_patch_request",
     "list_items",
     "list_request",
     "log_request",
-    "guarded_merge_patch_request",
     "merge_patch_request",
 ]
 

@@ -39,8 +39,8 @@ from pydantic import Field, ValidationError
 from airflow_provider_flink_k8s.observation._base import FrozenModel
 
 __all__ = [
-    "INTENT_ANNOTATION",
     "Claim",
+    "INTENT_ANNOTATION",
     "Intent",
     "claim",
     "intent_of",
