@@ -279,7 +279,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 if step.waits:
                     waits.tick(step.detail)
                 else:
-                    waits.reset()
+                    waits.acted(step.action, step.detail)
                     self.log.info("Rescale step %s: %s", step.action, step.detail)
                 self._act(context, rest, cluster, intent, step)
 
@@ -320,6 +320,10 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 self._submission()
             self._check_savepoint_dir(rest, cluster)
         restart = plan.strategy == "savepoint_restart"
+        # A retry after this task's own failed attempt on the same job needs new ids:
+        # Flink answers a known trigger id with its (failed) result again.
+        failed = previous is not None and previous.owner == owner and previous.step == "failed"
+        salt = previous.trigger_id if failed and previous and previous.job_id == job.id else ""
         return Intent(
             operation="rescale",
             owner=owner,
@@ -333,8 +337,8 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             taskmanagers_after=plan.taskmanagers_after,
             # Stable ids, recorded before use: one savepoint and one new job, however
             # often the task is retried.
-            trigger_id=stable_id(owner, job.id, "savepoint") if restart else None,
-            new_job_id=stable_id(owner, job.id, "job") if restart and session else None,
+            trigger_id=stable_id(owner, job.id, "savepoint", salt) if restart else None,
+            new_job_id=stable_id(owner, job.id, "job", salt) if restart and session else None,
             started_at=(job.now / 1000.0) if job.now else time.time(),
             reason=plan.reason,
         )
@@ -794,6 +798,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
 
 
 _RECORD_ATTEMPTS = 5
+_MAX_REPEATS = 3
 
 
 def _vertices(job: JobDetails) -> list[VertexState]:
@@ -862,9 +867,20 @@ class _WaitClock:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.since: float | None = None
+        self.last: str | None = None
+        self.repeats = 0
 
-    def reset(self) -> None:
+    def acted(self, action: str, detail: str) -> None:
+        """An action was taken: the wait clock starts again. The same action over and
+        over without the cluster moving on is a bug or a cluster that ignores it: fail
+        rather than loop."""
         self.since = None
+        self.repeats = self.repeats + 1 if action == self.last else 1
+        self.last = action
+        if self.repeats > _MAX_REPEATS:
+            raise DeploymentFailed(
+                "RescaleStuck", f"{action} taken {self.repeats} times without effect: {detail}"
+            )
 
     def tick(self, what: str) -> None:
         now = time.monotonic()

@@ -144,13 +144,31 @@ def cluster(local_sandbox: LocalSandbox, dag_bag: Any) -> Iterator[Cluster]:
 
 
 def _killed_then_retried(
-    cluster: Cluster, tmp_path: Path, run_id: str, conf: dict[str, Any], boundary: Any, what: str
+    cluster: Cluster,
+    tmp_path: Path,
+    run_id: str,
+    conf: dict[str, Any],
+    boundary: Any,
+    what: str,
+    *,
+    intruder: bool = False,
 ) -> TaskProcess:
     create_run(DAG, run_id, conf)
     log = tmp_path / f"{run_id}.log"
     first = TaskProcess(DAG, "rescale", run_id, log=log)
     first.kill_when(_quiet(boundary), what)
     assert first.process.returncode == -9
+    if intruder:
+        # Another run finds the killed task's unfinished intent: it fails, naming it,
+        # and changes nothing.
+        recorded = cluster.intent()
+        other = create_run(DAG, f"{run_id}-other", conf)
+        process = TaskProcess(DAG, "rescale", other, log=tmp_path / f"{other}.log")
+        process.wait()  # `airflow tasks test` exits 0 whatever the task's outcome
+        assert "Task failed with exception" in process.output
+        assert "RescaleInProgress" in process.output
+        assert f"{DAG}/rescale/{run_id}/-1" in process.output
+        assert cluster.intent() == recorded
     retry = TaskProcess(DAG, "rescale", run_id, log=log)
     assert retry.wait() == 0, retry.output[-8000:]
     return retry
@@ -228,6 +246,7 @@ def test_savepoint_restart_killed_after_the_job_stopped(cluster: Cluster, tmp_pa
         conf,
         lambda: cluster.rest.job(old).state == "FINISHED",
         "the job stopped",
+        intruder=True,
     )
     _assert_restarted_once(cluster, before, old, 2)
     assert cluster.taskmanager_replicas() == 1
