@@ -464,7 +464,10 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 intent.savepoint_path,
                 job_id=intent.new_job_id,
             )
-        elif action == "redeploy":
+        elif action == "redeploy" or (action == "await_job" and cluster.mode != "session"):
+            # Server-side apply of the same spec: "unchanged" once applied. Applying it
+            # again while waiting covers a task killed between recording the step and
+            # the apply, with no memory of whether it got there.
             spec = rescaled_cluster(
                 cluster,
                 intent.new_parallelism,
@@ -472,6 +475,8 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 taskmanagers=intent.taskmanagers_after,
             )
             self.kube_hook.apply(render_manifests(spec))
+            if action == "await_job":
+                time.sleep(self.poll_interval)
         elif action == "await_job" and intent.new_job_id:
             resume = {"savepoint_path": intent.savepoint_path}
             wait = self.cluster_wait("job", job_id=intent.new_job_id)

@@ -287,3 +287,79 @@ def test_in_place_killed_after_the_requirements_were_set(cluster: Cluster, tmp_p
     # The retry scaled the surplus TaskManager down, as planned.
     assert cluster.taskmanager_replicas() == 1
     wait_until(_quiet(lambda: cluster.rest.overview().taskmanagers == 1), 60, "1 TaskManager")
+
+
+def test_an_application_cluster_killed_after_the_redeploy_converges(
+    local_sandbox: LocalSandbox, dag_bag: Any, tmp_path: Path
+) -> None:
+    state = local_sandbox.state
+    spec = {
+        "name": "rsapp",
+        "mode": "application",
+        "jobmanager": {"memory": "1024m", "cpu": 0.5},
+        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2},
+        "savepoint_dir": (state / "app-savepoints").as_uri(),
+        "checkpoint_dir": (state / "app-checkpoints").as_uri(),
+        "flink_configuration": {
+            "execution.checkpointing.interval": "1s",
+            "heartbeat.interval": "1000",
+            "heartbeat.timeout": "5000",
+        },
+        "job": {
+            "jar_uri": f"local:///opt/flink/usrlib/{SQL_RUNNER_JAR}",
+            "entry_class": SQL_RUNNER_CLASS,
+            "args": ["--script", "/opt/flink/usrlib/clickstream.sql"],
+            "parallelism": 2,
+        },
+    }
+    hook = FlinkKubernetesHook()
+    hook.apply(render_manifests(load_cluster(spec)))
+    service = FlinkRestService.for_cluster("rsapp", "default", route="service_proxy")
+    rest = FlinkRestHook(service=service)
+
+    def running() -> list[str]:
+        found = [job.id for job in rest.jobs() if job.state == "RUNNING"]
+        return found if found and all(rest.job(j).all_vertices_running for j in found) else []
+
+    def jobmanager() -> dict[str, Any]:
+        found = hook.get_object(DEPLOYMENT, "default", "rsapp-jobmanager")
+        assert found is not None
+        return found
+
+    def redeployed() -> bool:
+        container = jobmanager()["spec"]["template"]["spec"]["containers"][0]
+        return "--fromSavepoint" in (container.get("args") or [])
+
+    try:
+        (old,) = wait_until(_quiet(running), 120, "the application's job RUNNING")
+        conf = {
+            "cluster": spec,
+            "parallelism": 4,
+            "strategy": "savepoint_restart",
+            "job_id": None,
+            "jar_id": None,
+            "entry_class": None,
+            "metrics": None,
+            "args": [],
+        }
+        create_run(DAG, "kill-redeploy", conf)
+        log = tmp_path / "redeploy.log"
+        first = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
+        first.kill_when(_quiet(redeployed), "the application cluster redeployed")
+        retry = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
+        assert retry.wait() == 0, retry.output[-8000:]
+        intent = intent_of(jobmanager())
+        assert intent is not None and intent.step == "done", retry.output[-8000:]
+        assert intent.job_id == old and intent.savepoint_path is not None
+        (new,) = wait_until(_quiet(running), 60, "one RUNNING job")
+        assert new == intent.new_job_id
+        assert {vertex.parallelism for vertex in rest.job(new).vertices} == {4}
+        restored = rest.checkpoints(new).latest.restored
+        assert restored is not None and restored.is_savepoint
+        folder = intent.savepoint_path.removeprefix("file:").removeprefix("//")
+        assert str(restored.external_path).removeprefix("file:") == folder
+    finally:
+        try:
+            hook.delete_cluster("rsapp", "default", timeout=60)
+        finally:
+            rest.close()
