@@ -45,6 +45,7 @@ __all__ = [
     "claim",
     "intent_of",
     "intent_patch",
+    "retry_salt",
 ]
 
 INTENT_ANNOTATION = "airflow-provider-flink-k8s/intent"
@@ -161,3 +162,14 @@ def intent_patch(intent: Intent | None) -> dict[str, Any]:
     it conditional on the object's ``resourceVersion``."""
     value = None if intent is None else intent.to_annotation()
     return {"metadata": {"annotations": {INTENT_ANNOTATION: value}}}
+
+
+def retry_salt(previous: Intent | None, owner: str, job_id: str) -> str:
+    """What to mix into the ids (savepoint trigger, new job) of a new attempt by
+    ``owner`` on ``job_id``: empty normally, so a retry derives the same ids; the failed
+    attempt's trigger id when this owner's last attempt on that job failed, as Flink
+    answers a known trigger id with its old (failed) result."""
+    failed = previous is not None and previous.owner == owner and previous.step == "failed"
+    if failed and previous is not None and previous.job_id == job_id:
+        return previous.trigger_id or ""
+    return ""

@@ -20,7 +20,7 @@ from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requireme
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import object_names, render_manifests
 from airflow_provider_flink_k8s.observation.flinkdeployment import classify_flink_deployment
-from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of
+from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of, retry_salt
 from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.rescale import (
     JobView,
@@ -320,10 +320,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 self._submission()
             self._check_savepoint_dir(rest, cluster)
         restart = plan.strategy == "savepoint_restart"
-        # A retry after this task's own failed attempt on the same job needs new ids:
-        # Flink answers a known trigger id with its (failed) result again.
-        failed = previous is not None and previous.owner == owner and previous.step == "failed"
-        salt = previous.trigger_id if failed and previous and previous.job_id == job.id else ""
+        salt = retry_salt(previous, owner, job.id)
         return Intent(
             operation="rescale",
             owner=owner,

@@ -8,6 +8,7 @@ from airflow_provider_flink_k8s.observation.intent import (
     claim,
     intent_of,
     intent_patch,
+    retry_salt,
 )
 
 OWNER = "dag/rescale/run-1/-1"
@@ -60,3 +61,12 @@ def test_the_patch_sets_or_removes_the_annotation() -> None:
         "metadata": {"annotations": {INTENT_ANNOTATION: intent.to_annotation()}}
     }
     assert intent_patch(None) == {"metadata": {"annotations": {INTENT_ANNOTATION: None}}}
+
+
+def test_a_new_attempt_after_our_own_failure_on_the_job_gets_new_ids() -> None:
+    failed = _intent(step="failed", trigger_id="f" * 32)
+    assert retry_salt(failed, OWNER, "a") == "f" * 32
+    assert retry_salt(failed, OWNER, "another-job") == ""
+    assert retry_salt(failed, "other/task/run/-1", "a") == ""
+    assert retry_salt(_intent(step="done", trigger_id="f" * 32), OWNER, "a") == ""
+    assert retry_salt(None, OWNER, "a") == ""
