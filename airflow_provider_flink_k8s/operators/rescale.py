@@ -287,8 +287,9 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str
     ) -> tuple[Intent, str] | dict[str, Any]:
         """The intent to carry on (ours, unfinished), a fresh one (recorded), or the
-        result when there is nothing to do (nothing written then)."""
-        while True:
+        result when there is nothing to do (nothing written then). A write that lost to
+        another writer (409) is decided again over what that writer recorded."""
+        for _ in range(_RECORD_ATTEMPTS):
             found, version = self._read_intent(cluster)
             decision = claim(found, owner, "rescale")
             if decision.decision == "busy":
@@ -302,6 +303,8 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             recorded = self._record(cluster, owner, intent, version)
             if recorded is not None:
                 return intent, recorded
+        name = object_names(cluster).jobmanager
+        raise DeploymentFailed("RescaleConflict", f"could not record the intent on {name}")
 
     def _new_intent(
         self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str, previous: Intent | None
