@@ -206,7 +206,8 @@ def _facts(results: dict[str, tuple[Any, float | None]]) -> list[str]:
     if isinstance(rescale, dict):
         facts.append(
             f"Rescaled {rescale.get('old_parallelism')} -> {rescale.get('new_parallelism')} "
-            f"({rescale.get('strategy')}); job paused {rescale.get('pause_seconds')}s"
+            f"({rescale.get('strategy')}); job down {rescale.get('downtime_seconds')}s, "
+            f"at the new parallelism after {rescale.get('time_to_target_seconds')}s"
         )
     savepoint, _ = results.get("savepoint", (None, None))
     if savepoint:

@@ -4,8 +4,10 @@ The job of the batch-to-stream pipeline's session cluster keeps running between
 pipeline runs; this manually triggered DAG changes its parallelism to the one given in
 the run's config (``auto``: the load-based recommendation). The rescale goes in place
 through the adaptive scheduler when the cluster runs it, else through a savepoint and a
-restart; the task returns the old and new parallelism, the strategy used and the
-measured pause of the job.
+restart; the task returns the old and new parallelism, the strategy used, how long the
+job did not process (``downtime_seconds``) and how long until every vertex ran at the
+new parallelism (``time_to_target_seconds``). A retry of a killed task carries on from
+the step recorded in the cluster (docs/airflow.md, "What a retry does").
 """
 
 from __future__ import annotations

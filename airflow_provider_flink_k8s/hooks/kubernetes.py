@@ -62,6 +62,7 @@ from airflow_provider_flink_k8s.kube.requests import (
     fetch,
     fetch_or_none,
     get_request,
+    guarded_merge_patch_request,
     list_items,
     list_request,
     merge_patch_request,
@@ -69,6 +70,7 @@ from airflow_provider_flink_k8s.kube.requests import (
 from airflow_provider_flink_k8s.kube.resources import ResourceRef
 from airflow_provider_flink_k8s.kube.teardown import mark_deleting_flow
 from airflow_provider_flink_k8s.kube.watching import DEFAULT_WINDOW
+from airflow_provider_flink_k8s.observation.intent import Intent, intent_patch
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.observation import ClusterSnapshot
@@ -278,6 +280,26 @@ class FlinkKubernetesHook(BaseHook):
         :raises ResourceNotFound: when the object does not exist.
         """
         return self._drive(fetch(merge_patch_request(ref, namespace, name, patch)))
+
+    def record_intent(
+        self,
+        ref: ResourceRef,
+        namespace: str | None,
+        name: str,
+        intent: Intent | None,
+        resource_version: str,
+    ) -> dict[str, Any]:
+        """Record ``intent`` (``None``: remove it) in the object's intent annotation, if
+        the object is still at ``resource_version``; the object after the write.
+
+        :raises ResourceConflict: when the object changed since it was read (read it
+            again and decide again).
+        :raises ResourceNotFound: when the object does not exist.
+        """
+        request = guarded_merge_patch_request(
+            ref, namespace, name, intent_patch(intent), resource_version
+        )
+        return self._drive(fetch(request))
 
     def delete_object(self, ref: ResourceRef, namespace: str | None, name: str) -> bool:
         """Delete one object (Foreground); ``False`` when it was already gone."""

@@ -33,6 +33,7 @@ __all__ = [
     "fetch",
     "fetch_or_none",
     "get_request",
+    "guarded_merge_patch_request",
     "list_items",
     "list_request",
     "log_request",
@@ -161,6 +162,20 @@ def merge_patch_request(
     """A JSON merge patch (RFC 7386), written by this provider's field manager."""
     path = ref.object_path(namespace, name, subresource)
     return ApiRequest("PATCH", path, _query(fieldManager=FIELD_MANAGER), dict(patch), MERGE_PATCH)
+
+
+def guarded_merge_patch_request(
+    ref: ResourceRef,
+    namespace: str | None,
+    name: str,
+    patch: Mapping[str, Any],
+    resource_version: str,
+) -> ApiRequest:
+    """A JSON merge patch that applies only to the object as it was read: the patch
+    carries ``metadata.resourceVersion``, and the API server answers 409 Conflict when
+    the object changed since (optimistic concurrency, as a PUT would)."""
+    metadata = {**dict(patch.get("metadata") or {}), "resourceVersion": resource_version}
+    return merge_patch_request(ref, namespace, name, {**dict(patch), "metadata": metadata})
 
 
 def delete_request(

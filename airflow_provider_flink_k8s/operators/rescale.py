@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_flink_k8s.exceptions import (
@@ -11,18 +12,32 @@ from airflow_provider_flink_k8s.exceptions import (
     DeploymentTimeout,
     FlinkK8sError,
     FlinkRestNotFound,
+    ResourceConflict,
     SpecError,
     SpecProblem,
 )
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
-from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
-from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
+from airflow_provider_flink_k8s.manifests import object_names, render_manifests
+from airflow_provider_flink_k8s.observation.flinkdeployment import classify_flink_deployment
+from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of, retry_salt
+from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
+from airflow_provider_flink_k8s.observation.rescale import (
+    JobView,
+    RescaleObservation,
+    SavepointView,
+    Step,
+    next_step,
+    rescale_result,
+)
+from airflow_provider_flink_k8s.observation.verdict import Lifecycle
 from airflow_provider_flink_k8s.operators.arguments import (
     program_args,
     rescale_parallelism,
     rescale_strategy,
 )
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.job import poll, stable_id, task_key
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.resources.rescaling import (
     RescalePlan,
@@ -83,15 +98,30 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     ``job.parallelism`` (the operator upgrades the job by its ``upgradeMode``); the task
     waits until the FlinkDeployment is reconciled and its job RUNNING.
 
-    Nothing is changed when the job already runs at the parallelism. Every bad input --
-    parallelism below 1 or above the job's max parallelism, an unknown strategy, no
-    RUNNING job, ``in_place`` without the adaptive scheduler, a session job to restart
-    without its jar -- is refused before any change.
+    Nothing is changed (and nothing written) when the job already runs at the
+    parallelism. Every bad input -- parallelism below 1 or above the job's max
+    parallelism, an unknown strategy, no RUNNING job, ``in_place`` without the adaptive
+    scheduler, a session job to restart without its jar -- is refused before any change.
 
-    ``pause_seconds`` is how long the job did not run at full strength: from the rescale's
-    trigger (the ``PUT`` in place, the stop-with-savepoint request, the FlinkDeployment
-    patch) until the job is RUNNING again with every vertex at the new parallelism,
-    polled every ``poll_interval`` seconds (in deferrable mode, until the task resumed).
+    **A retry resumes.** The rescale is a reconciliation, not a script: before each step
+    that cannot be taken back (scaling the TaskManagers, setting the requirements, the
+    stop-with-savepoint, the resubmit or redeploy, the FlinkDeployment patch) the task
+    records its intent -- owner (the task instance, not the try), step, job, savepoint
+    trigger id and path, per-vertex targets, TaskManagers before and after, the new job's
+    id -- in the annotation ``airflow-provider-flink-k8s/intent`` of the JobManager
+    Deployment (the FlinkDeployment for the operator target), guarded by its
+    ``resourceVersion``. It then observes the cluster and takes the step
+    :func:`~airflow_provider_flink_k8s.observation.rescale.next_step` gives until done. A
+    retry after a kill finds its own intent and carries on: a stopped job is restarted
+    from its savepoint, a resubmitted job (a stable id) is awaited, one savepoint per
+    trigger id, surplus TaskManagers are scaled down. Another task instance's unfinished
+    intent fails the task, naming it (docs/airflow.md, "What a retry does").
+
+    ``downtime_seconds`` is how long the job did not process, from Flink's timestamps (in
+    place: the new execution graph's creation until the last vertex started; through a
+    savepoint: the old job's end until the new job's last vertex started; ``None`` for
+    the operator target). ``time_to_target_seconds`` runs from the request until every
+    vertex ran at the new parallelism, the adaptive scheduler's cool-down included.
 
     :param cluster: the cluster (spec, spec file, or a deploy task's result). Templated.
     :param namespace: the namespace, overriding the spec's. Templated.
@@ -111,15 +141,17 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         Templated.
     :param target_utilization: the busy-time share ``auto`` sizes for (Flink's autoscaler
         ``utilization.target``).
-    :param timeout: seconds each phase (TaskManagers, savepoint, restart) may take.
+    :param timeout: seconds each wait (slots, savepoint, vertices, the restarted job) may
+        take.
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
     :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
     :param poll_interval: seconds between checks while waiting.
-    :param deferrable: wait for the restarted job in the triggerer (the in-place wait for
-        the vertices' parallelism polls in the worker).
+    :param deferrable: wait for the restarted job in the triggerer; the task resumes
+        from its recorded intent (the other waits observe again in the worker).
     :return: ``{job_id, previous_job_id, old_parallelism, new_parallelism, strategy,
-        savepoint_path, pause_seconds, taskmanagers_before, taskmanagers_after, reason}``.
+        savepoint_path, downtime_seconds, time_to_target_seconds, taskmanagers_before,
+        taskmanagers_after, reason}``.
     """
 
     template_fields: tuple[str, ...] = (
@@ -184,36 +216,302 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     # -- entry points ----------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        requested = rescale_parallelism(self.parallelism)
         cluster = self.flink_cluster
         self.persist_web_ui_link(context)
         if cluster.target == "operator":
+            requested = rescale_parallelism(self.parallelism)
             return self._rescale_operator(context, cluster, requested)
-        with self.rest_hook() as rest:
-            job = self._find_job(rest)
-            new = requested if requested != "auto" else self._recommend(rest, job)
-            plan = self._plan(rest, cluster, job, new)
-            self.log.info("Rescale of job %s: %s", job.id, plan.reason)
-            if plan.noop:
-                return _result(plan, job_id=job.id, strategy="none")
-            if plan.strategy == "in_place":
-                return self._in_place(rest, cluster, plan)
-            return self._savepoint_restart(context, rest, cluster, plan)
+        return self._reconcile(context)
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Resume after the trigger: the restarted job (or FlinkDeployment) is RUNNING."""
+        """Resume after the trigger: the restarted job (or FlinkDeployment) is RUNNING.
+
+        A standalone rescale then carries on from the intent recorded in the cluster."""
         outcome, resume = self.outcome_of(event)
-        return self._finish_restart(outcome, resume)
+        if self.flink_cluster.target == "operator":
+            return self._finish_operator(outcome, resume)
+        self._finish_job_wait(outcome, resume.get("savepoint_path"))
+        return self._reconcile(context)
+
+    # -- the reconciliation (standalone) ---------------------------------------------
+
+    def _reconcile(self, context: Context) -> dict[str, Any]:
+        """Observe -> plan -> act until the recorded intent is done.
+
+        The intent in the JobManager Deployment's annotation is the only state between
+        steps: a retried (or resumed) task reads it and carries on from the cluster."""
+        cluster = self.flink_cluster
+        owner = task_key(context)
+        with self.rest_hook() as rest:
+            held = self._claim(rest, cluster, owner)
+            if isinstance(held, dict):
+                return held
+            intent, version = held
+            waits = _WaitClock(self.timeout)
+            while True:
+                try:
+                    seen = self._observe(rest, cluster, intent)
+                except FlinkK8sError as error:  # Flink restarting the job: not yet
+                    self.log.info("Observation incomplete (%s); observing again", error)
+                    waits.tick("an answer from Flink's REST API")
+                    time.sleep(self.poll_interval)
+                    continue
+                step = next_step(intent, seen)
+                if step.intent != intent:
+                    recorded = self._record(cluster, owner, step.intent, version)
+                    if recorded is None:  # another writer: read and decide again
+                        held = self._claim(rest, cluster, owner)
+                        if isinstance(held, dict):
+                            return held
+                        intent, version = held
+                        continue
+                    intent, version = step.intent, recorded
+                if step.action == "done":
+                    result = rescale_result(intent)
+                    self.log.info("Rescale done: %s", result)
+                    return result
+                if step.action == "failed":
+                    raise DeploymentFailed(
+                        "RescaleFailed",
+                        step.detail,
+                        details={"savepoint_path": intent.savepoint_path},
+                    )
+                if step.waits:
+                    waits.tick(step.detail)
+                else:
+                    waits.acted(step.action, step.detail)
+                    self.log.info("Rescale step %s: %s", step.action, step.detail)
+                self._act(context, rest, cluster, intent, step)
+
+    def _claim(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str
+    ) -> tuple[Intent, str] | dict[str, Any]:
+        """The intent to carry on (ours, unfinished), a fresh one (recorded), or the
+        result when there is nothing to do (nothing written then). A write that lost to
+        another writer (409) is decided again over what that writer recorded."""
+        for _ in range(_RECORD_ATTEMPTS):
+            found, version = self._read_intent(cluster)
+            decision = claim(found, owner, "rescale")
+            if decision.decision == "busy":
+                raise DeploymentFailed("RescaleInProgress", decision.message)
+            if decision.decision == "resume" and found is not None:
+                self.log.info("Found this task's intent: %s", decision.message)
+                return found, version
+            intent = self._new_intent(rest, cluster, owner, found)
+            if isinstance(intent, dict):
+                return intent
+            recorded = self._record(cluster, owner, intent, version)
+            if recorded is not None:
+                return intent, recorded
+        name = object_names(cluster).jobmanager
+        raise DeploymentFailed("RescaleConflict", f"could not record the intent on {name}")
+
+    def _new_intent(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str, previous: Intent | None
+    ) -> Intent | dict[str, Any]:
+        """Plan a rescale of the running job (every input checked before any change)."""
+        requested = rescale_parallelism(self.parallelism)
+        job = self._find_job(rest, previous if previous and previous.owner == owner else None)
+        new = requested if requested != "auto" else self._recommend(rest, job)
+        plan = self._plan(rest, cluster, job, new)
+        self.log.info("Rescale of job %s: %s", job.id, plan.reason)
+        if plan.noop:
+            return _noop_result(plan)
+        session = cluster.mode == "session"
+        if plan.strategy == "savepoint_restart":
+            if session:
+                self._submission()
+            self._check_savepoint_dir(rest, cluster)
+        restart = plan.strategy == "savepoint_restart"
+        salt = retry_salt(previous, owner, job.id)
+        return Intent(
+            operation="rescale",
+            owner=owner,
+            strategy=plan.strategy,
+            step="planned",
+            job_id=job.id,
+            old_parallelism=plan.old_parallelism,
+            new_parallelism=plan.new_parallelism,
+            targets=dict(plan.targets),
+            taskmanagers_before=plan.taskmanagers_before,
+            taskmanagers_after=plan.taskmanagers_after,
+            # Stable ids, recorded before use: one savepoint and one new job, however
+            # often the task is retried.
+            trigger_id=stable_id(owner, job.id, "savepoint", salt) if restart else None,
+            new_job_id=stable_id(owner, job.id, "job", salt) if restart and session else None,
+            started_at=(job.now / 1000.0) if job.now else time.time(),
+            reason=plan.reason,
+        )
+
+    def _read_intent(self, cluster: FlinkCluster) -> tuple[Intent | None, str]:
+        """The intent on the JobManager Deployment, and the version it was read at."""
+        name = object_names(cluster).jobmanager
+        raw = self.kube_hook.get_object(DEPLOYMENT, cluster.namespace, name)
+        if raw is None:
+            raise _problem("cluster", f"{cluster.namespace}/{cluster.name} is not deployed")
+        return intent_of(raw), str((raw.get("metadata") or {}).get("resourceVersion") or "")
+
+    def _record(
+        self, cluster: FlinkCluster, owner: str, intent: Intent, version: str
+    ) -> str | None:
+        """Record ``intent`` if the Deployment is still at ``version``; the new version,
+        or ``None`` when another writer came first (409 Conflict)."""
+        name = object_names(cluster).jobmanager
+        try:
+            after = self.kube_hook.record_intent(
+                DEPLOYMENT, cluster.namespace, name, intent, version
+            )
+        except ResourceConflict:
+            self.log.info("The intent on %s changed meanwhile; reading it again", name)
+            return None
+        self.log.info("Intent recorded: %s step %s", intent.strategy, intent.step)
+        return str((after.get("metadata") or {}).get("resourceVersion") or "")
 
     # -- observing -------------------------------------------------------------------
 
-    def _find_job(self, rest: FlinkRestHook) -> JobDetails:
+    def _observe(
+        self, rest: FlinkRestHook, cluster: FlinkCluster, intent: Intent
+    ) -> RescaleObservation:
+        listed = {job.id: job for job in rest.jobs()}
+        jobs = {job_id: job.state for job_id, job in listed.items()}
+
+        def view(job_id: str) -> JobView:
+            # The job list is fresh; a job's details may come from Flink's cache of its
+            # execution graph (seconds old), so the list's state and end time win.
+            details = _view(rest.job(job_id))
+            entry = listed[job_id]
+            return replace(details, state=entry.state, end_time=entry.end_time)
+
+        job = view(intent.job_id) if intent.job_id in jobs else None
+        application = cluster.mode != "session"
+        new_job = None
+        if intent.new_job_id and intent.new_job_id in jobs:
+            new_job = view(intent.new_job_id)
+        elif application and intent.step == "redeploying":
+            running = [jid for jid, state in jobs.items() if state not in _TERMINAL]
+            new_job = view(running[0]) if running else None
+        requirements = None
+        if intent.strategy == "in_place" and job is not None and job.state not in _TERMINAL:
+            requirements = {
+                vertex: found.parallelism.upper_bound
+                for vertex, found in rest.resource_requirements(job.id).items()
+            }
+        savepoint = None
+        latest = None
+        if intent.trigger_id and intent.step != "planned" and not intent.savepoint_path:
+            savepoint = self._savepoint(rest, intent)
+            if jobs.get(intent.job_id or "") == "FINISHED" and savepoint is None:
+                found = rest.checkpoints(str(intent.job_id)).latest.savepoint
+                latest = found.external_path if found is not None else None
+        return RescaleObservation(
+            jobs=jobs,
+            job=job,
+            new_job=new_job,
+            requirements=requirements,
+            savepoint=savepoint,
+            latest_savepoint=latest,
+            taskmanagers=self._taskmanager_replicas(cluster),
+            slots_total=rest.overview().slots_total,
+            slots_per_taskmanager=cluster.taskmanager.slots,
+            mode="application" if application else "session",
+        )
+
+    def _savepoint(self, rest: FlinkRestHook, intent: Intent) -> SavepointView | None:
+        """The recorded trigger's status; ``None`` when Flink does not know it (never
+        sent, or expired from its operation cache)."""
+        try:
+            status = rest.savepoint_status(str(intent.job_id), str(intent.trigger_id))
+        except FlinkRestNotFound:
+            return None
+        return SavepointView(status.completed, status.location, status.failure)
+
+    def _taskmanager_replicas(self, cluster: FlinkCluster) -> int:
+        name = object_names(cluster).taskmanager
+        raw = self.kube_hook.get_object(DEPLOYMENT, cluster.namespace, name) or {}
+        return int((raw.get("spec") or {}).get("replicas") or 0)
+
+    # -- acting ----------------------------------------------------------------------
+
+    def _act(
+        self,
+        context: Context,
+        rest: FlinkRestHook,
+        cluster: FlinkCluster,
+        intent: Intent,
+        step: Step,
+    ) -> None:
+        job_id = str(intent.job_id)
+        action = step.action
+        if action == "scale_taskmanagers":
+            self.kube_hook.scale_taskmanagers(cluster, int(step.count or 0))
+        elif action == "set_requirements":
+            current = rest.resource_requirements(job_id)
+            rest.set_resource_requirements(job_id, rescaled_requirements(current, intent.targets))
+        elif action == "stop_with_savepoint":
+            rest.stop_with_savepoint(job_id, trigger_id=intent.trigger_id)
+        elif action == "await_savepoint" and intent.trigger_id and not intent.savepoint_path:
+            rest.wait_for_savepoint(
+                job_id, intent.trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
+            )
+            time.sleep(self.poll_interval)  # the job finishes after its savepoint
+        elif action == "resubmit":
+            jar_id, entry_class, args = self._submission()
+            rest.run_jar(
+                jar_id,
+                entry_class,
+                args,
+                intent.new_parallelism,
+                intent.savepoint_path,
+                job_id=intent.new_job_id,
+            )
+        elif action == "redeploy" or (action == "await_job" and cluster.mode != "session"):
+            # Server-side apply of the same spec: "unchanged" once applied. Applying it
+            # again while waiting covers a task killed between recording the step and
+            # the apply, with no memory of whether it got there.
+            spec = rescaled_cluster(
+                cluster,
+                intent.new_parallelism,
+                savepoint=intent.savepoint_path,
+                taskmanagers=intent.taskmanagers_after,
+            )
+            self.kube_hook.apply(render_manifests(spec))
+            if action == "await_job":
+                time.sleep(self.poll_interval)
+        elif action == "await_job" and intent.new_job_id:
+            resume = {"savepoint_path": intent.savepoint_path}
+            wait = self.cluster_wait("job", job_id=intent.new_job_id)
+            outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
+            self._finish_job_wait(outcome, intent.savepoint_path)
+        else:  # the other waits: observe again shortly
+            time.sleep(self.poll_interval)
+
+    def _finish_job_wait(self, outcome: Outcome, savepoint: Any) -> None:
+        try:
+            self.finish_wait(outcome)
+        except FlinkK8sError as error:
+            if not savepoint:
+                raise
+            raise DeploymentFailed(
+                "RescaleFailed",
+                f"the restarted job did not run ({error}); restore it by hand from "
+                f"savepoint {savepoint}",
+                details={"savepoint_path": savepoint},
+            ) from error
+
+    def _find_job(self, rest: FlinkRestHook, done: Intent | None) -> JobDetails:
+        """The job to rescale: ``job_id``, else the cluster's only RUNNING job.
+
+        ``done`` is this task's own finished rescale, if any: a re-run naming the job it
+        replaced follows to the job it started."""
         name = self.flink_cluster.name
-        if self.job_id:
+        job_id = self.job_id
+        if done is not None and done.step == "done" and job_id and job_id == done.job_id:
+            job_id = done.new_job_id or job_id
+        if job_id:
             try:
-                return rest.job(self.job_id)
+                return rest.job(job_id)
             except FlinkRestNotFound:
-                raise _problem("job_id", f"cluster {name} has no job {self.job_id}") from None
+                raise _problem("job_id", f"cluster {name} has no job {job_id}") from None
         running = [job for job in rest.jobs() if job.state == "RUNNING"]
         if not running:
             raise _problem("job_id", f"cluster {name} runs no RUNNING job to rescale")
@@ -231,14 +529,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             self.log.info("JobManager configuration unreadable (%s); using the spec", error)
             live = {}
         adaptive = adaptive_scheduler(live or cluster.flink_configuration)
-        snapshot = self.kube_hook.observe(
-            cluster.name, cluster.namespace, target=cluster.target, log_lines=0
-        )
-        taskmanagers = (
-            snapshot.taskmanager.desired_replicas
-            if snapshot.taskmanager is not None
-            else plan_cluster(cluster).taskmanager.replicas
-        )
+        taskmanagers = self._taskmanager_replicas(cluster)
         other_slots = sum(
             rest.job(other.id).parallelism or 0
             for other in rest.jobs()
@@ -290,99 +581,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             return job.parallelism or 1
         return recommendation.parallelism
 
-    # -- in place --------------------------------------------------------------------
-
-    def _in_place(
-        self, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan
-    ) -> dict[str, Any]:
-        if plan.taskmanagers_after > plan.taskmanagers_before:
-            self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
-        current = rest.resource_requirements(plan.job_id)
-        requirements = rescaled_requirements(current, dict(plan.targets))
-        started = time.time()
-        rest.set_resource_requirements(plan.job_id, requirements)
-        self.log.info("Resource requirements set: every vertex up to %d", plan.new_parallelism)
-        self._wait_for_vertices(rest, plan, plan.job_id)
-        pause = time.time() - started
-        self.log.info(
-            "Job %s runs at parallelism %d after %.1fs", plan.job_id, plan.new_parallelism, pause
-        )
-        if plan.taskmanagers_after < plan.taskmanagers_before:
-            self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
-            self._wait_for_vertices(rest, plan, plan.job_id)
-        return _result(plan, job_id=plan.job_id, strategy="in_place", pause=pause)
-
-    def _scale_taskmanagers(self, rest: FlinkRestHook, cluster: FlinkCluster, count: int) -> None:
-        slots = count * cluster.taskmanager.slots
-        self.log.info("Scaling the TaskManagers to %d (%d slots)", count, slots)
-        self.kube_hook.scale_taskmanagers(cluster, count)
-        self._poll(lambda: _slots(rest) == slots, f"{slots} task slots registered")
-
-    def _wait_for_vertices(self, rest: FlinkRestHook, plan: RescalePlan, job_id: str) -> None:
-        def done() -> bool:
-            job = rest.job(job_id)
-            if job.is_terminal:
-                raise DeploymentFailed("JobFailed", f"job {job_id} is {job.state} during rescale")
-            return job.all_vertices_running and plan.reached(_vertices(job))
-
-        self._poll(done, f"every vertex of job {job_id} RUNNING at {plan.new_parallelism}")
-
-    def _poll(self, check: Any, what: str) -> None:
-        started = time.monotonic()
-        while True:
-            try:
-                if check():
-                    return
-            except DeploymentFailed:
-                raise
-            except FlinkK8sError as error:  # Flink restarting: not yet
-                self.log.debug("Not yet (%s): %s", what, error)
-            waited = time.monotonic() - started
-            if waited >= self.timeout:
-                raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=waited)
-            time.sleep(min(self.poll_interval, self.timeout - waited))
-
-    # -- savepoint and restart -------------------------------------------------------
-
-    def _savepoint_restart(
-        self, context: Context, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan
-    ) -> dict[str, Any]:
-        submission = self._submission() if cluster.mode == "session" else None
-        self._check_savepoint_dir(rest, cluster)
-        started = time.time()
-        trigger = rest.stop_with_savepoint(plan.job_id)
-        self.log.info("Stopping job %s with a savepoint", plan.job_id)
-        status = rest.wait_for_savepoint(plan.job_id, trigger, timeout=self.timeout)
-        savepoint = status.raise_for_failure()
-        self.log.info("Savepoint of job %s: %s", plan.job_id, savepoint)
-        resume = {
-            **_result(plan, job_id=None, strategy="savepoint_restart"),
-            "savepoint_path": savepoint,
-            "triggered_at": started,
-            "targets": dict(plan.targets),
-        }
-        try:
-            if submission is not None:
-                if plan.taskmanagers_after != plan.taskmanagers_before:
-                    self._scale_taskmanagers(rest, cluster, plan.taskmanagers_after)
-                jar_id, entry_class, args = submission
-                resume["job_id"] = rest.run_jar(
-                    jar_id, entry_class, args, plan.new_parallelism, savepoint
-                )
-                self.log.info("Job restarted as %s from %s", resume["job_id"], savepoint)
-            else:
-                self._redeploy(rest, cluster, plan, savepoint)
-        except FlinkK8sError as error:
-            raise DeploymentFailed(
-                "RescaleFailed",
-                f"job {plan.job_id} was stopped with savepoint {savepoint}, but the restart at "
-                f"parallelism {plan.new_parallelism} failed ({error}); restore it by hand "
-                f"from {savepoint}",
-                details={"savepoint_path": savepoint},
-            ) from error
-        wait = self.cluster_wait("job", job_id=resume["job_id"])
-        outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
-        return self._finish_restart(outcome, resume)
+    # -- savepoint and restart: checked before any change ------------------------------
 
     def _submission(self) -> tuple[str, str | None, list[str]]:
         """The jar, class and arguments to restart a session job with (checked first)."""
@@ -416,69 +615,21 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 "(execution.checkpointing.savepoint-dir) on the cluster",
             )
 
-    def _redeploy(
-        self, rest: FlinkRestHook, cluster: FlinkCluster, plan: RescalePlan, savepoint: str
-    ) -> None:
-        """Application cluster: apply the spec at the new parallelism, from the savepoint,
-        and wait until the old JobManager (and its finished job) is gone."""
-        spec = rescaled_cluster(
-            cluster, plan.new_parallelism, savepoint=savepoint, taskmanagers=plan.taskmanagers_after
-        )
-        self.kube_hook.apply(render_manifests(spec))
-        self.log.info("Redeployed %s at parallelism %d", cluster.name, plan.new_parallelism)
-
-        def replaced() -> bool:
-            jobs = rest.jobs()
-            return bool(jobs) and not any(job.is_terminal for job in jobs)
-
-        self._poll(replaced, f"the JobManager of {cluster.name} restarted")
-
-    def _finish_restart(self, outcome: Outcome, resume: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            self.finish_wait(outcome)
-        except FlinkK8sError as error:
-            savepoint = resume.get("savepoint_path")
-            if savepoint and resume.get("strategy") == "savepoint_restart":
-                raise DeploymentFailed(
-                    "RescaleFailed",
-                    f"the restarted job did not run ({error}); restore it by hand from "
-                    f"savepoint {savepoint}",
-                    details={"savepoint_path": savepoint},
-                ) from error
-            raise
-        result = {key: value for key, value in resume.items() if key not in _INTERNAL}
-        result["job_id"] = outcome.job_id or result.get("job_id")
-        if self.flink_cluster.target == "operator":
-            result.update(self._operator_job_status(resume))
-        if resume.get("targets") and result["job_id"] and self.flink_cluster.target != "operator":
-            with self.rest_hook() as rest:
-                plan = RescalePlan(
-                    job_id=str(result["job_id"]),
-                    old_parallelism=int(result["old_parallelism"]),
-                    new_parallelism=int(result["new_parallelism"]),
-                    max_parallelism=int(result["new_parallelism"]),
-                    strategy="savepoint_restart",
-                    targets=dict(resume["targets"]),
-                )
-                self._wait_for_vertices(rest, plan, plan.job_id)
-        result["pause_seconds"] = round(time.time() - float(resume["triggered_at"]), 3)
-        self.log.info(
-            "Job %s runs at parallelism %s (%s); paused %.1fs",
-            result["job_id"],
-            result["new_parallelism"],
-            result["strategy"],
-            result["pause_seconds"],
-        )
-        return result
-
     # -- operator target -------------------------------------------------------------
 
     def _rescale_operator(
         self, context: Context, cluster: FlinkCluster, requested: int | Literal["auto"]
     ) -> dict[str, Any]:
+        """Patch the FlinkDeployment once, recorded in its intent annotation: a retry of
+        a task killed after the patch finds its intent and waits for the same upgrade."""
         if cluster.job is None:
             raise _problem("cluster.job", "a session FlinkDeployment runs no job of its own")
-        job_status = (self._flink_deployment().get("status") or {}).get("jobStatus") or {}
+        owner = task_key(context)
+        raw = self._flink_deployment()
+        decided = claim(intent_of(raw), owner, "rescale")
+        if decided.decision == "busy":
+            raise DeploymentFailed("RescaleInProgress", decided.message)
+        job_status = (raw.get("status") or {}).get("jobStatus") or {}
         job_id = self.job_id or job_status.get("jobId")
         old = plan_cluster(cluster).parallelism or 1
         job = self._operator_job(str(job_id)) if job_id else None
@@ -490,70 +641,125 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         )
         self._check_operator_request(cluster, new, in_place=in_place)
         vertex_ids = [vertex.id for vertex in job.vertices] if job is not None else []
-        slots = cluster.taskmanager.slots
-        needed = taskmanagers_for(new, slots)
+        needed = taskmanagers_for(new, cluster.taskmanager.slots)
         spec = rescaled_cluster(cluster, new, taskmanagers=needed, vertex_ids=vertex_ids)
         strategy = "in_place" if in_place and vertex_ids else "upgrade"
-        before = plan_cluster(cluster).taskmanager.replicas
-        started = time.time()
-        applied = self.kube_hook.apply(render_manifests(spec))
-        resume = {
-            "job_id": job_id,
-            "previous_job_id": job_id,
-            "old_parallelism": old,
-            "new_parallelism": new,
-            "strategy": strategy,
-            "savepoint_path": None,
-            "taskmanagers_before": before,
-            "taskmanagers_after": plan_cluster(spec).taskmanager.replicas,
-            "reason": f"FlinkDeployment patched ({strategy}: "
-            + ("parallelism overrides" if strategy == "in_place" else "job.parallelism")
-            + ")",
-            "triggered_at": started,
-            "previous_savepoint": job_status.get("upgradeSavepointPath"),
-        }
-        if not applied.changed:
+        patched = "parallelism overrides" if strategy == "in_place" else "job.parallelism"
+        intent = Intent(
+            operation="rescale",
+            owner=owner,
+            strategy=strategy,
+            step="patching",
+            job_id=job_id,
+            old_parallelism=old,
+            new_parallelism=new,
+            taskmanagers_before=plan_cluster(cluster).taskmanager.replicas,
+            taskmanagers_after=plan_cluster(spec).taskmanager.replicas,
+            previous_savepoint=job_status.get("upgradeSavepointPath"),
+            started_at=time.time(),
+            reason=f"FlinkDeployment patched ({strategy}: {patched})",
+        )
+        if decided.decision == "resume" and decided.intent is not None:
+            intent = decided.intent  # the plan this task recorded before it was killed
+            self.log.info("Found this task's intent: %s", decided.message)
+        elif not self.kube_hook.apply(render_manifests(spec), dry_run=True).changed:
             self.log.info(
                 "FlinkDeployment %s already at parallelism %d: nothing to do", cluster.name, new
             )
-            kept = {key: value for key, value in resume.items() if key not in _INTERNAL}
             return {
-                **kept,
+                **rescale_result(intent),
+                "job_id": job_id,
                 "strategy": "none",
-                "pause_seconds": 0.0,
                 "reason": "already at the parallelism",
             }
-        self.log.info("Patched FlinkDeployment %s: %s", cluster.name, resume["reason"])
+        else:
+            self._record_operator_intent(intent)
+        # The same patch again is unchanged (server-side apply): safe on a retry.
+        self.kube_hook.apply(render_manifests(spec))
+        generation = (self._flink_deployment().get("metadata") or {}).get("generation")
+        intent = intent.at("upgrading", generation=generation)
+        self._record_operator_intent(intent)
+        self.log.info("Patched FlinkDeployment %s: %s", cluster.name, intent.reason)
         wait = self.cluster_wait("job")
+        resume = {"intent": intent.model_dump(mode="json")}
         outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
-        return self._finish_restart(outcome, resume)
+        return self._finish_operator(outcome, resume)
 
-    def _operator_job_status(self, resume: Mapping[str, Any]) -> dict[str, Any]:
-        """The job id and upgrade savepoint the FlinkDeployment reports once it has
-        reconciled the patch (DEPLOYED or STABLE, the observed generation current, the job
-        RUNNING) -- checked here too, as the job wait also takes an UPGRADING
-        FlinkDeployment whose old job still runs for done."""
+    def _record_operator_intent(self, intent: Intent) -> None:
+        """Record ``intent`` on the FlinkDeployment while it is free or ours; the
+        operator writes the status often, so a conflict is read again and retried."""
+        cluster = self.flink_cluster
+        for _ in range(_RECORD_ATTEMPTS):
+            raw = self._flink_deployment()
+            decided = claim(intent_of(raw), intent.owner, intent.operation)
+            if decided.decision == "busy":
+                raise DeploymentFailed("RescaleInProgress", decided.message)
+            version = str((raw.get("metadata") or {}).get("resourceVersion") or "")
+            try:
+                self.kube_hook.record_intent(
+                    FLINK_DEPLOYMENT, cluster.namespace, cluster.name, intent, version
+                )
+                return
+            except ResourceConflict:
+                self.log.info("FlinkDeployment %s changed meanwhile; again", cluster.name)
+        raise DeploymentFailed(
+            "RescaleConflict", f"could not record the intent on FlinkDeployment {cluster.name}"
+        )
+
+    def _finish_operator(self, outcome: Outcome, resume: Mapping[str, Any]) -> dict[str, Any]:
+        """The operator target's result once the FlinkDeployment reconciled the patch."""
+        self.finish_wait(outcome)
+        intent = Intent.model_validate(resume["intent"])
+        found = self._operator_job_status(intent)
+        # The operator's job runs behind Flink's REST API, which the task may not reach:
+        # the time to target is measured here, the downtime is not known.
+        done = intent.at(
+            "done",
+            new_job_id=found.get("jobId") or outcome.job_id or intent.job_id,
+            savepoint_path=found.get("savepoint_path"),
+            time_to_target_seconds=round(max(time.time() - intent.started_at, 0.0), 3),
+        )
+        self._record_operator_intent(done)
+        result = {
+            **rescale_result(done),
+            "job_id": done.new_job_id,
+            "downtime_seconds": None,
+        }
+        self.log.info(
+            "Job %s runs at parallelism %s (%s) after %.1fs",
+            result["job_id"],
+            result["new_parallelism"],
+            result["strategy"],
+            result["time_to_target_seconds"],
+        )
+        return result
+
+    def _operator_job_status(self, intent: Intent) -> dict[str, Any]:
+        """The job status the FlinkDeployment reports once it reconciled the patch (the
+        generation recorded, or later): ``jobId`` and ``savepoint_path``, the upgrade
+        savepoint when it is a new one. Readiness is
+        :func:`~airflow_provider_flink_k8s.observation.flinkdeployment.classify_flink_deployment`'s
+        rule; the wait before already applied it, so this reads once unless the status
+        moved on meanwhile."""
         found: dict[str, Any] = {}
 
-        def reconciled() -> bool:
+        def reconciled() -> bool | None:
             raw = self._flink_deployment()
             status = raw.get("status") or {}
             generation = (raw.get("metadata") or {}).get("generation")
-            job = status.get("jobStatus") or {}
-            found.update(job)
-            return (
-                status.get("observedGeneration") == generation
-                and status.get("lifecycleState") in ("DEPLOYED", "STABLE")
-                and status.get("jobManagerDeploymentStatus") == "READY"
-                and job.get("state") == "RUNNING"
+            verdict = classify_flink_deployment(
+                status, generation=max(generation or 0, intent.generation or 0), target="job"
             )
+            found.update(status.get("jobStatus") or {})
+            return True if verdict.lifecycle is Lifecycle.READY else None
 
-        self._poll(reconciled, f"FlinkDeployment {self.flink_cluster.name} reconciled")
-        result: dict[str, Any] = {"job_id": found.get("jobId") or resume.get("job_id")}
+        if poll(reconciled, timeout=self.timeout, poll_interval=self.poll_interval) is None:
+            what = f"FlinkDeployment {self.flink_cluster.name} reconciled"
+            raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=self.timeout)
         savepoint = found.get("upgradeSavepointPath")
-        if savepoint and savepoint != resume.get("previous_savepoint"):
-            result["savepoint_path"] = savepoint
-        return result
+        if savepoint and savepoint != intent.previous_savepoint:
+            found["savepoint_path"] = savepoint
+        return found
 
     def _flink_deployment(self) -> dict[str, Any]:
         """The raw FlinkDeployment (its whole status: the snapshot keeps only a part)."""
@@ -596,7 +802,8 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             raise SpecError(problems, subject="rescale request")
 
 
-_INTERNAL = ("triggered_at", "targets", "previous_savepoint")
+_RECORD_ATTEMPTS = 5
+_MAX_REPEATS = 3
 
 
 def _vertices(job: JobDetails) -> list[VertexState]:
@@ -626,22 +833,64 @@ def _load(found: Mapping[str, Mapping[str, float]], *, source: bool) -> dict[str
     return load
 
 
-def _slots(rest: FlinkRestHook) -> int:
-    return rest.overview().slots_total
+_TERMINAL = GLOBALLY_TERMINAL_JOB_STATES
 
 
-def _result(
-    plan: RescalePlan, *, job_id: str | None, strategy: str, pause: float = 0.0
-) -> dict[str, Any]:
+def _noop_result(plan: RescalePlan) -> dict[str, Any]:
+    """The result of a rescale with nothing to do (nothing was written)."""
     return {
-        "job_id": job_id,
+        "job_id": plan.job_id,
         "previous_job_id": plan.job_id,
         "old_parallelism": plan.old_parallelism,
         "new_parallelism": plan.new_parallelism,
-        "strategy": strategy,
+        "strategy": "none",
         "savepoint_path": None,
-        "pause_seconds": round(pause, 3),
         "taskmanagers_before": plan.taskmanagers_before,
         "taskmanagers_after": plan.taskmanagers_after,
         "reason": plan.reason,
+        "downtime_seconds": 0.0,
+        "time_to_target_seconds": 0.0,
     }
+
+
+def _view(job: JobDetails) -> JobView:
+    return JobView(
+        id=job.id,
+        state=job.state,
+        parallelisms={vertex.id: vertex.parallelism for vertex in job.vertices},
+        vertex_states=tuple(vertex.status for vertex in job.vertices),
+        vertex_start_times=tuple(vertex.start_time for vertex in job.vertices),
+        end_time=job.end_time,
+        timestamps=dict(job.timestamps),
+    )
+
+
+class _WaitClock:
+    """How long the reconciliation has been waiting on one thing: ``timeout`` bounds each
+    wait, and any action starts the clock again."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.since: float | None = None
+        self.last: str | None = None
+        self.repeats = 0
+
+    def acted(self, action: str, detail: str) -> None:
+        """An action was taken: the wait clock starts again. The same action over and
+        over without the cluster moving on is a bug or a cluster that ignores it: fail
+        rather than loop."""
+        self.since = None
+        self.repeats = self.repeats + 1 if action == self.last else 1
+        self.last = action
+        if self.repeats > _MAX_REPEATS:
+            raise DeploymentFailed(
+                "RescaleStuck", f"{action} taken {self.repeats} times without effect: {detail}"
+            )
+
+    def tick(self, what: str) -> None:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        waited = now - self.since
+        if waited >= self.timeout:
+            raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=waited)

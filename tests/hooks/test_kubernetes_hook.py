@@ -703,3 +703,36 @@ def test_credentials_never_reach_errors_or_logs(
     )
     assert "503 ServiceUnavailable" in output.out + caplog.text  # the retries were logged
     assert not [text for text in texts if token in text]
+
+
+def test_record_intent_only_over_the_version_it_read(kubeconfig: Path, namespace: str) -> None:
+    # A JSON merge patch carrying metadata.resourceVersion is a precondition, as in real
+    # Kubernetes: two tasks reading the same version cannot both record their intent.
+    from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
+    from airflow_provider_flink_k8s.observation.intent import Intent, intent_of
+
+    hook = FlinkKubernetesHook(config_file=str(kubeconfig), retry=FAST)
+    hook.apply(render_manifests(standalone(namespace)))
+    read = hook.get_object(DEPLOYMENT, namespace, "orders-jobmanager")
+    assert read is not None and intent_of(read) is None
+    version = read["metadata"]["resourceVersion"]
+    ours = Intent(operation="rescale", owner="d/t/r/-1", strategy="in_place", step="planned")
+    theirs = ours.model_copy(update={"owner": "d/t/other/-1"})
+
+    written = hook.record_intent(DEPLOYMENT, namespace, "orders-jobmanager", ours, version)
+    assert intent_of(written) == ours
+    assert written["metadata"]["resourceVersion"] != version
+    with pytest.raises(ResourceConflict):
+        hook.record_intent(DEPLOYMENT, namespace, "orders-jobmanager", theirs, version)
+    current = hook.get_object(DEPLOYMENT, namespace, "orders-jobmanager")
+    assert intent_of(current) == ours
+
+    assert current is not None
+    cleared = hook.record_intent(
+        DEPLOYMENT, namespace, "orders-jobmanager", None, current["metadata"]["resourceVersion"]
+    )
+    assert intent_of(cleared) is None
+    assert INTENT_KEY not in (cleared["metadata"].get("annotations") or {})
+
+
+INTENT_KEY = "airflow-provider-flink-k8s/intent"
