@@ -37,7 +37,7 @@ from airflow_provider_flink_k8s.operators.arguments import (
     rescale_strategy,
 )
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
-from airflow_provider_flink_k8s.operators.job import poll, stable_id, task_key
+from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.resources.rescaling import (
     RescalePlan,
@@ -753,9 +753,10 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             found.update(status.get("jobStatus") or {})
             return True if verdict.lifecycle is Lifecycle.READY else None
 
-        if poll(reconciled, timeout=self.timeout, poll_interval=self.poll_interval) is None:
-            what = f"FlinkDeployment {self.flink_cluster.name} reconciled"
-            raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=self.timeout)
+        clock = _WaitClock(self.timeout)
+        while reconciled() is None:
+            clock.tick(f"FlinkDeployment {self.flink_cluster.name} reconciled")
+            time.sleep(self.poll_interval)
         savepoint = found.get("upgradeSavepointPath")
         if savepoint and savepoint != intent.previous_savepoint:
             found["savepoint_path"] = savepoint

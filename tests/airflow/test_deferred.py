@@ -68,8 +68,8 @@ def test_deferrable_submit_savepoint_and_teardown_wait_only_in_the_triggerer(
     tasks = ("deploy", "submit", "savepoint", "teardown")
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
     # savepoint: tasks running, then the savepoint; teardown: tasks running, the stop's
-    # savepoint, then every object gone.
-    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "savepoint": 2, "teardown": 3}
+    # savepoint, every object but the anchor gone, then the anchor gone.
+    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "savepoint": 2, "teardown": 4}
     assert provider_sleeps(worker_sleeps) == []
     results = _results(dag_run, "submit", "savepoint", "teardown")
     assert results["savepoint"].startswith("file:") and results["teardown"].startswith("file:")
@@ -118,8 +118,9 @@ def test_operator_target_savepoint_and_suspending_teardown_defer(
     out = capfd.readouterr().out
     tasks = ("deploy", "savepoint", "teardown")
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
-    # savepoint: the nonce's savepoint; teardown: suspended with a savepoint, then gone.
-    assert deferrals(caplog) == {"deploy": 1, "savepoint": 1, "teardown": 2}
+    # savepoint: the nonce's savepoint; teardown: suspended with a savepoint, everything
+    # but the FlinkDeployment (the anchor) gone, then the FlinkDeployment gone.
+    assert deferrals(caplog) == {"deploy": 1, "savepoint": 1, "teardown": 3}
     assert provider_sleeps(worker_sleeps) == []
     results = _results(dag_run, "savepoint", "teardown")
     assert all(isinstance(path, str) and path for path in results.values()), results
@@ -147,8 +148,8 @@ def test_a_flink_session_job_is_awaited_and_removed_in_the_triggerer(
     out = capfd.readouterr().out
     tasks = ("deploy", "submit", "teardown")
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
-    # teardown: the FlinkSessionJob gone, then the cluster.
-    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "teardown": 2}
+    # teardown: the FlinkSessionJob gone, then the cluster but its anchor, then the anchor.
+    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "teardown": 3}
     assert provider_sleeps(worker_sleeps) == []
     assert len(_results(dag_run, "submit")["submit"]) == 32
     assert "Deleting FlinkSessionJob deferred-sess-submit" in out

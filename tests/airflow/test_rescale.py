@@ -366,7 +366,7 @@ def test_an_operator_target_rescale_killed_after_the_patch_waits_for_it_on_retry
     intent = first.kill_when(patched, "the FlinkDeployment patched")
     assert intent.generation == deployment()["metadata"]["generation"]
     retry = TaskProcess("flink_test_rescale", "rescale", run_id, log=log)
-    assert retry.wait() == 0, retry.output[-8000:]
+    assert retry.finish() == "success", retry.output[-8000:]
     assert "Found this task's intent" in retry.output
     done = intent_of(deployment())
     assert done is not None and done.step == "done" and done.strategy == "upgrade"

@@ -164,13 +164,13 @@ def _killed_then_retried(
         recorded = cluster.intent()
         other = create_run(DAG, f"{run_id}-other", conf)
         process = TaskProcess(DAG, "rescale", other, log=tmp_path / f"{other}.log")
-        process.wait()  # `airflow tasks test` exits 0 whatever the task's outcome
+        assert process.finish() == "failed"
         assert "Task failed with exception" in process.output
         assert "RescaleInProgress" in process.output
         assert f"{DAG}/rescale/{run_id}/-1" in process.output
         assert cluster.intent() == recorded
     retry = TaskProcess(DAG, "rescale", run_id, log=log)
-    assert retry.wait() == 0, retry.output[-8000:]
+    assert retry.finish() == "success", retry.output[-8000:]
     return retry
 
 
@@ -229,7 +229,7 @@ def test_savepoint_restart_killed_after_the_savepoint_was_triggered(
     # A run after success is a no-op: nothing stopped, nothing written.
     annotation = cluster.intent()
     again = TaskProcess(DAG, "rescale", "kill-triggered", log=tmp_path / "again.log")
-    assert again.wait() == 0, again.output[-8000:]
+    assert again.finish() == "success", again.output[-8000:]
     assert "nothing to do" in again.output
     assert cluster.intent() == annotation
     assert len(cluster.running()) == 1
@@ -347,7 +347,7 @@ def test_an_application_cluster_killed_after_the_redeploy_converges(
         first = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
         first.kill_when(_quiet(redeployed), "the application cluster redeployed")
         retry = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
-        assert retry.wait() == 0, retry.output[-8000:]
+        assert retry.finish() == "success", retry.output[-8000:]
         intent = intent_of(jobmanager())
         assert intent is not None and intent.step == "done", retry.output[-8000:]
         assert intent.job_id == old and intent.savepoint_path is not None
