@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from polling import wait_until
-from task_process import TaskProcess, create_run
+from task_process import TaskProcess, create_run, needs_task_process
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube import cluster_label_selector
@@ -31,6 +31,8 @@ from airflow_provider_flink_k8s.observation.ownership import (
 )
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.spec import load_cluster
+
+pytestmark = needs_task_process
 
 FAULT = "sandbox.flink-k8s.io/fault"
 HOLD = "tests.flink-k8s.io/hold"

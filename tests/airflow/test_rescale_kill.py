@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from dag_support import LocalSandbox
 from polling import wait_until
-from task_process import TaskProcess, create_run
+from task_process import TaskProcess, create_run, needs_task_process
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError, FlinkRestNotFound
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
@@ -35,7 +35,7 @@ from airflow_provider_flink_k8s.sandbox.flink import (
 )
 from airflow_provider_flink_k8s.spec import load_cluster
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_task_process]
 
 NAME = "rskill"
 DAG = "flink_test_rescale"

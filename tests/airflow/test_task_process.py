@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from task_process import TaskProcess, create_run
+from task_process import TaskProcess, create_run, needs_task_process
+
+pytestmark = needs_task_process
 
 
 def test_a_task_killed_mid_step_runs_again_as_the_same_task_instance(
