@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-floor lint typecheck constraints clean
+.PHONY: demo test test-kill test-floor lint typecheck constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The kill tests (marker `kill`): a worker SIGKILLed at a step boundary then retried, a
+# JobManager killed under a waiting task. Slow, so not in `make test`; CI runs both.
+test-kill: $(STAMP)
+	$(PY) -m pytest -m kill
 
 # The lowest Airflow and cncf.kubernetes pyproject.toml allows (constraints-floor.txt),
 # in .venv-floor: the DAG-level tests on the simulated runtime.

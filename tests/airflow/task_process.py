@@ -23,20 +23,33 @@ import sys
 from collections.abc import Callable, Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from polling import wait_until
 
-__all__ = ["TaskProcess", "create_run", "needs_task_process"]
+__all__ = ["TaskProcess", "create_run", "kill_test", "needs_task_process"]
 
+_T = TypeVar("_T")
 _AIRFLOW = [sys.executable, "-m", "airflow"]
-needs_task_process = pytest.mark.skipif(
+_runs_task_processes = pytest.mark.skipif(
     version("apache-airflow").startswith("3.0."),
     reason="Airflow 3.0's `airflow tasks test` of an existing DagRun dies in the execution "
     "API (TIRunContext validation); the kill tests run from Airflow 3.1 on",
 )
-"""Mark a test that runs tasks as :class:`TaskProcess` (not on the Airflow 3.0 floor)."""
+needs_task_process = [pytest.mark.kill, _runs_task_processes]
+"""The marks of a test that runs tasks as :class:`TaskProcess`: ``kill`` (``make
+test-kill``), and not on the Airflow 3.0 floor. A module's ``pytestmark``, or each mark
+through :func:`kill_test`."""
+
+
+def kill_test(test: _T) -> _T:
+    """``test`` with the marks of :data:`needs_task_process`."""
+    for mark in needs_task_process:
+        test = mark(test)
+    return test
+
+
 _serialized = False
 
 

@@ -52,7 +52,7 @@ def test_savepoint_and_teardown_with_a_savepoint_by_deferral_on_real_flink(
     out = capfd.readouterr().out
     tasks = ("deploy", "submit", "savepoint", "teardown")
     assert task_states(dag_run) == dict.fromkeys(tasks, "success"), out[-6000:]
-    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "savepoint": 2, "teardown": 3}
+    assert deferrals(caplog) == {"deploy": 1, "submit": 1, "savepoint": 2, "teardown": 4}
     assert provider_sleeps(worker_sleeps) == []
     savepoint = dag_run.get_task_instance("savepoint").xcom_pull(task_ids="savepoint")
     final = dag_run.get_task_instance("teardown").xcom_pull(task_ids="teardown")

@@ -22,7 +22,7 @@ import pytest
 from dag_support import FAST_TIMING, LocalSandbox, task_states, use_sandbox
 from kubernetes import client, config
 from polling import wait_until
-from task_process import TaskProcess, create_run, needs_task_process
+from task_process import TaskProcess, create_run, kill_test
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
@@ -328,7 +328,7 @@ def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
     assert _result(again)["strategy"] == "none"
 
 
-@needs_task_process
+@kill_test
 def test_an_operator_target_rescale_killed_after_the_patch_waits_for_it_on_retry(
     operator_sandbox: Path, dag_bag: Any, tmp_path: Path
 ) -> None:

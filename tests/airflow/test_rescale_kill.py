@@ -35,7 +35,7 @@ from airflow_provider_flink_k8s.sandbox.flink import (
 )
 from airflow_provider_flink_k8s.spec import load_cluster
 
-pytestmark = [pytest.mark.slow, needs_task_process]
+pytestmark = [pytest.mark.slow, *needs_task_process]
 
 NAME = "rskill"
 DAG = "flink_test_rescale"

@@ -30,7 +30,8 @@ from airflow_provider_flink_k8s.sandbox.flink import SQL_RUNNER_CLASS, SQL_RUNNE
 from airflow_provider_flink_k8s.sandbox.flink.process import live_processes
 from airflow_provider_flink_k8s.spec import load_cluster
 
-pytestmark = pytest.mark.slow
+# JobManagers are killed under waiting sensors: `make test-kill`.
+pytestmark = [pytest.mark.slow, pytest.mark.kill]
 
 NAME = "lost"
 SPEC: dict[str, Any] = {

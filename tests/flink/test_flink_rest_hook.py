@@ -138,6 +138,17 @@ def wait_state(twin: Twin, job_id: str, state: str, timeout: float = 60) -> None
     wait_until(lambda: twin.job(job_id).state == state, timeout, f"job {job_id} {state}")
 
 
+def savepoint_of(twin: Twin, job_id: str, trigger: str, timeout: float = 120) -> str:
+    """The savepoint's location once Flink reports the trigger completed."""
+
+    def completed() -> Any:
+        status = twin.savepoint_status(job_id, trigger)
+        return status if status.completed else None
+
+    location: str = wait_until(completed, timeout, f"savepoint {trigger}").raise_for_failure()
+    return location
+
+
 def savepoint_dir(location: str) -> Path:
     path = Path(location.removeprefix("file:"))
     assert (path / "_metadata").is_file(), f"no savepoint at {path}"
@@ -190,7 +201,7 @@ def test_a_jobs_life_through_the_hook(twin: Twin, sql_runner_jar: Path, tmp_path
     # A savepoint, and the same trigger id again starts nothing new.
     trigger = twin.trigger_savepoint(job_id, f"file://{tmp_path}/savepoints")
     assert twin.trigger_savepoint(job_id, f"file://{tmp_path}/x", trigger_id=trigger) == trigger
-    location = twin.wait_for_savepoint(job_id, trigger, poll_interval=0.2).raise_for_failure()
+    location = savepoint_of(twin, job_id, trigger)
     assert savepoint_dir(location).parent == tmp_path / "savepoints"
     assert len(list((tmp_path / "savepoints").iterdir())) == 1
     timings["savepoint"] = time.monotonic() - started
@@ -205,7 +216,7 @@ def test_a_jobs_life_through_the_hook(twin: Twin, sql_runner_jar: Path, tmp_path
 
     # Stop with a savepoint, resume from it, then cancel.
     trigger = twin.stop_with_savepoint(job_id, f"file://{tmp_path}/stop")
-    final = twin.wait_for_savepoint(job_id, trigger, poll_interval=0.2).raise_for_failure()
+    final = savepoint_of(twin, job_id, trigger)
     savepoint_dir(final)
     wait_state(twin, job_id, "FINISHED")
     resumed = submit(twin, jar_id, script, parallelism=1, savepoint_path=final)
