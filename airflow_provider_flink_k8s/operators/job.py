@@ -22,7 +22,12 @@ from airflow_provider_flink_k8s.exceptions import (
 )
 from airflow_provider_flink_k8s.manifests import cluster_labels
 from airflow_provider_flink_k8s.manifests.sessionjob import render_session_job, session_job_name
-from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES, Outcome
+from airflow_provider_flink_k8s.observation import (
+    GLOBALLY_TERMINAL_JOB_STATES,
+    Outcome,
+    Reason,
+    root_exception_of,
+)
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
     check_jar,
@@ -304,12 +309,12 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
                 self._submit(rest, job_id)
         wait = self.cluster_wait("job", job_id=job_id, target_states=self.wait_for)
         outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume={"job_id": job_id})
-        return self._finish(outcome, job_id)
+        return self._finish(outcome, job_id, ask_flink=True)
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> str:
         """Resume after the trigger: the job id, or the failure with Flink's cause."""
         outcome, resume = self.outcome_of(event)
-        return self._finish(outcome, str(resume["job_id"]))
+        return self._finish(outcome, str(resume["job_id"]), ask_flink=True)
 
     def on_kill(self) -> None:
         """Cancel the job if this try submitted it (see the class docstring)."""
@@ -377,12 +382,26 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
             raise
         self._submitted = submitted
 
-    def _finish(self, outcome: Outcome, job_id: str) -> str:
+    def _finish(self, outcome: Outcome, job_id: str, *, ask_flink: bool = False) -> str:
         root = outcome.verdict.details.get("root_exception")
+        if not root and ask_flink and outcome.verdict.reason is Reason.JOB_FAILED:
+            root = self._root_exception(job_id)
         if root:
             self.log.error("Root exception of job %s:\n%s", job_id, root)
         self.finish_wait(outcome)
         return job_id
+
+    def _root_exception(self, job_id: str) -> str | None:
+        """The failed job's root exception, read once more: Flink may list a job FAILED a
+        moment before its exception history has the cause, and the wait ends at the first
+        sight of FAILED. ``None`` when Flink does not tell (never an error of its own)."""
+        try:
+            with self.rest_hook() as rest:
+                found = rest.job_exceptions(job_id).model_dump(mode="json", by_alias=True)
+        except FlinkK8sError as error:
+            self.log.info("Could not read the root exception of job %s: %s", job_id, error)
+            return None
+        return root_exception_of(found)
 
     # -- operator target: a FlinkSessionJob -----------------------------------------------
 
