@@ -20,7 +20,7 @@ from typing import Any, Literal
 from airflow.sdk.definitions._internal.mixins import ResolveMixin
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError, SpecError, SpecProblem
-from airflow_provider_flink_k8s.observation.job import JOB_STATES
+from airflow_provider_flink_k8s.observation.job import job_states as observed_job_states
 from airflow_provider_flink_k8s.resources.rescaling import STRATEGIES, parse_parallelism
 
 __all__ = [
@@ -150,16 +150,12 @@ def check_flink_deployment_api(**given: Any) -> None:
 
 
 def job_states(name: str, value: Any) -> tuple[str, ...]:
-    """Flink job states (one, or a list), upper-cased."""
-    states = (value,) if isinstance(value, str) else tuple(value)
-    unknown = [state for state in states if str(state).upper() not in JOB_STATES]
-    if unknown or not states:
-        raise ArgumentError(
-            name,
-            f"{name} must name Flink job states ({', '.join(JOB_STATES)}); "
-            f"got {', '.join(map(str, unknown)) or 'none'}",
-        )
-    return tuple(str(state).upper() for state in states)
+    """Flink job states (one, or a list), upper-cased: the rule of
+    :func:`~airflow_provider_flink_k8s.observation.job.job_states`, on argument ``name``."""
+    try:
+        return observed_job_states(value, field=name)
+    except ValueError as error:
+        raise ArgumentError(name, str(error)) from None
 
 
 def flink_job_id(value: Any) -> str | None:
