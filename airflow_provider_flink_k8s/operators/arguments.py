@@ -6,8 +6,9 @@ with Jinja (``{{``, ``{%``), a ``.yaml``/``.yml``/``.json`` file, an XCom value 
 ``deploy.output`` -- once it is rendered, by the same function, with the same message
 (:meth:`~.base.FlinkClusterMixin.check_arguments` runs them at both times).
 
-Every rule raises :class:`ArgumentError` (a ``ValueError``) whose message starts with the
-argument's name, or :class:`SpecError` naming the field of a spec and its rule.
+Every rule raises :class:`ArgumentError` (a :class:`SpecError`, a ``ValueError``) whose
+message starts with the argument's name, or :class:`SpecError` naming the field of a spec
+and its rule.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from airflow.sdk.definitions._internal.mixins import ResolveMixin
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError, SpecError, SpecProblem
+from airflow_provider_flink_k8s.exceptions import ArgumentError, SpecError, SpecProblem
 from airflow_provider_flink_k8s.observation.job import job_states as observed_job_states
 from airflow_provider_flink_k8s.resources.rescaling import STRATEGIES, parse_parallelism
 
@@ -53,14 +54,6 @@ FLINK_DEPLOYMENT_API = {
 name by default: the one the provider reads and writes."""
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _JINJA = ("{{", "{%", "{#")
-
-
-class ArgumentError(FlinkK8sError, ValueError):
-    """A task argument breaks its rule; the message names the argument and the rule."""
-
-    def __init__(self, argument: str, message: str) -> None:
-        self.argument = argument
-        super().__init__(message)
 
 
 # -- what is known before rendering -------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flink_k8s.exceptions import (
+    ArgumentError,
     DeploymentFailed,
     FlinkRestNotFound,
     SavepointFailed,
@@ -34,12 +35,14 @@ _ACTION = "savepoint"
 def check_format_type(format_type: str) -> FormatType:
     """``format_type`` if Flink knows it.
 
-    :raises ValueError: naming ``format_type`` and the allowed values.
+    :raises ArgumentError: naming ``format_type`` and the allowed values.
     """
     for known in FORMAT_TYPES:
         if format_type == known:
             return known
-    raise ValueError(f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}")
+    raise ArgumentError(
+        "format_type", f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}"
+    )
 
 
 def savepoint_location(outcome: Outcome) -> str:
