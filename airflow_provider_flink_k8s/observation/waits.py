@@ -38,9 +38,9 @@ from airflow_provider_flink_k8s.observation.cluster import classify_cluster
 from airflow_provider_flink_k8s.observation.deletion import classify_deletion
 from airflow_provider_flink_k8s.observation.flinkdeployment import classify_operator_deployment
 from airflow_provider_flink_k8s.observation.job import (
-    JOB_STATES,
     JobSighting,
     classify_cluster_job,
+    job_states,
     select_job,
 )
 from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
@@ -184,15 +184,7 @@ class WaitFor(FrozenModel):
     @field_validator("target_states", mode="before")
     @classmethod
     def _known_states(cls, value: Any) -> tuple[str, ...]:
-        states = (value,) if isinstance(value, str) else tuple(value)
-        upper = tuple(str(state).upper() for state in states)
-        unknown = [state for state in upper if state not in JOB_STATES]
-        if unknown or not upper:
-            raise ValueError(
-                f"target_states must name Flink job states ({', '.join(JOB_STATES)}); "
-                f"got {', '.join(map(str, states)) or 'none'}"
-            )
-        return upper
+        return job_states(value, field="target_states")
 
     @property
     def fetches(self) -> frozenset[str]:
