@@ -94,6 +94,8 @@ class FlinkJob(FrozenModel):
     state: str = "CREATED"
     start_time: int | None = None
     """Epoch milliseconds (``start-time``)."""
+    end_time: int | None = None
+    """Epoch milliseconds (``end-time``), once the job ended."""
     parallelism: int | None = None
     """The highest vertex parallelism, when the job details were read."""
     root_exception: str | None = None
@@ -120,12 +122,14 @@ class FlinkJob(FrozenModel):
         vertices = get_items(raw, "vertices")
         parallelisms = [get_int(vertex, "parallelism") for vertex in vertices]
         start = get_int(raw, "start-time", default=-1)
+        end = get_int(raw, "end-time", default=-1)
         tasks = get_mapping(raw, "tasks")
         return cls(
             id=get_str(raw, "jid") or get_str(raw, "id") or "",
             name=get_str(raw, "name"),
             state=(get_str(raw, "state") or get_str(raw, "status") or "CREATED").upper(),
             start_time=start if start >= 0 else None,
+            end_time=end if end > 0 else None,
             parallelism=max(parallelisms) if parallelisms else None,
             root_exception=root_exception_of(exceptions) if exceptions else None,
             tasks_total=get_int(tasks, "total") if "total" in tasks else None,

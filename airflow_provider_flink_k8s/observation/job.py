@@ -248,6 +248,23 @@ def _jobmanager(snapshot: ClusterSnapshot) -> tuple[PodState, int] | None:
     return pod, main.restart_count if main is not None else 0
 
 
+CAUSE_GRACE = timedelta(seconds=10)
+"""How long after a job FAILED a wait waits for its root exception: Flink lists the job
+FAILED a moment before its exception history has the cause."""
+
+
+def _cause_pending(job: FlinkJob, targets: tuple[str, ...], now: datetime) -> bool:
+    """Whether ``job`` FAILED (not awaited) without a root exception yet, recently enough
+    that Flink may still record it (row 4 of :func:`classify_cluster_job`)."""
+    if job.state != "FAILED" or "FAILED" in targets or job.root_exception:
+        return False
+    if job.end_time is None:
+        return False
+    ended = datetime.fromtimestamp(job.end_time / 1000.0, tz=now.tzinfo)
+    # Both ways: the JobManager's clock is not the worker's.
+    return abs(now - ended) < CAUSE_GRACE
+
+
 _HA_HINT = (
     "Flink without high availability forgets its jobs when the JobManager restarts: enable "
     "it (the spec's high_availability.enabled with a storage_dir) so a restarted "
@@ -258,7 +275,7 @@ _HA_HINT = (
 def _not_listed(
     snapshot: ClusterSnapshot, job_id: str | None, seen: JobSighting | None
 ) -> Verdict | None:
-    """Rows 6-7 of :func:`classify_cluster_job`: a job seen before that Flink no longer lists."""
+    """Rows 7-8 of :func:`classify_cluster_job`: a job seen before that Flink no longer lists."""
     if seen is None or job_id not in (None, seen.job_id) or snapshot.overview is None:
         return None
     label, job = cluster_label(snapshot), f"Flink job {seen.job_id}"
@@ -320,21 +337,24 @@ def classify_cluster_job(
     2    a pod or Deployment failure (rows 4-6)         FAILED       its cause
     3    the job RUNNING (awaited) with tasks still     PROGRESSING  JobPending
          deploying (``tasks`` of ``/jobs/overview``)
-    4    the job is listed                              :func:`classify_job`
-    5    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
-    6    not listed, but ``seen`` (the same job id)     FAILED       JobLost
+    4    the job FAILED (not awaited) less than         PROGRESSING  JobPending
+         :data:`CAUSE_GRACE` ago, its root exception
+         not recorded yet
+    5    the job is listed                              :func:`classify_job`
+    6    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
+    7    not listed, but ``seen`` (the same job id)     FAILED       JobLost
          says another JobManager pod (uid) or the
          same one before a container restart
          (restart count) listed it
-    7    not listed, and the very JobManager that       PROGRESSING  JobNotFound
+    8    not listed, and the very JobManager that       PROGRESSING  JobNotFound
          listed it answers now (a restart that the
          pod's status does not show yet)
-    8    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
+    9    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
     ===  ============================================  ===========  ==============
 
-    Row 6 needs the wait to have seen the job (``seen``, kept by the wait loop with
+    Row 7 needs the wait to have seen the job (``seen``, kept by the wait loop with
     :meth:`JobSighting.after`), the REST API to answer and exactly one active JobManager
-    pod, Ready; it names the job, the pods and what changed. The cases it leaves to row 8:
+    pod, Ready; it names the job, the pods and what changed. The cases it leaves to row 9:
 
     - a job never seen by this wait (``job_id`` given, Flink answers it is unknown): not
       submitted yet, or lost before the wait began -- nothing tells which, even when the
@@ -342,10 +362,10 @@ def classify_cluster_job(
     - no JobManager pod, several (a rollout), or one not Ready: which one answers is
       unclear, and the next observation decides;
     - ``job_id`` not given: a restarted JobManager that lists another job follows that
-      job (the latest); one that lists none is row 6.
+      job (the latest); one that lists none is row 7.
 
     With high availability a restarted JobManager recovers its jobs and lists them
-    (row 4): the sighting moves to the new JobManager.
+    (row 5): the sighting moves to the new JobManager.
 
     :param snapshot: what the hook observed (``jobs`` from the REST API).
     :param now: the time of the decision (timezone-aware).
@@ -373,6 +393,12 @@ def classify_cluster_job(
                 f"{total} tasks running (the others are still deploying)"
             )
             return Verdict.progressing(Reason.JOB_PENDING, message, job_id=job.id)
+    if job is not None and _cause_pending(job, targets, now):
+        message = (
+            f"{cluster_label(snapshot)}: job {job.id} FAILED; waiting for Flink to record "
+            "why (its exception history is still empty)"
+        )
+        return Verdict.progressing(Reason.JOB_PENDING, message, job_id=job.id, state=job.state)
     if job is not None:
         return classify_job(
             job.state, target_states=targets, root_exception=job.root_exception, job_id=job.id

@@ -215,72 +215,19 @@ class FlinkClusterMixin(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.config_file = config_file
-        self.cluster_context = cluster_context
-        self.in_cluster = in_cluster
-        self._set_cluster_arguments(
-            cluster=cluster,
-            namespace=namespace,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=self.default_poll_interval if poll_interval is None else poll_interval,
-            deferrable=deferrable,
+        # Checked now (no I/O: hooks are created on first use).
+        self.poll_interval = check_seconds(
+            "poll_interval", self.default_poll_interval if poll_interval is None else poll_interval
         )
-
-    def _set_cluster_arguments(
-        self,
-        *,
-        cluster: Any,
-        namespace: str | None,
-        kubernetes_conn_id: str,
-        flink_conn_id: str | None,
-        rest_route: RestRoute,
-        poll_interval: float,
-        deferrable: bool | None,
-    ) -> None:
-        """Check and set the shared arguments (no I/O: hooks are created on first use).
-
-        :raises ArgumentError: naming the argument and the rule it breaks.
-        """
-        self.poll_interval = check_seconds("poll_interval", poll_interval)
         self.rest_route = check_rest_route(rest_route)
         self.cluster = cluster
         self.namespace = namespace
         self.kubernetes_conn_id = kubernetes_conn_id
         self.flink_conn_id = flink_conn_id
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
-
-    def init_cluster_task(
-        self,
-        *,
-        cluster: Any,
-        kubernetes_conn_id: str,
-        flink_conn_id: str | None,
-        rest_route: RestRoute,
-        poll_interval: float,
-        deferrable: bool | None,
-        namespace: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Set the shared arguments after ``__init__``: kept for a subclass that still
-        declares them itself (``FlinkRescaleOperator``, until it passes them to
-        ``super().__init__``); the same rules as ``__init__``.
-
-        :param timeout: seconds the task's wait may take, when it has one.
-        :raises ArgumentError: naming the argument and the rule it breaks.
-        """
-        self._set_cluster_arguments(
-            cluster=cluster,
-            namespace=namespace,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-        )
-        if timeout is not None:
-            self.timeout = check_seconds("timeout", timeout)
+        self.config_file = config_file
+        self.cluster_context = cluster_context
+        self.in_cluster = in_cluster
 
     # -- the arguments' rules ----------------------------------------------------------
 

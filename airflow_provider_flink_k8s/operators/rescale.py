@@ -19,7 +19,7 @@ from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requireme
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import object_names, render_manifests
 from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of, retry_salt
-from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
+from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES, running_job
 from airflow_provider_flink_k8s.observation.rescale import (
     WAITS,
     JobView,
@@ -34,7 +34,7 @@ from airflow_provider_flink_k8s.operators.arguments import (
     rescale_parallelism,
     rescale_strategy,
 )
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.resources.rescaling import (
@@ -74,7 +74,7 @@ def _problem(field: str, rule: str) -> SpecError:
     return SpecError([SpecProblem(field, rule)], subject="rescale request")
 
 
-class FlinkRescaleOperator(FlinkClusterMixin):
+class FlinkRescaleOperator(FlinkClusterOperator):
     """Change the parallelism of a running Flink job.
 
     Strategies (``strategy``):
@@ -122,8 +122,13 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     the operator target). ``time_to_target_seconds`` runs from the request until every
     vertex ran at the new parallelism, the adaptive scheduler's cool-down included.
 
-    :param cluster: the cluster (spec, spec file, or a deploy task's result). Templated.
-    :param namespace: the namespace, overriding the spec's. Templated.
+    The arguments every task shares -- ``cluster``, ``namespace``, the connections,
+    ``rest_route``, ``poll_interval``, ``deferrable`` (here: every wait -- slots, vertices,
+    savepoint, the old job's end, the restarted job, the FlinkDeployment reconciled -- in
+    the triggerer; the task resumes from its recorded intent and observes again),
+    ``timeout`` (here: seconds each of those waits may take), the kubeconfig overrides --
+    are :class:`~airflow_provider_flink_k8s.operators.base.FlinkClusterOperator`'s.
+
     :param parallelism: the new parallelism, or ``"auto"`` for a load-based recommendation
         (:func:`~airflow_provider_flink_k8s.resources.sizing.recommend_parallelism` over
         the vertices' busy time and rates from Flink's metrics, or ``metrics``). Templated.
@@ -140,15 +145,6 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         Templated.
     :param target_utilization: the busy-time share ``auto`` sizes for (Flink's autoscaler
         ``utilization.target``).
-    :param timeout: seconds each wait (slots, savepoint, vertices, the restarted job) may
-        take.
-    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
-    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
-    :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
-    :param poll_interval: seconds between checks while waiting.
-    :param deferrable: every wait (slots, vertices, savepoint, the old job's end, the
-        restarted job, the FlinkDeployment reconciled) in the triggerer; the task resumes
-        from its recorded intent and observes again.
     :return: ``{job_id, previous_job_id, old_parallelism, new_parallelism, strategy,
         savepoint_path, downtime_seconds, time_to_target_seconds, taskmanagers_before,
         taskmanagers_after, reason}``.
@@ -173,8 +169,6 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     def __init__(
         self,
         *,
-        cluster: Any,
-        namespace: str | None = None,
         parallelism: int | str,
         strategy: str = "auto",
         job_id: str | None = None,
@@ -183,26 +177,10 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         args: Sequence[str] | None = None,
         metrics: Mapping[str, Mapping[str, Any]] | None = None,
         target_utilization: float = 0.7,
-        timeout: float = 600.0,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poll_interval: float = 2.0,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         SizingOptions(utilization_target=target_utilization)  # refuses a bad target now
-        self.init_cluster_task(
-            cluster=cluster,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-            namespace=namespace,
-            timeout=timeout,
-        )
+        super().__init__(**kwargs)
         self.parallelism = parallelism
         self.strategy = strategy
         self.job_id = job_id
@@ -537,22 +515,11 @@ class FlinkRescaleOperator(FlinkClusterMixin):
 
         ``done`` is this task's own finished rescale, if any: a re-run naming the job it
         replaced follows to the job it started."""
-        name = self.flink_cluster.name
         job_id = self.job_id
         if done is not None and done.step == "done" and job_id and job_id == done.job_id:
             job_id = done.new_job_id or job_id
-        if job_id:
-            try:
-                return rest.job(job_id)
-            except FlinkRestNotFound:
-                raise _problem("job_id", f"cluster {name} has no job {job_id}") from None
-        running = [job for job in rest.jobs() if job.state == "RUNNING"]
-        if not running:
-            raise _problem("job_id", f"cluster {name} runs no RUNNING job to rescale")
-        if len(running) > 1:
-            ids = ", ".join(job.id for job in running)
-            raise _problem("job_id", f"cluster {name} runs several jobs ({ids}): name one")
-        return rest.job(running[0].id)
+        name = self.flink_cluster.name
+        return rest.job(running_job(rest.jobs(), job_id, cluster=name, action="rescale"))
 
     def _plan(
         self, rest: FlinkRestHook, cluster: FlinkCluster, job: JobDetails, new: int

@@ -301,3 +301,23 @@ def test_select_job_by_id_or_latest_start() -> None:
     assert select_job([old, new], "9" * 32) is None
     assert select_job([]) is None
     assert select_job([undated, FlinkJob(id="4" * 32)]).id == "4" * 32  # type: ignore[union-attr]
+
+
+def test_a_job_failed_a_moment_ago_waits_for_its_root_exception() -> None:
+    # Flink lists a job FAILED a moment before its exception history has the cause: the
+    # wait gives it CAUSE_GRACE, then fails with or without one.
+    from observation_builders import NOW, job, job_exceptions, snapshot
+
+    from airflow_provider_flink_k8s.observation.job import CAUSE_GRACE
+
+    ended_ms = int(NOW.timestamp() * 1000)
+    failed = {**job("FAILED"), "end-time": ended_ms}
+    pending = classify_cluster_job(snapshot(jobs=[failed]), now=NOW)
+    assert (pending.lifecycle, pending.reason) == (Lifecycle.PROGRESSING, Reason.JOB_PENDING)
+    assert "waiting for Flink to record why" in pending.message
+    later = classify_cluster_job(snapshot(jobs=[failed]), now=NOW + CAUSE_GRACE)
+    assert (later.lifecycle, later.reason) == (Lifecycle.FAILED, Reason.JOB_FAILED)
+    explained = snapshot(jobs=[failed], job_exceptions={JOB_ID: job_exceptions()})
+    assert classify_cluster_job(explained, now=NOW).reason is Reason.JOB_FAILED
+    awaited = classify_cluster_job(snapshot(jobs=[failed]), now=NOW, target_states=("FAILED",))
+    assert awaited.lifecycle is Lifecycle.READY

@@ -1,5 +1,5 @@
 """Lost is not pending: a job a JobManager restart made Flink forget, told from one not
-submitted yet (JobSighting, rows 6-8 of classify_cluster_job, WaitFor.remember)."""
+submitted yet (JobSighting, rows 7-9 of classify_cluster_job, WaitFor.remember)."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_the_restart_count_is_the_flink_containers() -> None:
     assert seen is not None and seen.restart_count == 1
 
 
-# -- the decision (rows 6-8) ------------------------------------------------------------
+# -- the decision (rows 7-9) ------------------------------------------------------------
 
 
 def test_a_replaced_jobmanager_that_lists_no_job_lost_it() -> None:
