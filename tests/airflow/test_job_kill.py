@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from dag_support import LocalSandbox
 from flink_session import SessionCluster, quiet, session_cluster
-from task_process import TaskProcess, create_run, needs_task_process
+from task_process import TaskProcess, create_run, needs_task_process, task_result
 
 from airflow_provider_flink_k8s.exceptions import FlinkRestNotFound
 from airflow_provider_flink_k8s.flinkrest import SavepointStatus
@@ -92,6 +92,7 @@ def test_a_savepoint_killed_after_the_trigger_is_picked_up_by_the_retry(
     status = cluster.rest.savepoint_status(job, trigger)
     assert status.completed and status.failure is None and status.location
     assert f"Savepoint written: {status.location}" in retry.output
+    assert task_result(SAVEPOINT_DAG, run_id, "savepoint") == status.location
     # One savepoint for the trigger, and the job it was taken of still runs.
     assert cluster.savepoint_folders(job) - before == {_folder(status.location)}
     assert cluster.rest.job(job).state == "RUNNING"
@@ -100,6 +101,7 @@ def test_a_savepoint_killed_after_the_trigger_is_picked_up_by_the_retry(
     again = TaskProcess(SAVEPOINT_DAG, "savepoint", run_id, log=tmp_path / "again.log")
     assert again.finish() == "success", again.output[-8000:]
     assert f"Savepoint written: {status.location}" in again.output
+    assert task_result(SAVEPOINT_DAG, run_id, "savepoint") == status.location
     assert "Triggering" not in again.output
     assert cluster.savepoint_folders(job) - before == {_folder(status.location)}
     assert cluster.rest.job(job).state == "RUNNING"
