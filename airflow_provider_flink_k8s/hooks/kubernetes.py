@@ -226,11 +226,17 @@ class FlinkKubernetesHook(BaseHook):
         """
         return self._drive(claim_flow(manifest, table=self._table, namespace=namespace))
 
-    def mark_deleting(self, anchor: Mapping[str, Any], deleter: str) -> dict[str, Any] | None:
+    def mark_deleting(
+        self,
+        anchor: Mapping[str, Any],
+        deleter: str,
+        *,
+        record: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
         """Record ``deleter`` (a teardown) on a cluster's anchor (its rendered manifest)
-        before deleting it, with a resourceVersion precondition; the live anchor after,
-        ``None`` when absent."""
-        return self._drive(mark_deleting_flow(anchor, deleter, table=self._table))
+        before deleting it, with a resourceVersion precondition -- and ``record``, more
+        annotations, in the same write; the live anchor after, ``None`` when absent."""
+        return self._drive(mark_deleting_flow(anchor, deleter, table=self._table, record=record))
 
     def live_objects(
         self, manifests: Sequence[Mapping[str, Any]], *, namespace: str | None = None

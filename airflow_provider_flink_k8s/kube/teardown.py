@@ -253,12 +253,20 @@ def delete_flow(
 
 
 def mark_deleting_flow(
-    anchor: Mapping[str, Any], deleter: str, *, table: ResourceTable
+    anchor: Mapping[str, Any],
+    deleter: str,
+    *,
+    table: ResourceTable,
+    record: Mapping[str, str] | None = None,
 ) -> Flow[dict[str, Any] | None]:
     """Write ``deleter`` (a teardown's task instance) as :data:`TEARDOWN_ANNOTATION` on
     the cluster's ``anchor`` (its rendered manifest) -- with the live object's
     ``resourceVersion`` as a precondition, so the record lands on the object just read
     and on no newer one; read again and retry on a conflict.
+
+    :param record: more annotations to write in the same request (what the teardown
+        did before deleting: its final savepoint); none is written when the anchor is
+        already marked.
 
     :return: the anchor as marked (as it is when already being deleted or marked),
         ``None`` when it does not exist.
@@ -274,7 +282,7 @@ def mark_deleting_flow(
         patch = {
             "metadata": {
                 "resourceVersion": metadata.get("resourceVersion"),
-                "annotations": {TEARDOWN_ANNOTATION: deleter},
+                "annotations": {**(record or {}), TEARDOWN_ANNOTATION: deleter},
             }
         }
         try:

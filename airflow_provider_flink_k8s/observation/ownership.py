@@ -37,11 +37,16 @@ cluster it looked at and no other -- and only then deletes. A deploy that finds 
 anchor marked, or being deleted, knows the cluster is going away (:func:`deleted_by`).
 Later passes of the teardown delete only objects recording an owner its first pass
 saw (:func:`deletion_targets`): a cluster claimed anew meanwhile belongs to its new owner.
+The same write records the final savepoint(s) the teardown took
+(:data:`FINAL_SAVEPOINT_ANNOTATION`, :func:`teardown_record`): a retry that finds its own
+record on the anchor (:func:`earlier_teardown`) goes on deleting and returns those
+savepoints -- it cannot ask Flink again, the JobManager may already be gone.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -51,6 +56,8 @@ __all__ = [
     "ANCHOR_KINDS",
     "Claim",
     "ClaimDecision",
+    "EarlierTeardown",
+    "FINAL_SAVEPOINT_ANNOTATION",
     "FailureAction",
     "OWNER_ANNOTATION",
     "Ownership",
@@ -61,10 +68,12 @@ __all__ = [
     "cluster_ownership",
     "deleted_by",
     "deletion_targets",
+    "earlier_teardown",
     "failure_action",
     "is_deleting",
     "owner_of",
     "stamp_owner",
+    "teardown_record",
 ]
 
 OWNER_ANNOTATION = "airflow-provider-flink-k8s/created-by"
@@ -74,6 +83,14 @@ created an object."""
 TEARDOWN_ANNOTATION = "airflow-provider-flink-k8s/deleted-by"
 """Annotation a teardown writes on the cluster's anchor before it deletes anything: the
 task instance (``dag_id/task_id/run_id/map_index``) deleting the cluster."""
+
+FINAL_SAVEPOINT_ANNOTATION = "airflow-provider-flink-k8s/final-savepoint"
+"""Annotation a teardown writes on the anchor together with :data:`TEARDOWN_ANNOTATION`:
+the final savepoint it took before deleting, as JSON (a path, or ``{job_id: path}``);
+absent when it took none."""
+
+FinalSavepoint = str | dict[str, str] | None
+"""What a teardown returns: the final savepoint's path, ``{job_id: path}``, or none."""
 
 ANCHOR_KINDS = ("FlinkDeployment", "ConfigMap")
 """The kinds that anchor a cluster, by preference: what a deploy creates first to claim
@@ -204,6 +221,53 @@ def deleted_by(obj: Mapping[str, Any] | None) -> str | None:
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     value = annotations.get(TEARDOWN_ANNOTATION)
     return value if isinstance(value, str) and value else None
+
+
+def teardown_record(deleter: str, result: FinalSavepoint) -> dict[str, str]:
+    """The annotations a teardown writes on the anchor before deleting anything: itself
+    and, when it took one, its final savepoint (:func:`earlier_teardown` reads them)."""
+    record = {TEARDOWN_ANNOTATION: deleter}
+    if result is not None:
+        record[FINAL_SAVEPOINT_ANNOTATION] = json.dumps(result, sort_keys=True)
+    return record
+
+
+@dataclass(frozen=True)
+class EarlierTeardown:
+    """A teardown pass of this task instance that had started deleting the cluster."""
+
+    result: FinalSavepoint
+    """The final savepoint(s) it took (``None``: none)."""
+
+
+def earlier_teardown(anchor: Mapping[str, Any] | None, task: str) -> EarlierTeardown | None:
+    """The earlier teardown of this task instance the cluster's ``anchor`` records, with
+    its final savepoint; ``None`` when the anchor is absent, records no teardown, or
+    another task instance's.
+
+    ======================================  ===============================================
+    the anchor                              a retry of the teardown ``task``
+    ======================================  ===============================================
+    records ``task`` as its teardown        deletes on, returns the recorded savepoint(s)
+                                            (no new one: its jobs were stopped already)
+    absent, unmarked, or another's mark     starts from the beginning
+    ======================================  ===============================================
+
+    :raises ValueError: when the recorded savepoint is not what :func:`teardown_record`
+        writes.
+    """
+    if deleted_by(anchor) != task or anchor is None:
+        return None
+    annotations = (anchor.get("metadata") or {}).get("annotations") or {}
+    text = annotations.get(FINAL_SAVEPOINT_ANNOTATION)
+    if text is None:
+        return EarlierTeardown(None)
+    found = json.loads(text)
+    if isinstance(found, str) or (
+        isinstance(found, dict) and all(isinstance(v, str) for v in found.values())
+    ):
+        return EarlierTeardown(found)
+    raise ValueError(f"{FINAL_SAVEPOINT_ANNOTATION} is no savepoint path nor map: {text!r}")
 
 
 def is_deleting(obj: Mapping[str, Any] | None) -> bool:

@@ -15,7 +15,13 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
-from airflow_provider_flink_k8s.observation.ownership import anchor_index, deleted_by
+from airflow_provider_flink_k8s.observation.ownership import (
+    FinalSavepoint,
+    anchor_index,
+    deleted_by,
+    earlier_teardown,
+    teardown_record,
+)
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 from airflow_provider_flink_k8s.operators.savepoint import check_format_type, savepoint_location
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FlinkTeardownOperator"]
 
-SavepointResult = str | dict[str, str] | None
+SavepointResult = FinalSavepoint
 
 
 class FlinkTeardownOperator(FlinkClusterOperator):
@@ -49,10 +55,12 @@ class FlinkTeardownOperator(FlinkClusterOperator):
     (the operator does not delete a session cluster that still has them).
 
     Before deleting anything it records itself on the cluster's anchor (the ConfigMap, or
-    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance), and
-    deletes the anchor last, once everything else is gone: a deploy racing it sees the
-    cluster is being deleted, and by whom, and cannot claim it anew until the deletion is
-    over.
+    the FlinkDeployment: :data:`~.ownership.TEARDOWN_ANNOTATION` = its task instance, and
+    the final savepoint it took), and deletes the anchor last, once everything else is
+    gone: a deploy racing it sees the cluster is being deleted, and by whom, and cannot
+    claim it anew until the deletion is over. A retry that finds its own record on the
+    anchor deletes on and returns the recorded savepoint, without asking Flink again (the
+    JobManager may be gone).
 
     Each wait -- a job's tasks running, each savepoint, the FlinkDeployment suspended, the
     FlinkSessionJobs, every object but the anchor, then the anchor gone -- is a
@@ -105,6 +113,19 @@ class FlinkTeardownOperator(FlinkClusterOperator):
     def execute(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
         name, namespace = cluster.name, cluster.namespace
+        (anchor,) = self.kube_hook.live_objects([self._anchor()])
+        earlier = earlier_teardown(anchor, task_key(context))
+        if earlier is not None:
+            # A retry after this task had stopped the jobs and started deleting: Flink may
+            # be gone already, and the anchor records the savepoint(s) it took.
+            self.log.info(
+                "This task instance started deleting %s/%s before (final savepoint: %s); "
+                "deleting the rest",
+                namespace,
+                name,
+                earlier.result or "none",
+            )
+            return self._delete(context, earlier.result)
         snapshot = self.kube_hook.observe(name, namespace, target=cluster.target, log_lines=0)
         exists = bool(snapshot.deployments or snapshot.flink_deployment or snapshot.pods)
         if exists:
@@ -285,7 +306,7 @@ class FlinkTeardownOperator(FlinkClusterOperator):
         name, namespace = cluster.name, cluster.namespace
         anchor = self._anchor()
         me = task_key(context)
-        marked = self.kube_hook.mark_deleting(anchor, me)
+        marked = self.kube_hook.mark_deleting(anchor, me, record=teardown_record(me, result))
         if deleted_by(marked) not in (None, me):
             self.log.info("%s/%s is being deleted by %s too", namespace, name, deleted_by(marked))
         self.log.info("Deleting Flink cluster %s/%s (up to %.0fs)", namespace, name, self.timeout)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import pytest
 from polling import wait_until
 
-__all__ = ["TaskProcess", "create_run", "kill_test", "needs_task_process"]
+__all__ = ["TaskProcess", "create_run", "kill_test", "needs_task_process", "task_result"]
 
 _T = TypeVar("_T")
 _AIRFLOW = [sys.executable, "-m", "airflow"]
@@ -75,6 +75,15 @@ def create_run(dag_id: str, run_id: str, conf: Mapping[str, Any] | None = None) 
         _serialized = True
     _airflow("dags", "trigger", dag_id, "--run-id", run_id, "--conf", json.dumps(dict(conf or {})))
     return run_id
+
+
+def task_result(dag_id: str, run_id: str, task_id: str) -> Any:
+    """What the task instance returned (its ``return_value`` XCom) on its last run that
+    pushed one, read from the metadata database the task processes share."""
+    from airflow.models.dagrun import DagRun
+
+    (run,) = DagRun.find(dag_id=dag_id, run_id=run_id)
+    return run.get_task_instance(task_id).xcom_pull(task_ids=task_id)
 
 
 class TaskProcess:

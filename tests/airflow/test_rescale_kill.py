@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 from dag_support import LocalSandbox
+from flink_session import SessionCluster, quiet, session_cluster
 from polling import wait_until
 from task_process import TaskProcess, create_run, needs_task_process
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError, FlinkRestNotFound
+from airflow_provider_flink_k8s.exceptions import FlinkRestNotFound
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -29,7 +30,6 @@ from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.intent import Intent, intent_of
 from airflow_provider_flink_k8s.sandbox.flink import (
-    CLICKSTREAM_SQL,
     SQL_RUNNER_CLASS,
     SQL_RUNNER_JAR,
 )
@@ -41,26 +41,8 @@ NAME = "rskill"
 DAG = "flink_test_rescale"
 
 
-def _quiet(check: Any) -> Any:
-    def call() -> Any:
-        try:
-            return check()
-        except FlinkK8sError:
-            return None
-
-    return call
-
-
-class Cluster:
-    """The cluster, its hooks, the job's jar, and the job the tests rescale."""
-
-    def __init__(self, spec: dict[str, Any], rest: FlinkRestHook, jar_id: str, script: Path):
-        self.spec = spec
-        self.rest = rest
-        self.kube = FlinkKubernetesHook()
-        self.jar_id = jar_id
-        self.script = script
-        self.savepoints = Path(spec["savepoint_dir"].removeprefix("file://"))
+class Cluster(SessionCluster):
+    """The session cluster, and what the rescale tests read of it."""
 
     def conf(self, **params: Any) -> dict[str, Any]:
         return {
@@ -74,21 +56,8 @@ class Cluster:
             **params,
         }
 
-    def jobmanager(self) -> dict[str, Any]:
-        found = self.kube.get_object(DEPLOYMENT, "default", f"{NAME}-jobmanager")
-        assert found is not None
-        return found
-
     def intent(self) -> Intent | None:
         return intent_of(self.jobmanager())
-
-    def running(self) -> list[str]:
-        return [job.id for job in self.rest.jobs() if job.state == "RUNNING"]
-
-    def only_running_job(self) -> str:
-        found = _quiet(self.running)()
-        assert found and len(found) == 1, found
-        return found[0]
 
     def parallelisms(self, job_id: str) -> set[int]:
         return {vertex.parallelism for vertex in self.rest.job(job_id).vertices}
@@ -97,50 +66,20 @@ class Cluster:
         found = self.kube.get_object(DEPLOYMENT, "default", f"{NAME}-taskmanager") or {}
         return int(found["spec"]["replicas"])
 
-    def savepoint_folders(self) -> set[Path]:
-        if not self.savepoints.exists():
-            return set()
-        return {path for path in self.savepoints.iterdir() if (path / "_metadata").exists()}
-
 
 @pytest.fixture(scope="module")
 def cluster(local_sandbox: LocalSandbox, dag_bag: Any) -> Iterator[Cluster]:
-    state = local_sandbox.state
-    spec = {
-        "name": NAME,
-        "mode": "session",
-        "jobmanager": {"memory": "1024m", "cpu": 0.5},
-        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2, "replicas": 1},
-        "savepoint_dir": (state / "savepoints").as_uri(),
-        "checkpoint_dir": (state / "checkpoints").as_uri(),
-        "flink_configuration": {
-            "jobmanager.scheduler": "adaptive",
-            "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling": "0 s",
-            "jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout": "1 s",
-            "jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout": "1 s",
-            "jobmanager.adaptive-scheduler.rescale-trigger.max-delay": "1 s",
-            "execution.checkpointing.interval": "1s",
-            "heartbeat.interval": "1000",
-            "heartbeat.timeout": "5000",
-        },
+    adaptive = {
+        "jobmanager.scheduler": "adaptive",
+        "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling": "0 s",
+        "jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout": "1 s",
+        "jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout": "1 s",
+        "jobmanager.adaptive-scheduler.rescale-trigger.max-delay": "1 s",
     }
-    hook = FlinkKubernetesHook()
-    hook.apply(render_manifests(load_cluster(spec)))
-    service = FlinkRestService.for_cluster(NAME, "default", route="service_proxy")
-    rest = FlinkRestHook(service=service)
-    try:
-        wait_until(_quiet(lambda: rest.overview().slots_total == 2), 120, "2 slots")
-        jar_id = rest.upload_jar(local_sandbox.usrlib / SQL_RUNNER_JAR)
-        script = local_sandbox.usrlib / CLICKSTREAM_SQL.name
-        found = Cluster(spec, rest, jar_id, script)
-        job = rest.run_jar(jar_id, SQL_RUNNER_CLASS, ["--script", str(script)], parallelism=2)
-        wait_until(_quiet(lambda: rest.job(job).all_vertices_running), 90, "the job RUNNING")
-        yield found
-    finally:
-        try:
-            hook.delete_cluster(NAME, "default", timeout=60)
-        finally:
-            rest.close()
+    with session_cluster(local_sandbox, NAME, slots=2, flink_configuration=adaptive) as found:
+        cluster = Cluster(found.spec, found.rest, found.jar_id, found.script)
+        cluster.run_job(parallelism=2)
+        yield cluster
 
 
 def _killed_then_retried(
@@ -156,7 +95,7 @@ def _killed_then_retried(
     create_run(DAG, run_id, conf)
     log = tmp_path / f"{run_id}.log"
     first = TaskProcess(DAG, "rescale", run_id, log=log)
-    first.kill_when(_quiet(boundary), what)
+    first.kill_when(quiet(boundary), what)
     assert first.process.returncode == -9
     if intruder:
         # Another run finds the killed task's unfinished intent: it fails, naming it,
@@ -181,7 +120,7 @@ def _assert_restarted_once(cluster: Cluster, before: set[Path], old_job: str, p:
     new_job = cluster.only_running_job()
     assert new_job == intent.new_job_id != old_job
     assert cluster.rest.job(old_job).state == "FINISHED"
-    wait_until(_quiet(lambda: cluster.parallelisms(new_job) == {p}), 60, f"every vertex at {p}")
+    wait_until(quiet(lambda: cluster.parallelisms(new_job) == {p}), 60, f"every vertex at {p}")
     # Restored from the one savepoint of the recorded trigger id.
     added = cluster.savepoint_folders() - before
     assert len(added) == 1, added
@@ -286,7 +225,7 @@ def test_in_place_killed_after_the_requirements_were_set(cluster: Cluster, tmp_p
     assert cluster.parallelisms(job) == {2}
     # The retry scaled the surplus TaskManager down, as planned.
     assert cluster.taskmanager_replicas() == 1
-    wait_until(_quiet(lambda: cluster.rest.overview().taskmanagers == 1), 60, "1 TaskManager")
+    wait_until(quiet(lambda: cluster.rest.overview().taskmanagers == 1), 60, "1 TaskManager")
 
 
 def test_an_application_cluster_killed_after_the_redeploy_converges(
@@ -331,7 +270,7 @@ def test_an_application_cluster_killed_after_the_redeploy_converges(
         return "--fromSavepoint" in (container.get("args") or [])
 
     try:
-        (old,) = wait_until(_quiet(running), 120, "the application's job RUNNING")
+        (old,) = wait_until(quiet(running), 120, "the application's job RUNNING")
         conf = {
             "cluster": spec,
             "parallelism": 4,
@@ -345,13 +284,13 @@ def test_an_application_cluster_killed_after_the_redeploy_converges(
         create_run(DAG, "kill-redeploy", conf)
         log = tmp_path / "redeploy.log"
         first = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
-        first.kill_when(_quiet(redeployed), "the application cluster redeployed")
+        first.kill_when(quiet(redeployed), "the application cluster redeployed")
         retry = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)
         assert retry.finish() == "success", retry.output[-8000:]
         intent = intent_of(jobmanager())
         assert intent is not None and intent.step == "done", retry.output[-8000:]
         assert intent.job_id == old and intent.savepoint_path is not None
-        (new,) = wait_until(_quiet(running), 60, "one RUNNING job")
+        (new,) = wait_until(quiet(running), 60, "one RUNNING job")
         assert new == intent.new_job_id
         assert {vertex.parallelism for vertex in rest.job(new).vertices} == {4}
         restored = rest.checkpoints(new).latest.restored

@@ -3,6 +3,7 @@ cluster (a spec mapping), the jar and the job's arguments.
 
 - ``flink_test_jobs``: submit a job, then savepoint it (``job_id`` from the submit's XCom);
 - ``flink_test_jobs_submit``: submit only (bad inputs, a wrong entry class);
+- ``flink_test_jobs_savepoint``: savepoint the job the config names (``job_id``);
 - ``flink_test_jobs_batch_deferred``: submit, wait in the trigger for FINISHED;
 - ``flink_test_jobs_teardown``: stop the jobs with a savepoint, tear the cluster down;
 - ``flink_test_jobs_teardown_plain``: tear the cluster down, no savepoint;
@@ -72,6 +73,20 @@ for dag_id, deferrable, wait_for in (
             poll_interval=0.5,
             deferrable=deferrable,
         )
+
+with DAG(
+    dag_id="flink_test_jobs_savepoint",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={**_PARAMS, "job_id": Param(None, type=["null", "string"])},
+):
+    FlinkSavepointOperator(
+        task_id="savepoint",
+        cluster="{{ params.cluster }}",
+        job_id="{{ params.job_id }}",
+        timeout=60,
+        poll_interval=0.5,
+    )
 
 with DAG(
     dag_id="flink_test_jobs_teardown",

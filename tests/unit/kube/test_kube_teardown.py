@@ -252,6 +252,20 @@ def test_a_teardown_marks_the_anchor_with_a_resource_version_precondition() -> N
     assert run.result["metadata"]["resourceVersion"] == "3"
 
 
+def test_the_mark_carries_the_teardowns_record_in_the_same_write() -> None:
+    answers: list[Any] = [_live("1"), _live("2")]
+    record = {"airflow-provider-flink-k8s/final-savepoint": '"file:/sp/x"'}
+    run = run_flow(
+        mark_deleting_flow(ANCHOR, "dag/teardown/run/-1", table=ResourceTable(), record=record),
+        lambda request: answers.pop(0),
+    )
+    assert [r.method for r in run.requests] == ["GET", "PATCH"]
+    assert run.requests[1].body["metadata"]["annotations"] == {
+        **record,
+        TEARDOWN_ANNOTATION: "dag/teardown/run/-1",
+    }
+
+
 @pytest.mark.parametrize(
     "live",
     [

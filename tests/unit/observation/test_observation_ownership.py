@@ -9,10 +9,12 @@ import pytest
 
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.ownership import (
+    FINAL_SAVEPOINT_ANNOTATION,
     OWNER_ANNOTATION,
     TEARDOWN_ANNOTATION,
     Claim,
     ClaimDecision,
+    EarlierTeardown,
     FailureAction,
     Ownership,
     anchor_index,
@@ -21,10 +23,12 @@ from airflow_provider_flink_k8s.observation.ownership import (
     cluster_ownership,
     deleted_by,
     deletion_targets,
+    earlier_teardown,
     failure_action,
     is_deleting,
     owner_of,
     stamp_owner,
+    teardown_record,
 )
 from airflow_provider_flink_k8s.spec import load_cluster
 
@@ -156,6 +160,38 @@ def test_deleting_is_a_deletion_timestamp_or_a_teardowns_record() -> None:
     assert deleted_by(_deleting()) is None
     assert deleted_by(None) is None
     assert deleted_by(_obj(ME, **{TEARDOWN_ANNOTATION: ""})) is None
+
+
+@pytest.mark.parametrize(
+    "result",
+    [None, "file:/savepoints/savepoint-1a2b3c-0d", {"a1": "file:/sp/a", "b2": "file:/sp/b"}],
+)
+def test_a_teardowns_record_gives_its_retry_the_final_savepoint_back(result: Any) -> None:
+    record = teardown_record(TEARDOWN, result)
+    assert record[TEARDOWN_ANNOTATION] == TEARDOWN
+    assert (FINAL_SAVEPOINT_ANNOTATION in record) is (result is not None)
+    anchor = _obj(OTHER, **record)
+    assert deleted_by(anchor) == TEARDOWN
+    assert earlier_teardown(anchor, TEARDOWN) == EarlierTeardown(result)
+
+
+@pytest.mark.parametrize(
+    "anchor",
+    [
+        None,  # gone: nothing recorded to resume from
+        _obj(ME),  # not being torn down
+        _obj(ME, **teardown_record(OTHER, "file:/sp/x")),  # another task instance's teardown
+        _deleting(),  # deleted, but not recorded by this teardown
+    ],
+)
+def test_a_teardown_starts_over_unless_the_anchor_records_it(anchor: Any) -> None:
+    assert earlier_teardown(anchor, TEARDOWN) is None
+
+
+def test_a_final_savepoint_record_of_another_shape_is_refused() -> None:
+    anchor = _obj(ME, **{TEARDOWN_ANNOTATION: TEARDOWN, FINAL_SAVEPOINT_ANNOTATION: '{"a1": 3}'})
+    with pytest.raises(ValueError, match="no savepoint path nor map"):
+        earlier_teardown(anchor, TEARDOWN)
 
 
 MARKED = _obj(OTHER, **{TEARDOWN_ANNOTATION: TEARDOWN})
