@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
+    FlinkRestError,
     FlinkRestNotFound,
     SavepointFailed,
+    SpecError,
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.observation import Outcome
+from airflow_provider_flink_k8s.observation.savepoints import missing_savepoint_dir
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 
@@ -26,6 +29,7 @@ __all__ = [
     "FlinkSavepointOperator",
     "check_format_type",
     "only_running_job",
+    "require_savepoint_dir",
     "savepoint_location",
 ]
 
@@ -60,6 +64,23 @@ def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
     raise DeploymentFailed("JobNotFound", message)
 
 
+def require_savepoint_dir(rest: FlinkRestHook, directory: str | None, task: str) -> None:
+    """Refuse a savepoint with nowhere to go before asking Flink for it: no ``directory``
+    and no default in the JobManager's live configuration (unread: Flink decides).
+
+    :raises SpecError: naming ``savepoint_dir`` and its rule.
+    """
+    if directory:
+        return
+    try:
+        live: dict[str, str] | None = rest.jobmanager_config()
+    except FlinkRestError:
+        live = None
+    problem = missing_savepoint_dir(directory, live, task=task)
+    if problem is not None:
+        raise SpecError([problem], subject="savepoint request")
+
+
 def savepoint_location(outcome: Outcome) -> str:
     """The path a successful savepoint wait's outcome carries (``details["location"]``)."""
     return str(outcome.verdict.details["location"])
@@ -88,7 +109,8 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     :param job_id: the job (default: the cluster's single RUNNING job; an error names
         them when none or several run). Templated.
     :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
-        Flink's ``state.savepoints.dir``). Templated.
+        Flink's ``state.savepoints.dir``; with none of them the task fails before asking
+        Flink, a ``SpecError`` naming ``savepoint_dir``). Templated.
     :param format_type: ``CANONICAL`` (portable) or ``NATIVE`` (faster, backend-specific).
     :param timeout: seconds to wait for the savepoint.
     :return: the savepoint's path (XCom).
@@ -140,6 +162,9 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         with self.rest_hook() as rest:
             job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
             earlier, _ = self._earlier_trigger(rest, job_id, task_key(context))
+            if earlier is None:
+                directory = self.savepoint_dir or cluster.savepoint_dir
+                require_savepoint_dir(rest, directory, "the savepoint")
         if earlier is not None:  # a retry: follow the savepoint this task asked for
             return self._wait_for_savepoint(context, job_id, earlier)
         return self.wait_then(

@@ -1,0 +1,344 @@
+"""The operators' documented failure paths, each in a real DAG run on a sandbox with
+simulated containers and the Flink REST stand-in (no JVM): no RUNNING job, several
+RUNNING jobs, no savepoint directory, a cluster the operator target does not have, and a
+task cleared and run again after it succeeded.
+
+Each test deploys its own standalone session cluster with the Kubernetes hook, runs jobs
+on it through Flink's REST API, runs a one-task DAG of ``tests/dags/flink_test_failures.py``
+(or ``flink_test_rescale``) and checks the task's state, its error (the field, the job
+ids, the cause) and that nothing changed: the jobs run on, no savepoint was written, no
+TaskManager was added, no rescale intent was recorded, no object was deleted.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dag_support import task_states
+from polling import wait_until
+
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
+from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation.intent import intent_of
+from airflow_provider_flink_k8s.sandbox import SandboxServer
+from airflow_provider_flink_k8s.spec import load_cluster
+
+
+def _jar(folder: Path) -> Path:
+    """A jar whose manifest names its entry class (what Flink lists in ``/jars``)."""
+    jar = folder / "orders.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
+        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
+    return jar
+
+
+def _wait(check: Callable[[], Any], what: str) -> Any:
+    """:func:`wait_until`, taking a Flink REST error (a JobManager starting) for "not yet"."""
+
+    def quiet() -> Any:
+        try:
+            return check()
+        except FlinkK8sError:
+            return None
+
+    return wait_until(quiet, 60, what, interval=0.2)
+
+
+class Cluster:
+    """A deployed session cluster, its REST hook, its uploaded jar and its jobs."""
+
+    def __init__(self, spec: dict[str, Any], rest: FlinkRestHook, folder: Path) -> None:
+        self.spec = spec
+        self.name = str(spec["name"])
+        self.rest = rest
+        self.folder = folder
+        self.jar = _jar(folder)
+        self.jar_id = ""
+        self.hook = FlinkKubernetesHook()
+
+    def run_job(self, parallelism: int = 1) -> str:
+        """Run a job of the jar; its id once every task of it runs."""
+        if not self.jar_id:
+            self.jar_id = self.rest.upload_jar(self.jar)
+        job_id = self.rest.run_jar(self.jar_id, "demo.Orders", [], parallelism=parallelism)
+        _wait(lambda: self.rest.job(job_id).all_vertices_running, f"job {job_id} running")
+        return job_id
+
+    def states(self) -> dict[str, str]:
+        return {job.id: job.state for job in self.rest.jobs()}
+
+    def savepoints(self) -> list[str]:
+        """What is written under the spec's savepoint folder (the stand-in writes there)."""
+        folder = self.folder / "savepoints"
+        return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+    def intent(self) -> Any:
+        deployment = self.hook.get_object(DEPLOYMENT, "default", f"{self.name}-jobmanager")
+        assert deployment is not None
+        return intent_of(deployment)
+
+    def objects(self) -> tuple[Any, ...]:
+        return tuple(self.hook.remaining_objects(self.name, "default"))
+
+
+def _spec(name: str, folder: Path, *, savepoint_dir: bool = True) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": name,
+        "mode": "session",
+        "jobmanager": {"memory": "1024m", "cpu": 0.25},
+        "taskmanager": {"memory": "1024m", "cpu": 0.25, "slots": 2, "replicas": 1},
+        "flink_configuration": {"jobmanager.scheduler": "adaptive"},
+    }
+    if savepoint_dir:
+        spec["savepoint_dir"] = (folder / "savepoints").as_uri()
+    return spec
+
+
+@pytest.fixture
+def deploy(simulated_sandbox: SandboxServer, tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    """Deploy a session cluster (hook, not a task) and wait until its TaskManager
+    registered; every cluster deployed is deleted after the test."""
+    hook = FlinkKubernetesHook()
+    made: list[Cluster] = []
+
+    def make(name: str, *, savepoint_dir: bool = True) -> Cluster:
+        spec = _spec(name, tmp_path, savepoint_dir=savepoint_dir)
+        hook.apply(render_manifests(load_cluster(spec)))
+        service = FlinkRestService.for_cluster(name, "default", route="service_proxy")
+        cluster = Cluster(spec, FlinkRestHook(service=service), tmp_path)
+        made.append(cluster)
+        _wait(lambda: cluster.rest.overview().slots_total == 2, "1 TaskManager, 2 slots")
+        return cluster
+
+    yield make
+    for cluster in made:
+        try:
+            hook.delete_cluster(cluster.name, "default", timeout=30)
+        finally:
+            cluster.rest.close()
+
+
+def _rescale_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
+    """Every param of ``flink_test_rescale`` (a run keeps the last run's value of a param
+    its config leaves out)."""
+    defaults = {
+        "parallelism": 2,
+        "strategy": "auto",
+        "job_id": None,
+        "jar_id": None,
+        "entry_class": None,
+        "args": [],
+        "metrics": None,
+    }
+    return {"cluster": cluster.spec, **defaults, **params}
+
+
+def _savepoint_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
+    return {"cluster": cluster.spec, "job_id": None, "savepoint_dir": None, **params}
+
+
+# -- no RUNNING job, several RUNNING jobs ----------------------------------------------------
+
+
+def test_savepoint_and_rescale_of_a_cluster_that_runs_no_job_fail_and_change_nothing(
+    deploy: Callable[..., Cluster], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("nojob")
+    ended = cluster.run_job()
+    cluster.rest.cancel(ended)
+    _wait(lambda: cluster.states() == {ended: "CANCELED"}, "the job CANCELED")
+
+    savepoint = run_dag("flink_test_failures_savepoint", _savepoint_conf(cluster))
+    out = capfd.readouterr().out
+    assert task_states(savepoint) == {"savepoint": "failed"}, out[-4000:]
+    # The message names the cluster, the jobs it knows and what to give.
+    assert f"cluster nojob runs no job to savepoint (jobs: {ended} (CANCELED)); give job_id" in out
+
+    rescale = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    out = capfd.readouterr().out
+    assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
+    assert "job_id: cluster nojob runs no RUNNING job to rescale" in out, out[-4000:]
+
+    assert cluster.states() == {ended: "CANCELED"}
+    assert cluster.savepoints() == []
+    assert cluster.intent() is None
+    assert cluster.rest.overview().taskmanagers == 1
+
+
+def test_savepoint_and_rescale_of_a_cluster_that_runs_two_jobs_name_both_and_change_nothing(
+    deploy: Callable[..., Cluster], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("twojobs")
+    first, second = cluster.run_job(), cluster.run_job()
+
+    savepoint = run_dag("flink_test_failures_savepoint", _savepoint_conf(cluster))
+    out = capfd.readouterr().out
+    assert task_states(savepoint) == {"savepoint": "failed"}, out[-4000:]
+    assert "cluster twojobs runs 2 jobs:" in out and "give job_id" in out, out[-4000:]
+    assert first in out and second in out
+
+    rescale = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    out = capfd.readouterr().out
+    assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
+    assert "job_id: cluster twojobs runs several jobs (" in out, out[-4000:]
+    line = next(line for line in out.splitlines() if "job_id: cluster twojobs" in line)
+    assert first in line and second in line and "name one" in line, line
+
+    assert cluster.states() == {first: "RUNNING", second: "RUNNING"}
+    assert [v.parallelism for v in cluster.rest.job(first).vertices] == [1, 1]
+    assert cluster.savepoints() == []
+    assert cluster.intent() is None
+    assert cluster.rest.overview().taskmanagers == 1
+
+
+# -- no savepoint directory ---------------------------------------------------------------------
+
+
+def test_without_a_savepoint_directory_each_savepoint_task_is_refused_naming_the_field(
+    deploy: Callable[..., Cluster], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("nodir", savepoint_dir=False)
+    job_id = cluster.run_job()
+    objects = cluster.objects()
+
+    savepoint = run_dag("flink_test_failures_savepoint", _savepoint_conf(cluster))
+    out = capfd.readouterr().out
+    assert task_states(savepoint) == {"savepoint": "failed"}, out[-4000:]
+    assert "savepoint_dir: the savepoint needs a savepoint directory" in out, out[-4000:]
+    assert "Triggering" not in out  # refused before Flink was asked
+
+    teardown = run_dag("flink_test_failures_teardown", _savepoint_conf(cluster))
+    out = capfd.readouterr().out
+    assert task_states(teardown) == {"teardown": "failed"}, out[-4000:]
+    rule = "savepoint_dir: the final savepoint (savepoint=True) needs a savepoint directory"
+    assert rule in out, out[-4000:]
+    assert "Deleting" not in out
+
+    conf = _rescale_conf(
+        cluster, parallelism=2, job_id=job_id, strategy="savepoint_restart", jar_id=cluster.jar_id
+    )
+    rescale = run_dag("flink_test_rescale", conf)
+    out = capfd.readouterr().out
+    assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
+    assert "cluster.savepoint_dir: savepoint_restart needs a savepoint directory" in out
+
+    # Refused before any change: the job runs on at parallelism 1, nothing was deleted.
+    assert cluster.states() == {job_id: "RUNNING"}
+    assert [v.parallelism for v in cluster.rest.job(job_id).vertices] == [1, 1]
+    assert cluster.objects() == objects
+    assert cluster.intent() is None
+    assert cluster.rest.overview().taskmanagers == 1
+
+
+# -- the operator target: no FlinkDeployment ----------------------------------------------------
+
+
+def test_savepoint_and_rescale_of_a_flinkdeployment_that_does_not_exist_name_it(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    spec = {
+        "name": "ghost",
+        "target": "operator",
+        "flink_version": "1.20",
+        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
+        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
+        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
+        "job": {
+            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
+            "parallelism": 2,
+            "upgrade_mode": "savepoint",
+        },
+    }
+    savepoint = run_dag(
+        "flink_test_failures_savepoint", {"cluster": spec, "job_id": None, "savepoint_dir": None}
+    )
+    out = capfd.readouterr().out
+    assert task_states(savepoint) == {"savepoint": "failed"}, out[-4000:]
+    assert "FlinkDeployment default/ghost does not exist" in out, out[-4000:]
+
+    rescale = run_dag(
+        "flink_test_rescale",
+        {"cluster": spec, "parallelism": 4, "strategy": "auto", "job_id": None, "jar_id": None}
+        | {"entry_class": None, "args": [], "metrics": None},
+    )
+    out = capfd.readouterr().out
+    assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
+    assert "cluster: FlinkDeployment default/ghost does not exist" in out, out[-4000:]
+    assert FlinkKubernetesHook().remaining_objects("ghost", "default") == ()
+
+
+# -- cleared and run again after success: a no-op ----------------------------------------------
+
+
+def test_submit_savepoint_rescale_and_teardown_cleared_after_success_change_nothing(
+    deploy: Callable[..., Cluster],
+    dag_bag: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    cluster = deploy("rerun")
+    dag = dag_bag.get_dag("flink_test_failures_rerun")
+    when = datetime.now(timezone.utc).replace(microsecond=0)
+    conf = {"cluster": cluster.spec, "jar": str(cluster.jar), "parallelism": 4}
+    tasks = ("submit", "savepoint", "rescale")
+
+    first = dag.test(run_conf=conf, logical_date=when, run_after=when)
+    out = capfd.readouterr().out
+    assert task_states(first) == dict.fromkeys(tasks, "success"), out[-6000:]
+    done = {t: first.get_task_instance(t).xcom_pull(task_ids=t) for t in tasks}
+    job_id, location = done["submit"], done["savepoint"]
+    assert done["rescale"]["strategy"] == "in_place"
+    assert done["rescale"]["new_parallelism"] == 4
+    written = cluster.savepoints()
+    assert len(written) == 1
+    intent = cluster.intent()
+
+    again = dag.test(run_conf=conf, logical_date=when, run_after=when)  # the run, cleared
+    out = capfd.readouterr().out
+    assert again.run_id == first.run_id
+    assert task_states(again) == dict.fromkeys(tasks, "success"), out[-6000:]
+    redone = {t: again.get_task_instance(t).xcom_pull(task_ids=t) for t in tasks}
+    # The same job (not a second one), the same savepoint (not a second one)...
+    assert redone["submit"] == job_id
+    assert f"Job {job_id}, submitted before by this task, is RUNNING" in out
+    assert redone["savepoint"] == location
+    assert "Triggering" not in out
+    assert cluster.states() == {job_id: "RUNNING"}
+    assert len(cluster.rest.jars()) == 1
+    assert cluster.savepoints() == written
+    # ... and the rescale finds the job at 4: nothing to do, nothing written.
+    assert redone["rescale"]["strategy"] == "none"
+    assert redone["rescale"]["job_id"] == job_id
+    assert "already runs at parallelism 4: nothing to do" in out
+    assert cluster.intent() == intent
+    assert {v.parallelism for v in cluster.rest.job(job_id).vertices} == {4}
+    assert cluster.rest.overview().taskmanagers == 2
+
+    teardown = dag_bag.get_dag("flink_test_failures_teardown")
+    conf = {"cluster": cluster.spec, "savepoint_dir": None}
+    removed = teardown.test(run_conf=conf, logical_date=when, run_after=when)
+    out = capfd.readouterr().out
+    assert task_states(removed) == {"teardown": "success"}, out[-6000:]
+    final = removed.get_task_instance("teardown").xcom_pull(task_ids="teardown")
+    assert isinstance(final, str) and final != location
+    assert len(cluster.savepoints()) == 2
+    assert cluster.objects() == ()
+
+    cleared = teardown.test(run_conf=conf, logical_date=when, run_after=when)
+    out = capfd.readouterr().out
+    assert cleared.run_id == removed.run_id
+    assert task_states(cleared) == {"teardown": "success"}, out[-6000:]
+    assert "was already gone" in out and "no job to savepoint" in out, out[-6000:]
+    assert len(cluster.savepoints()) == 2
