@@ -1,7 +1,8 @@
 """The operators' documented failure paths, each in a real DAG run on a sandbox with
 simulated containers and the Flink REST stand-in (no JVM): no RUNNING job, several
-RUNNING jobs, no savepoint directory, a cluster the operator target does not have, and a
-task cleared and run again after it succeeded.
+RUNNING jobs, no savepoint directory, a cluster the operator target does not have, a
+task cleared and run again after it succeeded, and (marker ``kill``) a submit killed
+while it waits: ``on_kill`` cancels only a job its own try submitted.
 
 Each test deploys its own standalone session cluster with the Kubernetes hook, runs jobs
 on it through Flink's REST API, runs a one-task DAG of ``tests/dags/flink_test_failures.py``
@@ -12,6 +13,8 @@ TaskManager was added, no rescale intent was recorded, no object was deleted.
 
 from __future__ import annotations
 
+import os
+import signal
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -21,6 +24,7 @@ from typing import Any
 import pytest
 from dag_support import task_states
 from polling import wait_until
+from task_process import TaskProcess, create_run, kill_test
 
 from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
@@ -342,3 +346,59 @@ def test_submit_savepoint_rescale_and_teardown_cleared_after_success_change_noth
     assert task_states(cleared) == {"teardown": "success"}, out[-6000:]
     assert "was already gone" in out and "no job to savepoint" in out, out[-6000:]
     assert len(cluster.savepoints()) == 2
+
+
+# -- on_kill through a killed task ----------------------------------------------------------
+
+
+@kill_test
+def test_a_killed_submit_cancels_only_the_job_its_own_try_submitted(
+    deploy: Callable[..., Cluster], dag_bag: Any, tmp_path: Path
+) -> None:
+    """``airflow tasks test`` of a submit waiting for its (streaming) job to finish: SIGKILL
+    runs no ``on_kill`` (the job runs on); the retry re-attaches to that job, and SIGTERM
+    (Airflow calls ``on_kill``) leaves it, as that try did not submit it; a try that
+    submitted its job cancels it when SIGTERMed."""
+    cluster = deploy("killsubmit")
+    dag_id = "flink_test_failures_submit_finished"
+    conf = {"cluster": cluster.spec, "jar": str(cluster.jar)}
+
+    def running() -> list[str]:
+        return [job for job, state in cluster.states().items() if state == "RUNNING"]
+
+    def waiting(task: TaskProcess) -> bool:
+        if task.process.poll() is not None:
+            raise AssertionError(f"{task} ended:\n{task.output[-3000:]}")
+        return "Waiting up to" in task.output
+
+    started: list[TaskProcess] = []
+
+    def task(run: str, log: str) -> TaskProcess:
+        started.append(TaskProcess(dag_id, "submit", run, log=tmp_path / log))
+        return started[-1]
+
+    try:
+        run_id = create_run(dag_id, "killsubmit-1", conf)
+        first = task(run_id, "first.log")
+        [job_id] = first.kill_when(running, "the job RUNNING")
+        retry = task(run_id, "retry.log")
+        wait_until(lambda: waiting(retry), 120, "the retry to wait")
+        assert f"Re-attaching to job {job_id}, submitted before by this task" in retry.output
+        os.kill(retry.process.pid, signal.SIGTERM)
+        left = "Killed: this try submitted no job, so none is cancelled"
+        wait_until(lambda: left in retry.output, 60, "the retry's on_kill")
+        retry.kill()
+        assert "cancelling job" not in retry.output, retry.output[-3000:]
+        assert cluster.states() == {job_id: "RUNNING"}
+
+        other = task(create_run(dag_id, "killsubmit-2", conf), "other.log")
+        wait_until(lambda: waiting(other), 120, "the other run to wait")
+        [submitted] = _wait(lambda: [j for j in running() if j != job_id], "its job RUNNING")
+        os.kill(other.process.pid, signal.SIGTERM)
+        killed = f"Killed: cancelling job {submitted}, which this try submitted"
+        wait_until(lambda: killed in other.output, 60, "the other run's on_kill")
+        _wait(lambda: cluster.states() == {job_id: "RUNNING", submitted: "CANCELED"}, "cancelled")
+        other.kill()
+    finally:
+        for process in started:
+            process.kill()

@@ -5,6 +5,8 @@ config names the cluster (a spec mapping) and the job.
   cluster's only RUNNING job) into ``params.savepoint_dir`` (``None``: the spec's);
 - ``flink_test_failures_teardown``: teardown with a final savepoint into
   ``params.savepoint_dir``;
+- ``flink_test_failures_submit_finished``: submit a jar and wait in the worker for the
+  (streaming: never) FINISHED job -- a task to kill while it waits;
 - ``flink_test_failures_rerun``: submit a jar, savepoint the job, rescale it in place to
   ``params.parallelism`` -- run twice as the same DAG run (cleared) to show a re-run
   after success changes nothing.
@@ -87,3 +89,19 @@ with DAG(
         **_TIMING,
     )
     submit >> savepoint >> rescale
+
+with DAG(
+    dag_id="flink_test_failures_submit_finished",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={"cluster": Param({}, type="object"), "jar": Param("", type="string")},
+):
+    FlinkSubmitJobOperator(
+        task_id="submit",
+        cluster="{{ params.cluster }}",
+        jar="{{ params.jar }}",
+        wait_for="FINISHED",
+        timeout=300,
+        poll_interval=0.2,
+        deferrable=False,
+    )
