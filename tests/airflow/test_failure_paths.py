@@ -30,7 +30,7 @@ from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
+from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
@@ -282,6 +282,61 @@ def test_savepoint_and_rescale_of_a_flinkdeployment_that_does_not_exist_name_it(
     assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
     assert "cluster: FlinkDeployment default/ghost does not exist" in out, out[-4000:]
     assert FlinkKubernetesHook().remaining_objects("ghost", "default") == ()
+
+
+def test_a_savepoint_of_a_suspended_flinkdeployment_fails_naming_its_state_and_patches_nothing(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    spec = {
+        "name": "asleep",
+        "target": "operator",
+        "flink_version": "1.20",
+        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
+        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
+        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
+        "job": {
+            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
+            "parallelism": 2,
+            "upgrade_mode": "savepoint",
+        },
+    }
+    hook = FlinkKubernetesHook()
+    hook.apply(render_manifests(load_cluster(spec)))
+
+    def deployment() -> dict[str, Any]:
+        found = hook.get_object(FLINK_DEPLOYMENT, "default", "asleep")
+        assert found is not None
+        return found
+
+    try:
+
+        def status() -> dict[str, Any]:
+            return dict(deployment().get("status") or {})
+
+        _wait(lambda: status().get("lifecycleState") == "STABLE", "the FlinkDeployment STABLE")
+        suspend = {"spec": {"job": {"state": "suspended"}}}
+        hook.patch_object(FLINK_DEPLOYMENT, "default", "asleep", suspend)
+        _wait(
+            lambda: (
+                (status().get("jobStatus") or {}).get("state") == "SUSPENDED"
+                and status().get("lifecycleState") == "SUSPENDED"
+            ),
+            "the job SUSPENDED",
+        )
+        before = deployment()["metadata"]["generation"]
+        conf = {"cluster": spec, "job_id": None, "savepoint_dir": None}
+        dag_run = run_dag("flink_test_failures_savepoint", conf)
+        out = capfd.readouterr().out
+        assert task_states(dag_run) == {"savepoint": "failed"}, out[-4000:]
+        assert "FlinkDeployment default/asleep: the job is SUSPENDED" in out, out[-4000:]
+        after = deployment()
+        assert after["metadata"]["generation"] == before
+        assert "savepointTriggerNonce" not in after["spec"]["job"]
+    finally:
+        hook.delete_cluster("asleep", "default", timeout=30)
 
 
 # -- cleared and run again after success: a no-op ----------------------------------------------
