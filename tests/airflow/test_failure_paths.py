@@ -13,6 +13,7 @@ TaskManager was added, no rescale intent was recorded, no object was deleted.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import zipfile
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import task_states
+from dag_support import deferrals, task_states
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
 
@@ -401,6 +402,26 @@ def test_submit_savepoint_rescale_and_teardown_cleared_after_success_change_noth
     assert task_states(cleared) == {"teardown": "success"}, out[-6000:]
     assert "was already gone" in out and "no job to savepoint" in out, out[-6000:]
     assert len(cluster.savepoints()) == 2
+
+
+@pytest.mark.parametrize("mode", ["", "_deferred"], ids=["worker", "deferred"])
+def test_a_submit_that_times_out_fails_naming_the_job_and_leaves_it_running(
+    deploy: Callable[..., Cluster],
+    run_dag: Any,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    mode: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    cluster = deploy("submittimeout" + mode.replace("_", "-"))
+    conf = {"cluster": cluster.spec, "jar": str(cluster.jar)}
+    dag_run = run_dag(f"flink_test_failures_submit_timeout{mode}", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "failed"}, out[-4000:]
+    assert deferrals(caplog) == ({"submit": 1} if mode else {})
+    [job_id] = cluster.states()
+    assert "DeploymentTimeout" in out and job_id in out and "FINISHED" in out, out[-4000:]
+    assert cluster.states() == {job_id: "RUNNING"}  # a timeout cancels nothing
 
 
 # -- on_kill through a killed task ----------------------------------------------------------

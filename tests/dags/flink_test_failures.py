@@ -6,7 +6,8 @@ config names the cluster (a spec mapping) and the job.
 - ``flink_test_failures_teardown``: teardown with a final savepoint into
   ``params.savepoint_dir``;
 - ``flink_test_failures_submit_finished``: submit a jar and wait in the worker for the
-  (streaming: never) FINISHED job -- a task to kill while it waits;
+  (streaming: never) FINISHED job -- a task to kill while it waits (``..._timeout``,
+  ``..._timeout_deferred``: giving up after 3 s);
 - ``flink_test_failures_rerun``: submit a jar, savepoint the job, rescale it in place to
   ``params.parallelism`` -- run twice as the same DAG run (cleared) to show a re-run
   after success changes nothing.
@@ -90,18 +91,23 @@ with DAG(
     )
     submit >> savepoint >> rescale
 
-with DAG(
-    dag_id="flink_test_failures_submit_finished",
-    schedule=None,
-    render_template_as_native_obj=True,
-    params={"cluster": Param({}, type="object"), "jar": Param("", type="string")},
+for dag_id, timeout, deferrable in (
+    ("flink_test_failures_submit_finished", 300, False),
+    ("flink_test_failures_submit_timeout", 3, False),
+    ("flink_test_failures_submit_timeout_deferred", 3, True),
 ):
-    FlinkSubmitJobOperator(
-        task_id="submit",
-        cluster="{{ params.cluster }}",
-        jar="{{ params.jar }}",
-        wait_for="FINISHED",
-        timeout=300,
-        poll_interval=0.2,
-        deferrable=False,
-    )
+    with DAG(
+        dag_id=dag_id,
+        schedule=None,
+        render_template_as_native_obj=True,
+        params={"cluster": Param({}, type="object"), "jar": Param("", type="string")},
+    ):
+        FlinkSubmitJobOperator(
+            task_id="submit",
+            cluster="{{ params.cluster }}",
+            jar="{{ params.jar }}",
+            wait_for="FINISHED",
+            timeout=timeout,
+            poll_interval=0.2,
+            deferrable=deferrable,
+        )
