@@ -4,6 +4,7 @@
 
     FlinkK8sError                 root of everything this provider raises
     ├── SpecError                 a cluster spec breaks a rule (lists every problem)
+    │   └── ArgumentError         a task's argument breaks its rule (names it first)
     ├── FlinkConfigurationError   Flink would refuse this configuration (also a ValueError)
     ├── DeploymentFailed          a cluster or job reached a failed state (``reason`` says why)
     ├── DeploymentTimeout         a wait gave up while the cluster or job was still progressing
@@ -21,6 +22,35 @@
 
 Later layers (hooks, sensors) add their branches here, so a DAG author can catch
 ``FlinkK8sError`` and know nothing from the transport leaks through.
+
+Four kinds of failure, each raised as one branch, whatever task or layer meets it:
+
+=====================  ===============================  =====================================
+kind                   raised as                        carries; what to do
+=====================  ===============================  =====================================
+a bad argument         :class:`SpecError` (a task's     the field and the rule it breaks;
+                       own argument: its subclass       nothing was sent or changed: fix the
+                       :class:`ArgumentError`; Flink's  argument and run again
+                       configuration rules:
+                       :class:`FlinkConfigurationError`)
+a refused request      :class:`KubernetesApiError`      the API's status, reason and message
+                       (:class:`ResourceConflict`,      (:class:`ResourceConflict`: someone
+                       :class:`ResourceNotFound`),      else owns or changed the object);
+                       :class:`FlinkRestError`; no      ``...Unavailable``: retried already,
+                       answer: ``...Unavailable``       a task retry may succeed
+a failed cluster/job   :class:`DeploymentFailed`,       ``reason`` (``CrashLoopBackOff``,
+                       :class:`SavepointFailed`         ``JobFailed``...), the message, the
+                                                        cause (``details``, ``cause``, the
+                                                        ``__cause__`` error)
+a timeout              :class:`DeploymentTimeout`       the last ``reason`` waited on, the
+                                                        seconds waited
+=====================  ===============================  =====================================
+
+A request whose precondition the user must meet is a bad argument, not a failure: a
+savepoint or rescale of "the cluster's job" on a cluster running no RUNNING job, or
+several, raises :class:`SpecError` on ``job_id`` naming the cluster and its jobs
+(:func:`~airflow_provider_flink_k8s.observation.job.running_job`) -- nothing failed and
+nothing changed; run the job, or name one.
 """
 
 from __future__ import annotations
@@ -30,6 +60,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ArgumentError",
     "DeploymentFailed",
     "DeploymentTimeout",
     "FlinkConfigurationError",
@@ -73,6 +104,22 @@ class SpecError(FlinkK8sError, ValueError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid {subject} ({count} {noun}):\n{lines}")
+
+
+class ArgumentError(SpecError):
+    """Raised when a task's argument breaks its rule: a bad argument like a spec's field
+    (``except SpecError`` catches both), whose message starts with the argument's name
+    (``argument``) and says the rule -- as a DAG file's import error shows it."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        self.argument = argument
+        self.problems = (SpecProblem(argument, message),)
+        self.subject = f"argument {argument}"
+        # The message alone, not SpecError's list: it already names the argument.
+        ValueError.__init__(self, message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ArgumentError, (self.argument, str(self)))
 
 
 class SpecWarning(UserWarning):

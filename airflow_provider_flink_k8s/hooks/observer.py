@@ -3,10 +3,11 @@
 Each snapshot reads only what the wait's kind decides on (:attr:`WaitFor.fetches`): the
 Kubernetes hook the objects (Deployments, pods and the Events of those not Ready, the
 FlinkDeployment, FlinkSessionJobs, what is left of a deleted cluster); the Flink REST
-hook ``/overview``, the jobs (with the root exception of the awaited one once it fails)
-or a savepoint trigger's status. Log tails are read once, for a wait that failed or
-timed out. The decision itself is pure (:meth:`WaitFor.decide`); this module only
-fetches and loops -- the one loop every wait of the provider runs.
+hook ``/overview``, the jobs (with the root exception of the awaited one once it fails),
+one job's details (its vertices) or a savepoint trigger's status. Log tails are read
+once, for a wait that failed or timed out. The decision itself is pure
+(:meth:`WaitFor.decide`); this module only fetches and loops -- the one loop every wait
+of the provider runs.
 
 :class:`ClusterObserver` polls (operators waiting in the worker);
 :class:`AsyncClusterObserver` watches what the wait is about (:func:`watched`) and
@@ -115,7 +116,10 @@ class ClusterObserver:
                 except FlinkRestNotFound:
                     savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
             overview = rest.overview() if "overview" in fetches else None
-            jobs = rest.jobs() if reads_jobs(wait, savepoint) else []
+            jobs: list[Any] = rest.jobs() if reads_jobs(wait, savepoint) else []
+            if "job_details" in fetches:
+                with contextlib.suppress(FlinkRestNotFound):  # unknown: the decision says so
+                    jobs.append(rest.job(str(wait.job_id)))
             exceptions = {
                 job.id: rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
                 for job in jobs
@@ -234,7 +238,10 @@ class AsyncClusterObserver:
                 except FlinkRestNotFound:
                     savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
             overview = await rest.overview() if "overview" in fetches else None
-            jobs = await rest.jobs() if reads_jobs(wait, savepoint) else []
+            jobs: list[Any] = await rest.jobs() if reads_jobs(wait, savepoint) else []
+            if "job_details" in fetches:
+                with contextlib.suppress(FlinkRestNotFound):  # unknown: the decision says so
+                    jobs.append(await rest.job(str(wait.job_id)))
             exceptions = {}
             for job in jobs:
                 if explains(job, wait):

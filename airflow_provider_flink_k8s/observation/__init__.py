@@ -8,6 +8,8 @@ triggers and operators pass it, with the time, to one classifier and act on the
 - :func:`classify_cluster` -- a standalone cluster (Deployments rolled out, pods Ready,
   JobManager REST answering, TaskManagers and slots registered);
 - :func:`classify_cluster_job` / :func:`classify_job` -- a job, by Flink's ``JobStatus``;
+  :func:`job_states` -- the rule of every argument naming job states; :func:`running_job`
+  -- the job a request acts on (the given one, else the only RUNNING one);
 - :func:`classify_flink_deployment` / :func:`classify_operator_deployment` -- the
   operator target, by the FlinkDeployment's lifecycle;
 - :func:`classify_tasks_running`, :func:`classify_savepoint`,
@@ -48,8 +50,11 @@ from airflow_provider_flink_k8s.observation.job import (
     GLOBALLY_TERMINAL_JOB_STATES,
     JOB_STATES,
     JobSighting,
+    ListedJob,
     classify_cluster_job,
     classify_job,
+    job_states,
+    running_job,
     select_job,
 )
 from airflow_provider_flink_k8s.observation.pods import (
@@ -92,6 +97,7 @@ __all__ = [
     "JOB_STATES",
     "JobSighting",
     "Lifecycle",
+    "ListedJob",
     "LogSource",
     "Outcome",
     "PodState",
@@ -112,10 +118,12 @@ __all__ = [
     "deployment_rolled_out",
     "find_cluster_failure",
     "find_pod_failure",
+    "job_states",
     "last_progress",
     "operator_error",
     "pod_findings",
     "root_exception_of",
+    "running_job",
     "select_job",
     "summarize_exception",
 ]

@@ -102,6 +102,10 @@ class FlinkJob(FrozenModel):
     tasks_running: int | None = None
     """Of those, the ones RUNNING or FINISHED: a job is RUNNING in Flink's eyes while its
     tasks still deploy, and refuses a savepoint until they run."""
+    vertex_parallelism: dict[str, int] = Field(default_factory=dict)
+    """Each vertex's parallelism by vertex id, when the job details were read."""
+    vertex_states: tuple[str, ...] = ()
+    """Each vertex's ``ExecutionState``, when the job details were read."""
 
     @classmethod
     def from_rest(
@@ -113,7 +117,8 @@ class FlinkJob(FrozenModel):
             job details (their ``vertices`` give ``parallelism``).
         :param exceptions: the body of ``GET /jobs/:jobid/exceptions``, if read.
         """
-        parallelisms = [get_int(vertex, "parallelism") for vertex in get_items(raw, "vertices")]
+        vertices = get_items(raw, "vertices")
+        parallelisms = [get_int(vertex, "parallelism") for vertex in vertices]
         start = get_int(raw, "start-time", default=-1)
         tasks = get_mapping(raw, "tasks")
         return cls(
@@ -128,6 +133,12 @@ class FlinkJob(FrozenModel):
                 get_int(tasks, "running") + get_int(tasks, "finished")
                 if "running" in tasks
                 else None
+            ),
+            vertex_parallelism={
+                get_str(vertex, "id") or "": get_int(vertex, "parallelism") for vertex in vertices
+            },
+            vertex_states=tuple(
+                (get_str(vertex, "status") or "CREATED").upper() for vertex in vertices
             ),
         )
 

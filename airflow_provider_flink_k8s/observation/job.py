@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
+from airflow_provider_flink_k8s.exceptions import SpecError, SpecProblem
 from airflow_provider_flink_k8s.manifests.podtemplate import MAIN_CONTAINER
 from airflow_provider_flink_k8s.observation._base import FrozenModel, require_aware
 from airflow_provider_flink_k8s.observation.cluster import (
@@ -29,9 +31,12 @@ __all__ = [
     "GLOBALLY_TERMINAL_JOB_STATES",
     "JOB_STATES",
     "JobSighting",
+    "ListedJob",
     "ROOT_EXCEPTION_LIMIT",
     "classify_cluster_job",
     "classify_job",
+    "job_states",
+    "running_job",
     "select_job",
 ]
 
@@ -57,15 +62,79 @@ ROOT_EXCEPTION_LIMIT = 4000
 _ENDED = {"CANCELED": Reason.JOB_CANCELED, "FINISHED": Reason.JOB_FINISHED}
 
 
-def _targets(target_states: Collection[str]) -> tuple[str, ...]:
-    targets = tuple(dict.fromkeys(state.strip().upper() for state in target_states))
-    unknown = [state for state in targets if state not in JOB_STATES]
-    if unknown or not targets:
+def job_states(value: Any, *, field: str = "target_states") -> tuple[str, ...]:
+    """Flink job states, upper-cased, each once: the one rule every argument or field
+    naming job states follows (a task's ``wait_for``, a sensor's or a wait's
+    ``target_states``).
+
+    :param value: one state (a string) or several (a list, tuple or set of them).
+    :param field: the argument or field the states were given as, for the message.
+    :raises ValueError: naming ``field`` and the rule, when no state is given or one is
+        not one of Flink's ``JobStatus`` values (:data:`JOB_STATES`).
+    """
+    if isinstance(value, str):
+        given: tuple[Any, ...] = (value,)
+    elif isinstance(value, Collection):
+        given = tuple(value)
+    else:  # neither a state nor a list of them: refused whole
+        given = (value,)
+    unknown = [str(state) for state in given if str(state).strip().upper() not in JOB_STATES]
+    if unknown or not given:
+        unknown_part = f" (not job states: {', '.join(unknown)})" if unknown else ""
         raise ValueError(
-            f"target_states must be Flink job states ({', '.join(JOB_STATES)}), "
-            f"got {list(target_states)!r}"
+            f"{field} must name Flink job states ({', '.join(JOB_STATES)}); "
+            f"got {', '.join(map(str, given)) or 'none'}{unknown_part}"
         )
-    return targets
+    return tuple(dict.fromkeys(str(state).strip().upper() for state in given))
+
+
+class ListedJob(Protocol):
+    """A job as Flink lists it (``/jobs/overview``): what :func:`running_job` reads."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+def running_job(jobs: Sequence[ListedJob], job_id: str | None, *, cluster: str, action: str) -> str:
+    """The job a request acts on: ``job_id`` when given (and the cluster lists it), else
+    the cluster's only RUNNING job.
+
+    A request that finds no such job is refused as a bad argument (:class:`SpecError` on
+    ``job_id``), not as a failed job: nothing failed and nothing was changed -- the user
+    names a job, or runs one, and asks again. Every message names the cluster and the
+    jobs it lists.
+
+    :param jobs: the jobs the cluster's JobManager lists.
+    :param job_id: the job the task was given (``None`` or empty: the RUNNING one).
+    :param cluster: the cluster's name, for messages.
+    :param action: what the request does (``savepoint``, ``rescale``), for messages.
+    :raises SpecError: on ``job_id`` when the given job is not listed, or when no job or
+        several jobs are RUNNING (naming them).
+    """
+    listed = ", ".join(f"{job.id} ({job.state})" for job in jobs) or "none"
+    if job_id:
+        if any(job.id == job_id for job in jobs):
+            return job_id
+        rule = f"cluster {cluster} has no job {job_id} (jobs: {listed})"
+    else:
+        running = [job for job in jobs if job.state == "RUNNING"]
+        if len(running) == 1:
+            return running[0].id
+        if not running:
+            rule = f"cluster {cluster} runs no RUNNING job to {action} (jobs: {listed})"
+        else:
+            names = ", ".join(f"{job.id} ({job.name})" if job.name else job.id for job in running)
+            rule = (
+                f"cluster {cluster} runs {len(running)} RUNNING jobs ({names}); "
+                f"name the one to {action} with job_id"
+            )
+    raise SpecError([SpecProblem("job_id", rule)], subject=f"{action} request")
 
 
 def classify_job(
@@ -97,7 +166,7 @@ def classify_job(
     :param job_id: the job's id, for messages.
     :raises ValueError: if ``target_states`` is empty or names no Flink job state.
     """
-    targets = _targets(target_states)
+    targets = job_states(target_states)
     state = job_state.strip().upper()
     job = f"Flink job {job_id}" if job_id else "Flink job"
     details: dict[str, str] = {"state": state, **({"job_id": job_id} if job_id else {})}
@@ -286,7 +355,7 @@ def classify_cluster_job(
     :raises ValueError: if ``now`` is naive or ``target_states`` names no job state.
     """
     now = require_aware(now)
-    targets = _targets(target_states)
+    targets = job_states(target_states)
     settled = unsettled_cluster(snapshot) or find_cluster_failure(
         snapshot,
         now=now,

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from airflow_provider_flink_k8s.observation.intent import Intent
 from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
+from airflow_provider_flink_k8s.observation.scaling import runs_at
 
 __all__ = [
     "Action",
@@ -39,17 +40,30 @@ __all__ = [
 Action = Literal[
     "scale_taskmanagers",
     "await_slots",
+    "await_release",
     "set_requirements",
     "await_vertices",
     "stop_with_savepoint",
     "await_savepoint",
+    "await_stop",
     "resubmit",
     "redeploy",
     "await_job",
     "done",
     "failed",
 ]
-WAITS: frozenset[str] = frozenset({"await_slots", "await_vertices", "await_savepoint", "await_job"})
+WAITS: frozenset[str] = frozenset(
+    {
+        "await_slots",
+        "await_release",
+        "await_vertices",
+        "await_savepoint",
+        "await_stop",
+        "await_job",
+    }
+)
+"""The actions that only wait; each is one :class:`~.waits.WaitFor` (the operator maps
+them), decided by the same rule the planner applies here."""
 
 
 @dataclass(frozen=True)
@@ -76,12 +90,8 @@ class JobView:
         )
 
     def at(self, targets: Mapping[str, int]) -> bool:
-        """Whether every vertex runs at its target (a resubmitted job may have other
-        vertex ids: then the sorted parallelisms must match)."""
-        if set(self.parallelisms) != set(targets):
-            found = sorted(self.parallelisms.values())
-            return bool(found) and found == sorted(targets.values())
-        return dict(self.parallelisms) == dict(targets)
+        """Whether every vertex runs at its target (:func:`.scaling.runs_at`)."""
+        return runs_at(self.parallelisms, targets)
 
     @property
     def resumed_at(self) -> float | None:
@@ -135,9 +145,10 @@ class RescaleObservation:
 class Step:
     """What to do next, and the intent to record before doing it.
 
-    :param action: the step (``await_*`` are waits: observe again later).
+    :param action: the step (``await_*`` are waits: observe again once they are over).
     :param intent: the intent to hold while acting (recorded first when it changed).
-    :param count: ``scale_taskmanagers``: the replicas.
+    :param count: ``scale_taskmanagers``: the replicas; ``await_slots``: the task slots
+        to be registered (at least); ``await_release``: the task slots left (at most).
     :param detail: a log line: why this step.
     """
 
@@ -178,7 +189,8 @@ def _in_place(intent: Intent, seen: RescaleObservation) -> Step:
                 why = f"{intent.new_parallelism} slots needed: TaskManagers -> {after}"
                 return Step("scale_taskmanagers", intent.at("scale_up"), why, after)
             if seen.slots_total < after * slots:
-                return Step("await_slots", intent, f"{after * slots} task slots registered")
+                why = f"{after * slots} task slots registered"
+                return Step("await_slots", intent, why, after * slots)
         why = f"every vertex up to {intent.new_parallelism}"
         return Step("set_requirements", intent.at("requirements"), why)
     if not (job.running and job.at(intent.targets)):
@@ -188,7 +200,8 @@ def _in_place(intent: Intent, seen: RescaleObservation) -> Step:
         why = f"at {intent.new_parallelism}; TaskManagers {seen.taskmanagers} -> {after}"
         return Step("scale_taskmanagers", intent.at("scale_down"), why, after)
     if seen.slots_total > after * slots:
-        return Step("await_slots", intent, f"the surplus TaskManagers gone ({after * slots} slots)")
+        why = f"the surplus TaskManagers gone ({after * slots} slots)"
+        return Step("await_release", intent, why, after * slots)
     return _done(intent, job)
 
 
@@ -221,7 +234,7 @@ def _savepoint_restart(intent: Intent, seen: RescaleObservation) -> Step:
             return Step("stop_with_savepoint", intent.at("stopping"), why)
         return Step("await_savepoint", intent, f"the savepoint of job {intent.job_id}")
     if old is not None and old not in GLOBALLY_TERMINAL_JOB_STATES:
-        return Step("await_savepoint", intent, f"job {intent.job_id} stopped after its savepoint")
+        return Step("await_stop", intent, f"job {intent.job_id} stopped after its savepoint")
     recorded = intent.model_copy(update={"savepoint_path": path})
     if intent.step in ("resubmitting", "redeploying") and seen.mode == "application":
         return Step("await_job", recorded, "the redeployed job RUNNING")
@@ -232,8 +245,13 @@ def _savepoint_restart(intent: Intent, seen: RescaleObservation) -> Step:
     if seen.taskmanagers != after:
         why = f"TaskManagers {seen.taskmanagers} -> {after}"
         return Step("scale_taskmanagers", recorded.at("scaling"), why, after)
-    if seen.slots_total != after * seen.slots_per_taskmanager:
-        return Step("await_slots", recorded, f"{after * seen.slots_per_taskmanager} task slots")
+    needed = after * seen.slots_per_taskmanager
+    if seen.slots_total < needed:
+        return Step("await_slots", recorded, f"{needed} task slots registered", needed)
+    if seen.slots_total > needed and after < intent.taskmanagers_before:
+        # The new job must not be placed on TaskManagers about to leave.
+        why = f"the surplus TaskManagers gone ({needed} slots)"
+        return Step("await_release", recorded, why, needed)
     why = f"resubmit as job {intent.new_job_id} at {intent.new_parallelism} from {path}"
     return Step("resubmit", recorded.at("resubmitting"), why)
 

@@ -70,6 +70,7 @@ class Reason(str, Enum):
     REST_UNAVAILABLE = "RestUnavailable"
     TASK_MANAGERS_MISSING = "TaskManagersMissing"
     SLOTS_MISSING = "SlotsMissing"
+    SLOTS_SURPLUS = "SlotsSurplus"
     JOB_NOT_FOUND = "JobNotFound"
     JOB_LOST = "JobLost"
     JOB_PENDING = "JobPending"

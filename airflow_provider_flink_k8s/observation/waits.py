@@ -20,6 +20,8 @@ suspended             operator    :func:`classify_suspend` (FlinkDeployment)
 session_job           operator    :func:`classify_session_job` (the FlinkSessionJob)
 session_jobs_deleted  operator    :func:`classify_deletion` (the cluster's session jobs)
 deleted               any         :func:`classify_deletion` (the cluster's objects)
+parallelism           any         :func:`classify_parallelism` (the job's details)
+slots_released        any         :func:`classify_slots_released` (the overview)
 ====================  ==========  ====================================================
 """
 
@@ -36,9 +38,9 @@ from airflow_provider_flink_k8s.observation.cluster import classify_cluster
 from airflow_provider_flink_k8s.observation.deletion import classify_deletion
 from airflow_provider_flink_k8s.observation.flinkdeployment import classify_operator_deployment
 from airflow_provider_flink_k8s.observation.job import (
-    JOB_STATES,
     JobSighting,
     classify_cluster_job,
+    job_states,
     select_job,
 )
 from airflow_provider_flink_k8s.observation.operatorjob import classify_session_job
@@ -51,6 +53,10 @@ from airflow_provider_flink_k8s.observation.savepoints import (
     classify_savepoint,
     classify_suspend,
     classify_tasks_running,
+)
+from airflow_provider_flink_k8s.observation.scaling import (
+    classify_parallelism,
+    classify_slots_released,
 )
 from airflow_provider_flink_k8s.observation.snapshot import ClusterSnapshot
 from airflow_provider_flink_k8s.observation.verdict import Verdict
@@ -67,12 +73,15 @@ WaitKind = Literal[
     "session_job",
     "session_jobs_deleted",
     "deleted",
+    "parallelism",
+    "slots_released",
 ]
 FETCHES = frozenset(
     {
         "workloads",
         "overview",
         "jobs",
+        "job_details",
         "savepoint",
         "flink_deployment",
         "session_job",
@@ -86,6 +95,7 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "savepoint": ("job_id", "trigger_id"),
     "operator_savepoint": ("savepoint_nonce",),
     "session_job": ("session_job",),
+    "parallelism": ("job_id", "vertex_parallelism"),
 }
 _OPERATOR_ONLY = ("operator_savepoint", "suspended", "session_job", "session_jobs_deleted")
 _FIXED_FETCHES: Mapping[str, frozenset[str]] = {
@@ -96,6 +106,8 @@ _FIXED_FETCHES: Mapping[str, frozenset[str]] = {
     "session_job": frozenset({"session_job"}),
     "session_jobs_deleted": frozenset({"session_jobs"}),
     "deleted": frozenset({"remaining"}),
+    "parallelism": frozenset({"job_details"}),
+    "slots_released": frozenset({"overview"}),
 }
 
 
@@ -110,8 +122,10 @@ class WaitFor(FrozenModel):
         savepoint for ``savepoint_nonce``), ``suspended`` (the FlinkDeployment suspended
         with a savepoint at ``generation``), ``session_job`` (the FlinkSessionJob
         ``session_job``'s job in one of ``target_states``), ``session_jobs_deleted`` (no
-        FlinkSessionJob on the cluster left) or ``deleted`` (none of the cluster's
-        objects left).
+        FlinkSessionJob on the cluster left), ``deleted`` (none of the cluster's
+        objects left), ``parallelism`` (every vertex of ``job_id`` RUNNING at
+        ``vertex_parallelism``) or ``slots_released`` (at most ``expected_slots`` task
+        slots registered: a scale-down's TaskManagers gone).
     :param name: the cluster's name.
     :param namespace: its namespace.
     :param target: ``standalone`` (the provider's Deployments) or ``operator`` (a
@@ -133,6 +147,8 @@ class WaitFor(FrozenModel):
     :param session_job: the FlinkSessionJob a ``session_job`` wait follows.
     :param keep: the ``Kind/name`` of an object a ``deleted`` wait lets remain (the
         anchor a teardown deletes last, once everything else is gone).
+    :param vertex_parallelism: the parallelism each vertex (by id) must run at, for a
+        ``parallelism`` wait.
     """
 
     kind: WaitKind = "cluster"
@@ -154,6 +170,7 @@ class WaitFor(FrozenModel):
     generation: int | None = None
     session_job: str | None = None
     keep: str | None = None
+    vertex_parallelism: dict[str, int] | None = None
 
     @model_validator(mode="after")
     def _kind_has_its_fields(self) -> WaitFor:
@@ -167,23 +184,16 @@ class WaitFor(FrozenModel):
     @field_validator("target_states", mode="before")
     @classmethod
     def _known_states(cls, value: Any) -> tuple[str, ...]:
-        states = (value,) if isinstance(value, str) else tuple(value)
-        upper = tuple(str(state).upper() for state in states)
-        unknown = [state for state in upper if state not in JOB_STATES]
-        if unknown or not upper:
-            raise ValueError(
-                f"target_states must name Flink job states ({', '.join(JOB_STATES)}); "
-                f"got {', '.join(map(str, states)) or 'none'}"
-            )
-        return upper
+        return job_states(value, field="target_states")
 
     @property
     def fetches(self) -> frozenset[str]:
         """What an observer reads for this wait (a subset of :data:`FETCHES`):
         ``workloads`` (Deployments, pods, their Events; the FlinkDeployment of the
-        operator target), ``overview`` and ``jobs`` (Flink's REST API), ``savepoint``
-        (the trigger's status), ``flink_deployment``, ``session_job`` (by name),
-        ``session_jobs`` (those on the cluster), ``remaining`` (the cluster's objects)."""
+        operator target), ``overview``, ``jobs`` and ``job_details`` (of ``job_id``;
+        Flink's REST API), ``savepoint`` (the trigger's status), ``flink_deployment``,
+        ``session_job`` (by name), ``session_jobs`` (those on the cluster), ``remaining``
+        (the cluster's objects)."""
         fixed = _FIXED_FETCHES.get(self.kind)
         if fixed is not None:
             return fixed
@@ -197,7 +207,7 @@ class WaitFor(FrozenModel):
     def needs_rest(self) -> bool:
         """Whether the decision reads Flink's REST API (the operator target's cluster and
         job waits read the FlinkDeployment's status instead)."""
-        return bool(self.fetches & {"overview", "jobs", "savepoint"})
+        return bool(self.fetches & {"overview", "jobs", "job_details", "savepoint"})
 
     @property
     def description(self) -> str:
@@ -217,6 +227,10 @@ class WaitFor(FrozenModel):
             "session_job": f"FlinkSessionJob {self.namespace}/{self.session_job} {states}",
             "session_jobs_deleted": f"the FlinkSessionJobs of {what} deleted",
             "deleted": f"every object of Flink cluster {what} deleted",
+            "parallelism": f"every vertex of {job} of Flink cluster {what} rescaled",
+            "slots_released": (
+                f"at most {self.expected_slots} task slots registered in Flink cluster {what}"
+            ),
         }
         return descriptions[self.kind]
 
@@ -301,6 +315,19 @@ class WaitFor(FrozenModel):
         if self.kind == "session_jobs_deleted":
             left = tuple(f"FlinkSessionJob/{_name_of(sj)}" for sj in snapshot.session_jobs)
             return classify_deletion(left, what=f"the FlinkSessionJobs of {label}")
+        if self.kind == "parallelism":
+            return classify_parallelism(
+                job,
+                job_id=str(self.job_id),
+                targets=self.vertex_parallelism or {},
+                rest_error=snapshot.rest_error,
+            )
+        if self.kind == "slots_released":
+            return classify_slots_released(
+                snapshot.overview,
+                expected_slots=self.expected_slots,
+                rest_error=snapshot.rest_error,
+            )
         if self.kind == "deleted":
             # "Kind/name (finalizers: ...)": the object is the first word.
             left = tuple(obj for obj in snapshot.remaining if obj.split(" ", 1)[0] != self.keep)

@@ -6,8 +6,9 @@ with Jinja (``{{``, ``{%``), a ``.yaml``/``.yml``/``.json`` file, an XCom value 
 ``deploy.output`` -- once it is rendered, by the same function, with the same message
 (:meth:`~.base.FlinkClusterMixin.check_arguments` runs them at both times).
 
-Every rule raises :class:`ArgumentError` (a ``ValueError``) whose message starts with the
-argument's name, or :class:`SpecError` naming the field of a spec and its rule.
+Every rule raises :class:`ArgumentError` (a :class:`SpecError`, a ``ValueError``) whose
+message starts with the argument's name, or :class:`SpecError` naming the field of a spec
+and its rule.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any, Literal
 
 from airflow.sdk.definitions._internal.mixins import ResolveMixin
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError, SpecError, SpecProblem
-from airflow_provider_flink_k8s.observation.job import JOB_STATES
+from airflow_provider_flink_k8s.exceptions import ArgumentError, SpecError, SpecProblem
+from airflow_provider_flink_k8s.observation.job import job_states as observed_job_states
 from airflow_provider_flink_k8s.resources.rescaling import STRATEGIES, parse_parallelism
 
 __all__ = [
@@ -53,14 +54,6 @@ FLINK_DEPLOYMENT_API = {
 name by default: the one the provider reads and writes."""
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _JINJA = ("{{", "{%", "{#")
-
-
-class ArgumentError(FlinkK8sError, ValueError):
-    """A task argument breaks its rule; the message names the argument and the rule."""
-
-    def __init__(self, argument: str, message: str) -> None:
-        self.argument = argument
-        super().__init__(message)
 
 
 # -- what is known before rendering -------------------------------------------------------
@@ -150,16 +143,12 @@ def check_flink_deployment_api(**given: Any) -> None:
 
 
 def job_states(name: str, value: Any) -> tuple[str, ...]:
-    """Flink job states (one, or a list), upper-cased."""
-    states = (value,) if isinstance(value, str) else tuple(value)
-    unknown = [state for state in states if str(state).upper() not in JOB_STATES]
-    if unknown or not states:
-        raise ArgumentError(
-            name,
-            f"{name} must name Flink job states ({', '.join(JOB_STATES)}); "
-            f"got {', '.join(map(str, unknown)) or 'none'}",
-        )
-    return tuple(str(state).upper() for state in states)
+    """Flink job states (one, or a list), upper-cased: the rule of
+    :func:`~airflow_provider_flink_k8s.observation.job.job_states`, on argument ``name``."""
+    try:
+        return observed_job_states(value, field=name)
+    except ValueError as error:
+        raise ArgumentError(name, str(error)) from None
 
 
 def flink_job_id(value: Any) -> str | None:

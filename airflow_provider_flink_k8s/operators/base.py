@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLUSTER_TEMPLATE_EXT",
     "FlinkClusterMixin",
+    "FlinkClusterOperator",
     "FlinkWebUILink",
     "RestRoute",
     "WEB_UI_ATTRIBUTE",
@@ -140,11 +141,12 @@ class FlinkWebUILink(BaseOperatorLink):
 
 
 class FlinkClusterMixin(BaseOperator):
-    """Base of the provider's operators and (with :class:`BaseSensorOperator`) sensors.
+    """Base of the provider's sensors and (through :class:`FlinkClusterOperator`)
+    operators: it owns the arguments every task shares; a subclass's ``__init__`` takes
+    only its own and passes the rest on (``super().__init__(**kwargs)``), then ends with
+    :meth:`check_arguments`.
 
-    Subclasses call :meth:`init_cluster_task` from ``__init__``.
-
-    :param cluster: the cluster (see the module docstring). Templated.
+    :param cluster: the cluster (see the module docstring); required. Templated.
     :param namespace: the namespace, overriding the spec's (or the FlinkDeployment's
         ``metadata.namespace``). Templated.
     :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
@@ -152,7 +154,8 @@ class FlinkClusterMixin(BaseOperator):
         ``None``: the cluster's REST Service, by ``rest_route``. Templated.
     :param rest_route: ``auto`` (cluster DNS when Airflow runs in the cluster, else the
         API server's service proxy), ``cluster_dns`` or ``service_proxy``.
-    :param poll_interval: seconds between checks while waiting.
+    :param poll_interval: seconds between checks while waiting (``None``: the task's
+        :attr:`default_poll_interval`, 2 s; 1 s for a savepoint or a teardown).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     :param config_file: a kubeconfig path, overriding the connection's (as in
         cncf.kubernetes). Templated.
@@ -181,6 +184,8 @@ class FlinkClusterMixin(BaseOperator):
     created, on the rendered one before it runs)."""
     cluster_arguments: ClassVar[tuple[str, ...]] = ("cluster", "namespace")
     """The arguments that name the cluster (it is validated when all are literal)."""
+    default_poll_interval: ClassVar[float] = 2.0
+    """``poll_interval`` when the task is given none (a subclass may set its own)."""
 
     cluster: Any
     namespace: str | None
@@ -197,6 +202,13 @@ class FlinkClusterMixin(BaseOperator):
     def __init__(
         self,
         *,
+        cluster: Any = None,
+        namespace: str | None = None,
+        kubernetes_conn_id: str = "kubernetes_default",
+        flink_conn_id: str | None = None,
+        rest_route: RestRoute = "auto",
+        poll_interval: float | None = None,
+        deferrable: bool | None = None,
         config_file: str | None = None,
         cluster_context: str | None = None,
         in_cluster: bool | None = None,
@@ -206,6 +218,38 @@ class FlinkClusterMixin(BaseOperator):
         self.config_file = config_file
         self.cluster_context = cluster_context
         self.in_cluster = in_cluster
+        self._set_cluster_arguments(
+            cluster=cluster,
+            namespace=namespace,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=self.default_poll_interval if poll_interval is None else poll_interval,
+            deferrable=deferrable,
+        )
+
+    def _set_cluster_arguments(
+        self,
+        *,
+        cluster: Any,
+        namespace: str | None,
+        kubernetes_conn_id: str,
+        flink_conn_id: str | None,
+        rest_route: RestRoute,
+        poll_interval: float,
+        deferrable: bool | None,
+    ) -> None:
+        """Check and set the shared arguments (no I/O: hooks are created on first use).
+
+        :raises ArgumentError: naming the argument and the rule it breaks.
+        """
+        self.poll_interval = check_seconds("poll_interval", poll_interval)
+        self.rest_route = check_rest_route(rest_route)
+        self.cluster = cluster
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.flink_conn_id = flink_conn_id
+        self.deferrable = _default_deferrable() if deferrable is None else deferrable
 
     def init_cluster_task(
         self,
@@ -219,26 +263,24 @@ class FlinkClusterMixin(BaseOperator):
         namespace: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """Set the shared arguments (no I/O: hooks are created on first use).
-
-        Subclasses end their ``__init__`` with :meth:`check_arguments`.
+        """Set the shared arguments after ``__init__``: kept for a subclass that still
+        declares them itself (``FlinkRescaleOperator``, until it passes them to
+        ``super().__init__``); the same rules as ``__init__``.
 
         :param timeout: seconds the task's wait may take, when it has one.
         :raises ArgumentError: naming the argument and the rule it breaks.
         """
-        if cluster is None:
-            raise ArgumentError(
-                "cluster", "cluster is required: a spec, a spec file, or a deploy result"
-            )
-        self.poll_interval = check_seconds("poll_interval", poll_interval)
+        self._set_cluster_arguments(
+            cluster=cluster,
+            namespace=namespace,
+            kubernetes_conn_id=kubernetes_conn_id,
+            flink_conn_id=flink_conn_id,
+            rest_route=rest_route,
+            poll_interval=poll_interval,
+            deferrable=deferrable,
+        )
         if timeout is not None:
             self.timeout = check_seconds("timeout", timeout)
-        self.rest_route = check_rest_route(rest_route)
-        self.cluster = cluster
-        self.namespace = namespace
-        self.kubernetes_conn_id = kubernetes_conn_id
-        self.flink_conn_id = flink_conn_id
-        self.deferrable = _default_deferrable() if deferrable is None else deferrable
 
     # -- the arguments' rules ----------------------------------------------------------
 
@@ -250,6 +292,10 @@ class FlinkClusterMixin(BaseOperator):
         :raises ArgumentError: naming the argument and the rule it breaks.
         :raises SpecError: naming the spec's field and rule.
         """
+        if self.cluster is None:
+            raise ArgumentError(
+                "cluster", "cluster is required: a spec, a spec file, or a deploy result"
+            )
         for name, rule in self.argument_rules.items():
             value = getattr(self, name, None)
             if rendered or literal(value):
@@ -528,6 +574,24 @@ class FlinkClusterMixin(BaseOperator):
         if isinstance(url, str) and url:
             setattr(self, WEB_UI_ATTRIBUTE, url)
         return outcome, resume
+
+
+class FlinkClusterOperator(FlinkClusterMixin):
+    """Base of the provider's operators: the arguments of :class:`FlinkClusterMixin`, and
+    how long the operation may wait (a sensor's ``timeout`` is the sensor's own).
+
+    :param timeout: seconds each wait of the task may take (``None``: the operator's
+        :attr:`default_timeout`, 600 s; 300 s for a teardown).
+    """
+
+    default_timeout: ClassVar[float] = 600.0
+    """``timeout`` when the task is given none (a subclass may set its own)."""
+
+    def __init__(self, *, timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.timeout = check_seconds(
+            "timeout", self.default_timeout if timeout is None else timeout
+        )
 
 
 def _with_link(resume: Mapping[str, Any] | None, url: str | None) -> dict[str, Any]:

@@ -29,10 +29,7 @@ from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
     check_flink_deployment_api,
 )
-from airflow_provider_flink_k8s.operators.base import (
-    FlinkClusterMixin,
-    RestRoute,
-)
+from airflow_provider_flink_k8s.operators.base import FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import task_key
 from airflow_provider_flink_k8s.resources.placement import (
     QuotaStatus,
@@ -53,7 +50,7 @@ __all__ = ["FlinkDeployOperator"]
 OnExists = Literal["update", "fail", "adopt"]
 
 
-class FlinkDeployOperator(FlinkClusterMixin):
+class FlinkDeployOperator(FlinkClusterOperator):
     """Deploy a Flink cluster -- native Deployments or a FlinkDeployment -- and wait for it.
 
     In order, and nothing is written before step 4:
@@ -90,30 +87,21 @@ class FlinkDeployOperator(FlinkClusterMixin):
     another run created, or one without the record, is left as it was. A killed task
     (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
 
-    :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
-        spec or FlinkDeployment file (``.yaml``/``.yml``/``.json``, templated). Templated.
+    The arguments every task shares -- ``cluster``, ``namespace``, the connections,
+    ``rest_route``, ``poll_interval``, ``deferrable``, ``timeout`` (here: seconds to wait
+    for readiness), the kubeconfig overrides -- are :class:`FlinkClusterOperator`'s.
+
     :param application_file: the official Flink provider's name for ``cluster`` (a
         FlinkDeployment file or text), so a ``FlinkKubernetesOperator`` task switches by
         changing its class.
-    :param namespace: the namespace, overriding the spec's. Templated.
     :param wait_for_ready: wait until ready (else return after applying).
     :param on_exists: when a cluster this task instance did not create already exists
         (as its anchor records): ``update`` (apply; unchanged objects stay as they are),
         ``fail`` (``AlreadyExists``, naming the run that created it), or ``adopt``
         (leave it, just wait).
     :param preflight: check placement against nodes and ResourceQuota first.
-    :param timeout: seconds to wait for readiness.
     :param keep_failed_cluster: keep the cluster this task instance created when the
         deploy fails or is killed (default: delete it and wait until it is gone).
-    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
-    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
-    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
-        ``service_proxy``).
-    :param poll_interval: seconds between checks while waiting.
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
-    :param config_file: a kubeconfig path, overriding the connection's.
-    :param cluster_context: the kubeconfig context, overriding the connection's.
-    :param in_cluster: use the pod's service account, overriding the connection's.
     :param api_group: the official provider's argument: ``flink.apache.org`` (the only
         API this provider deploys; anything else is refused).
     :param api_version: likewise, ``v1beta1``.
@@ -126,46 +114,28 @@ class FlinkDeployOperator(FlinkClusterMixin):
     def __init__(
         self,
         *,
-        cluster: Any = None,
         application_file: Any = None,
-        namespace: str | None = None,
         wait_for_ready: bool = True,
         on_exists: OnExists = "update",
         preflight: bool = True,
-        timeout: float = 600.0,
         keep_failed_cluster: bool = False,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poll_interval: float = 2.0,
-        deferrable: bool | None = None,
         api_group: str = FLINK_DEPLOYMENT_API["api_group"],
         api_version: str = FLINK_DEPLOYMENT_API["api_version"],
         plural: str = FLINK_DEPLOYMENT_API["plural"],
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         check_flink_deployment_api(api_group=api_group, api_version=api_version, plural=plural)
         if application_file is not None:
-            if cluster is not None:
+            if kwargs.get("cluster") is not None:
                 raise ArgumentError(
                     "application_file", "give cluster or application_file, not both"
                 )
-            cluster = application_file
+            kwargs["cluster"] = application_file
         if on_exists not in ("update", "fail", "adopt"):
             raise ArgumentError(
                 "on_exists", f"on_exists must be 'update', 'fail' or 'adopt', not {on_exists!r}"
             )
-        self.init_cluster_task(
-            cluster=cluster,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-            namespace=namespace,
-            timeout=timeout,
-        )
+        super().__init__(**kwargs)
         self.wait_for_ready = wait_for_ready
         self.on_exists = on_exists
         self.preflight = preflight

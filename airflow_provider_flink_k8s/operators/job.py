@@ -37,7 +37,7 @@ from airflow_provider_flink_k8s.operators.arguments import (
     literal,
     program_args,
 )
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.spec import FlinkCluster, SessionJobSpec, load_cluster
 from airflow_provider_flink_k8s.spec.loading import load_document
 from airflow_provider_flink_k8s.spec.sessionjob import read_flink_session_job
@@ -77,7 +77,7 @@ def stable_id(*parts: object) -> str:
 # -- the operator ----------------------------------------------------------------------
 
 
-class FlinkSubmitJobOperator(FlinkClusterMixin):
+class FlinkSubmitJobOperator(FlinkClusterOperator):
     """Submit a job to a session cluster and wait until it is RUNNING (or ``wait_for``).
 
     Standalone target, through Flink's REST API: upload ``jar`` (or reuse ``jar_id``, or
@@ -104,11 +104,13 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     ``on_kill``: cancels the job only if this try submitted it (a re-attached job, or
     one submitted by an earlier try, is left running).
 
-    :param cluster: the session cluster (see :class:`FlinkClusterMixin`); optional with
-        ``session_job``. Templated.
+    The arguments every task shares -- ``cluster`` (the session cluster; optional with
+    ``session_job``), ``namespace``, the connections, ``rest_route``, ``poll_interval``,
+    ``deferrable``, ``timeout`` (here: seconds to wait for ``wait_for``), the kubeconfig
+    overrides -- are :class:`FlinkClusterOperator`'s.
+
     :param session_job: a FlinkSessionJob file (``.yaml``/``.yml``/``.json``), YAML/JSON
         text or mapping. Templated.
-    :param namespace: the namespace, overriding the spec's. Templated.
     :param jar: a local jar file to upload (operator target: the jar's URI). Templated.
     :param jar_id: an uploaded jar's id, instead of ``jar``. Templated.
     :param entry_class: the main class (default: the jar manifest's). Templated.
@@ -118,13 +120,6 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     :param allow_non_restored_state: skip savepoint state no operator of the job claims.
     :param wait_for: Flink job states that end the wait successfully: ``("RUNNING",)``
         for a streaming job, ``("FINISHED",)`` for a batch job.
-    :param timeout: seconds to wait for ``wait_for``.
-    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
-    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
-    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
-        ``service_proxy``).
-    :param poll_interval: seconds between checks while waiting.
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :return: the job id (XCom).
     """
 
@@ -147,9 +142,7 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
     def __init__(
         self,
         *,
-        cluster: Any = None,
         session_job: Any = None,
-        namespace: str | None = None,
         jar: str | None = None,
         jar_id: str | None = None,
         entry_class: str | None = None,
@@ -158,30 +151,16 @@ class FlinkSubmitJobOperator(FlinkClusterMixin):
         savepoint_path: str | None = None,
         allow_non_restored_state: bool = False,
         wait_for: Sequence[str] | str = ("RUNNING",),
-        timeout: float = 600.0,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poll_interval: float = 2.0,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         states = job_states("wait_for", wait_for)
-        if cluster is None and session_job is None:
-            raise ArgumentError(
-                "cluster", "cluster is required (or a session_job naming its deploymentName)"
-            )
-        self.init_cluster_task(
-            cluster=_FROM_SESSION_JOB if cluster is None else cluster,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-            namespace=namespace,
-            timeout=timeout,
-        )
+        if kwargs.get("cluster") is None:
+            if session_job is None:
+                raise ArgumentError(
+                    "cluster", "cluster is required (or a session_job naming its deploymentName)"
+                )
+            kwargs["cluster"] = _FROM_SESSION_JOB
+        super().__init__(**kwargs)
         self.session_job = session_job
         self.jar = jar
         self.jar_id = jar_id

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
-    DeploymentTimeout,
     FlinkK8sError,
     FlinkRestNotFound,
     ResourceConflict,
@@ -19,10 +18,10 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import object_names, render_manifests
-from airflow_provider_flink_k8s.observation.flinkdeployment import classify_flink_deployment
 from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of, retry_salt
 from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.rescale import (
+    WAITS,
     JobView,
     RescaleObservation,
     SavepointView,
@@ -30,7 +29,6 @@ from airflow_provider_flink_k8s.observation.rescale import (
     next_step,
     rescale_result,
 )
-from airflow_provider_flink_k8s.observation.verdict import Lifecycle
 from airflow_provider_flink_k8s.operators.arguments import (
     program_args,
     rescale_parallelism,
@@ -60,6 +58,7 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.flinkrest import JobDetails
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
     from airflow_provider_flink_k8s.observation import Outcome
+    from airflow_provider_flink_k8s.observation.waits import WaitFor
     from airflow_provider_flink_k8s.spec import FlinkCluster
 
 __all__ = ["FlinkRescaleOperator"]
@@ -147,8 +146,9 @@ class FlinkRescaleOperator(FlinkClusterMixin):
     :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
     :param rest_route: ``auto``, ``cluster_dns`` or ``service_proxy``.
     :param poll_interval: seconds between checks while waiting.
-    :param deferrable: wait for the restarted job in the triggerer; the task resumes
-        from its recorded intent (the other waits observe again in the worker).
+    :param deferrable: every wait (slots, vertices, savepoint, the old job's end, the
+        restarted job, the FlinkDeployment reconciled) in the triggerer; the task resumes
+        from its recorded intent and observes again.
     :return: ``{job_id, previous_job_id, old_parallelism, new_parallelism, strategy,
         savepoint_path, downtime_seconds, time_to_target_seconds, taskmanagers_before,
         taskmanagers_after, reason}``.
@@ -224,39 +224,34 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         return self._reconcile(context)
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Resume after the trigger: the restarted job (or FlinkDeployment) is RUNNING.
-
-        A standalone rescale then carries on from the intent recorded in the cluster."""
+        """Resume after the trigger decided a wait: the FlinkDeployment reconciled (the
+        operator target), or one wait of a standalone rescale is over -- which then
+        carries on from the intent recorded in the cluster."""
         outcome, resume = self.outcome_of(event)
         if self.flink_cluster.target == "operator":
             return self._finish_operator(outcome, resume)
-        self._finish_job_wait(outcome, resume.get("savepoint_path"))
-        return self._reconcile(context)
+        self._finish_wait_step(outcome, resume.get("savepoint_path"))
+        return self._reconcile(context, _Progress.from_resume(resume))
 
     # -- the reconciliation (standalone) ---------------------------------------------
 
-    def _reconcile(self, context: Context) -> dict[str, Any]:
+    def _reconcile(self, context: Context, progress: _Progress | None = None) -> dict[str, Any]:
         """Observe -> plan -> act until the recorded intent is done.
 
         The intent in the JobManager Deployment's annotation is the only state between
-        steps: a retried (or resumed) task reads it and carries on from the cluster."""
+        steps: a retried (or resumed) task reads it and carries on from the cluster. A
+        step that waits is a :class:`WaitFor` -- deferred to the triggerer with
+        ``deferrable``, else decided here by the same rule."""
         cluster = self.flink_cluster
         owner = task_key(context)
+        progress = progress or _Progress()
         with self.rest_hook() as rest:
             held = self._claim(rest, cluster, owner)
             if isinstance(held, dict):
                 return held
             intent, version = held
-            waits = _WaitClock(self.timeout)
             while True:
-                try:
-                    seen = self._observe(rest, cluster, intent)
-                except FlinkK8sError as error:  # Flink restarting the job: not yet
-                    self.log.info("Observation incomplete (%s); observing again", error)
-                    waits.tick("an answer from Flink's REST API")
-                    time.sleep(self.poll_interval)
-                    continue
-                step = next_step(intent, seen)
+                step = next_step(intent, self._observe(rest, cluster, intent))
                 if step.intent != intent:
                     recorded = self._record(cluster, owner, step.intent, version)
                     if recorded is None:  # another writer: read and decide again
@@ -276,12 +271,12 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                         step.detail,
                         details={"savepoint_path": intent.savepoint_path},
                     )
+                progress.step(step.action, step.detail)
                 if step.waits:
-                    waits.tick(step.detail)
+                    self._await(context, cluster, intent, step, progress)
                 else:
-                    waits.acted(step.action, step.detail)
                     self.log.info("Rescale step %s: %s", step.action, step.detail)
-                self._act(context, rest, cluster, intent, step)
+                    self._act(rest, cluster, intent, step)
 
     def _claim(
         self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str
@@ -432,14 +427,9 @@ class FlinkRescaleOperator(FlinkClusterMixin):
 
     # -- acting ----------------------------------------------------------------------
 
-    def _act(
-        self,
-        context: Context,
-        rest: FlinkRestHook,
-        cluster: FlinkCluster,
-        intent: Intent,
-        step: Step,
-    ) -> None:
+    def _act(self, rest: FlinkRestHook, cluster: FlinkCluster, intent: Intent, step: Step) -> None:
+        """Take ``step`` (not a wait). Each action is safe to repeat: a retry that
+        cannot know whether it got there takes it again."""
         job_id = str(intent.job_id)
         action = step.action
         if action == "scale_taskmanagers":
@@ -449,11 +439,6 @@ class FlinkRescaleOperator(FlinkClusterMixin):
             rest.set_resource_requirements(job_id, rescaled_requirements(current, intent.targets))
         elif action == "stop_with_savepoint":
             rest.stop_with_savepoint(job_id, trigger_id=intent.trigger_id)
-        elif action == "await_savepoint" and intent.trigger_id and not intent.savepoint_path:
-            rest.wait_for_savepoint(
-                job_id, intent.trigger_id, timeout=self.timeout, poll_interval=self.poll_interval
-            )
-            time.sleep(self.poll_interval)  # the job finishes after its savepoint
         elif action == "resubmit":
             jar_id, entry_class, args = self._submission()
             rest.run_jar(
@@ -464,28 +449,77 @@ class FlinkRescaleOperator(FlinkClusterMixin):
                 intent.savepoint_path,
                 job_id=intent.new_job_id,
             )
-        elif action == "redeploy" or (action == "await_job" and cluster.mode != "session"):
-            # Server-side apply of the same spec: "unchanged" once applied. Applying it
-            # again while waiting covers a task killed between recording the step and
-            # the apply, with no memory of whether it got there.
-            spec = rescaled_cluster(
-                cluster,
-                intent.new_parallelism,
-                savepoint=intent.savepoint_path,
-                taskmanagers=intent.taskmanagers_after,
-            )
-            self.kube_hook.apply(render_manifests(spec))
-            if action == "await_job":
-                time.sleep(self.poll_interval)
-        elif action == "await_job" and intent.new_job_id:
-            resume = {"savepoint_path": intent.savepoint_path}
-            wait = self.cluster_wait("job", job_id=intent.new_job_id)
-            outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
-            self._finish_job_wait(outcome, intent.savepoint_path)
-        else:  # the other waits: observe again shortly
-            time.sleep(self.poll_interval)
+        elif action == "redeploy":
+            self._redeploy(cluster, intent)
+        else:
+            raise AssertionError(f"not an action of the rescale planner: {action}")
 
-    def _finish_job_wait(self, outcome: Outcome, savepoint: Any) -> None:
+    def _redeploy(self, cluster: FlinkCluster, intent: Intent) -> None:
+        """Apply the application cluster at the new parallelism, from the savepoint.
+        Server-side apply of the same spec is "unchanged" once applied: applying it again
+        covers a task killed between recording the step and the apply."""
+        spec = rescaled_cluster(
+            cluster,
+            intent.new_parallelism,
+            savepoint=intent.savepoint_path,
+            taskmanagers=intent.taskmanagers_after,
+        )
+        self.kube_hook.apply(render_manifests(spec))
+
+    def _await(
+        self,
+        context: Context,
+        cluster: FlinkCluster,
+        intent: Intent,
+        step: Step,
+        progress: _Progress,
+    ) -> None:
+        """Wait for what ``step`` waits for: deferred (``deferrable``; the task resumes
+        in :meth:`execute_complete` and observes again), or here. A failed or timed-out
+        wait fails the task with its cause."""
+        wait = self._wait_of(cluster, intent, step)
+        if step.action == "await_job" and cluster.mode != "session":
+            self._redeploy(cluster, intent)  # see _redeploy: a killed task may not have
+        if progress.repeats > 1 and not self.deferrable:
+            # Asked for the wait that just ended: Flink's answers disagree for a moment
+            # (its job details are cached for seconds). A deferred task's round trip
+            # through the triggerer gives them the same moment.
+            time.sleep(self.poll_interval)
+        resume = {"savepoint_path": intent.savepoint_path, **progress.to_resume()}
+        outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
+        self._finish_wait_step(outcome, intent.savepoint_path)
+
+    def _wait_of(self, cluster: FlinkCluster, intent: Intent, step: Step) -> WaitFor:
+        """The :class:`WaitFor` of a planner's wait: the same rule the planner applies."""
+        action = step.action
+        if action == "await_slots":
+            return self.cluster_wait(
+                "cluster",
+                expected_taskmanagers=intent.taskmanagers_after,
+                expected_slots=int(step.count or 0),
+            )
+        if action == "await_release":
+            return self.cluster_wait("slots_released", expected_slots=int(step.count or 0))
+        if action == "await_vertices":
+            job_id = intent.job_id if intent.strategy == "in_place" else intent.new_job_id
+            return self.cluster_wait(
+                "parallelism", job_id=job_id, vertex_parallelism=dict(intent.targets)
+            )
+        if action == "await_savepoint":
+            trigger = intent.trigger_id
+            return self.cluster_wait("savepoint", job_id=intent.job_id, trigger_id=trigger)
+        if action == "await_stop":
+            return self.cluster_wait(
+                "job", job_id=intent.job_id, target_states=tuple(GLOBALLY_TERMINAL_JOB_STATES)
+            )
+        # await_job: the resubmitted job (a session cluster), or the redeployed
+        # application's only job.
+        job_id = intent.new_job_id if cluster.mode == "session" else None
+        return self.cluster_wait("job", job_id=job_id)
+
+    def _finish_wait_step(self, outcome: Outcome, savepoint: Any) -> None:
+        """Raise unless the wait succeeded; once the old job stopped with its savepoint,
+        the error names it (the job can be restored from it by hand)."""
         try:
             self.finish_wait(outcome)
         except FlinkK8sError as error:
@@ -735,28 +769,11 @@ class FlinkRescaleOperator(FlinkClusterMixin):
         return result
 
     def _operator_job_status(self, intent: Intent) -> dict[str, Any]:
-        """The job status the FlinkDeployment reports once it reconciled the patch (the
-        generation recorded, or later): ``jobId`` and ``savepoint_path``, the upgrade
-        savepoint when it is a new one. Readiness is
-        :func:`~airflow_provider_flink_k8s.observation.flinkdeployment.classify_flink_deployment`'s
-        rule; the wait before already applied it, so this reads once unless the status
-        moved on meanwhile."""
-        found: dict[str, Any] = {}
-
-        def reconciled() -> bool | None:
-            raw = self._flink_deployment()
-            status = raw.get("status") or {}
-            generation = (raw.get("metadata") or {}).get("generation")
-            verdict = classify_flink_deployment(
-                status, generation=max(generation or 0, intent.generation or 0), target="job"
-            )
-            found.update(status.get("jobStatus") or {})
-            return True if verdict.lifecycle is Lifecycle.READY else None
-
-        clock = _WaitClock(self.timeout)
-        while reconciled() is None:
-            clock.tick(f"FlinkDeployment {self.flink_cluster.name} reconciled")
-            time.sleep(self.poll_interval)
+        """The job status the FlinkDeployment reports now that the wait found it
+        reconciled (``classify_operator_deployment``, at its current generation -- at
+        least the one the patch produced): ``jobId``, and ``savepoint_path`` when the
+        upgrade took a new savepoint."""
+        found = dict((self._flink_deployment().get("status") or {}).get("jobStatus") or {})
         savepoint = found.get("upgradeSavepointPath")
         if savepoint and savepoint != intent.previous_savepoint:
             found["savepoint_path"] = savepoint
@@ -805,6 +822,7 @@ class FlinkRescaleOperator(FlinkClusterMixin):
 
 _RECORD_ATTEMPTS = 5
 _MAX_REPEATS = 3
+_MAX_WAIT_REPEATS = 10
 
 
 def _vertices(job: JobDetails) -> list[VertexState]:
@@ -866,32 +884,33 @@ def _view(job: JobDetails) -> JobView:
     )
 
 
-class _WaitClock:
-    """How long the reconciliation has been waiting on one thing: ``timeout`` bounds each
-    wait, and any action starts the clock again."""
+class _Progress:
+    """Whether the reconciliation moves on. Taking the same action again and again
+    without the cluster moving on, or being asked for the same wait right after it was
+    over, is a cluster that ignores the action (or a bug): fail rather than loop. Plain
+    JSON in the resume context, so a deferred task keeps count."""
 
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.since: float | None = None
-        self.last: str | None = None
-        self.repeats = 0
+    def __init__(self, last: str | None = None, repeats: int = 0) -> None:
+        self.last = last
+        self.repeats = repeats
 
-    def acted(self, action: str, detail: str) -> None:
-        """An action was taken: the wait clock starts again. The same action over and
-        over without the cluster moving on is a bug or a cluster that ignores it: fail
-        rather than loop."""
-        self.since = None
+    @classmethod
+    def from_resume(cls, resume: Mapping[str, Any]) -> _Progress:
+        """The count a deferred task carried (see :meth:`to_resume`)."""
+        last = resume.get("last_step")
+        return cls(str(last) if last else None, int(resume.get("step_repeats") or 0))
+
+    def to_resume(self) -> dict[str, Any]:
+        """The count as resume context of a deferral."""
+        return {"last_step": self.last, "step_repeats": self.repeats}
+
+    def step(self, action: str, detail: str) -> None:
+        """``action`` is the next step.
+
+        :raises DeploymentFailed: ``RescaleStuck`` when it repeats past the limit."""
         self.repeats = self.repeats + 1 if action == self.last else 1
         self.last = action
-        if self.repeats > _MAX_REPEATS:
+        if self.repeats > (_MAX_WAIT_REPEATS if action in WAITS else _MAX_REPEATS):
             raise DeploymentFailed(
                 "RescaleStuck", f"{action} taken {self.repeats} times without effect: {detail}"
             )
-
-    def tick(self, what: str) -> None:
-        now = time.monotonic()
-        if self.since is None:
-            self.since = now
-        waited = now - self.since
-        if waited >= self.timeout:
-            raise DeploymentTimeout(f"gave up waiting for {what}", waited_seconds=waited)

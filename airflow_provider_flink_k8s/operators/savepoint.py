@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flink_k8s.exceptions import (
+    ArgumentError,
     DeploymentFailed,
     FlinkRestError,
     FlinkRestNotFound,
@@ -14,54 +15,38 @@ from airflow_provider_flink_k8s.exceptions import (
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
-from airflow_provider_flink_k8s.observation import Outcome
+from airflow_provider_flink_k8s.observation import FlinkJob, Outcome, running_job
 from airflow_provider_flink_k8s.observation.savepoints import missing_savepoint_dir
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_flink_k8s.flinkrest import JobOverview
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 
 __all__ = [
     "FlinkSavepointOperator",
     "check_format_type",
-    "only_running_job",
     "require_savepoint_dir",
     "savepoint_location",
 ]
 
 _MAX_TRIGGERS = 32
+_ACTION = "savepoint"
 
 
 def check_format_type(format_type: str) -> FormatType:
     """``format_type`` if Flink knows it.
 
-    :raises ValueError: naming ``format_type`` and the allowed values.
+    :raises ArgumentError: naming ``format_type`` and the allowed values.
     """
     for known in FORMAT_TYPES:
         if format_type == known:
             return known
-    raise ValueError(f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}")
-
-
-def only_running_job(jobs: Sequence[JobOverview], cluster: str) -> str:
-    """The id of the cluster's one RUNNING job.
-
-    :raises DeploymentFailed: ``JobNotFound`` when none or several run (naming them).
-    """
-    running = [job for job in jobs if job.state == "RUNNING"]
-    if len(running) == 1:
-        return running[0].id
-    if not running:
-        known = ", ".join(f"{job.id} ({job.state})" for job in jobs) or "none"
-        message = f"cluster {cluster} runs no job to savepoint (jobs: {known}); give job_id"
-    else:
-        names = ", ".join(f"{job.id} ({job.name})" for job in running)
-        message = f"cluster {cluster} runs {len(running)} jobs: {names}; give job_id"
-    raise DeploymentFailed("JobNotFound", message)
+    raise ArgumentError(
+        "format_type", f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}"
+    )
 
 
 def require_savepoint_dir(rest: FlinkRestHook, directory: str | None, task: str) -> None:
@@ -86,7 +71,7 @@ def savepoint_location(outcome: Outcome) -> str:
     return str(outcome.verdict.details["location"])
 
 
-class FlinkSavepointOperator(FlinkClusterMixin):
+class FlinkSavepointOperator(FlinkClusterOperator):
     """Trigger a savepoint of a job, wait until Flink has written it, return its path.
 
     Standalone target (and a session cluster of the operator target), through Flink's
@@ -104,15 +89,18 @@ class FlinkSavepointOperator(FlinkClusterMixin):
     decision. ``on_kill`` does nothing: a savepoint in progress completes on its own and
     harms nothing.
 
-    :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
-    :param namespace: the namespace, overriding the spec's. Templated.
-    :param job_id: the job (default: the cluster's single RUNNING job; an error names
-        them when none or several run). Templated.
+    The arguments every task shares -- ``cluster``, ``namespace``, the connections,
+    ``rest_route``, ``poll_interval`` (here 1 s by default), ``deferrable``, ``timeout``
+    (here: seconds for each wait: the job's tasks running, the savepoint written), the
+    kubeconfig overrides -- are :class:`FlinkClusterOperator`'s.
+
+    :param job_id: the job (default: the cluster's single RUNNING job; when none or
+        several run, or the cluster does not list ``job_id``, a :class:`SpecError` on
+        ``job_id`` names the cluster and its jobs). Templated.
     :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
         Flink's ``state.savepoints.dir``; with none of them the task fails before asking
         Flink, a ``SpecError`` naming ``savepoint_dir``). Templated.
     :param format_type: ``CANONICAL`` (portable) or ``NATIVE`` (faster, backend-specific).
-    :param timeout: seconds to wait for the savepoint.
     :return: the savepoint's path (XCom).
     """
 
@@ -121,35 +109,19 @@ class FlinkSavepointOperator(FlinkClusterMixin):
         "job_id",
         "savepoint_dir",
     )
+    default_poll_interval: ClassVar[float] = 1.0
 
     def __init__(
         self,
         *,
-        cluster: Any,
-        namespace: str | None = None,
         job_id: str | None = None,
         savepoint_dir: str | None = None,
         format_type: str = "CANONICAL",
-        timeout: float = 600.0,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poll_interval: float = 1.0,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        checked = check_format_type(format_type)
         super().__init__(**kwargs)
-        self.format_type: FormatType = check_format_type(format_type)
-        self.init_cluster_task(
-            cluster=cluster,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-            namespace=namespace,
-            timeout=timeout,
-        )
+        self.format_type: FormatType = checked
         self.job_id = job_id
         self.savepoint_dir = savepoint_dir
         self.check_arguments()
@@ -160,7 +132,7 @@ class FlinkSavepointOperator(FlinkClusterMixin):
             return self._operator_savepoint(context)
         self.persist_web_ui_link(context)
         with self.rest_hook() as rest:
-            job_id = self.job_id or only_running_job(rest.jobs(), cluster.name)
+            job_id = running_job(rest.jobs(), self.job_id, cluster=cluster.name, action=_ACTION)
             earlier, _ = self._earlier_trigger(rest, job_id, task_key(context))
             if earlier is None:
                 directory = self.savepoint_dir or cluster.savepoint_dir
@@ -246,16 +218,16 @@ class FlinkSavepointOperator(FlinkClusterMixin):
                 "NotDeployed", f"FlinkDeployment {namespace}/{name} does not exist"
             )
         self.persist_web_ui_link(context)
-        state = str(((deployment.get("status") or {}).get("jobStatus") or {}).get("state") or "")
+        job_status = (deployment.get("status") or {}).get("jobStatus") or {}
+        state = str(job_status.get("state") or "")
         # A stable nonce: a retry waits for the savepoint it asked for, not a second one.
         nonce = int(stable_id(task_key(context), "savepoint-nonce")[:12], 16)
         current = ((deployment.get("spec") or {}).get("job") or {}).get("savepointTriggerNonce")
         if current != nonce:
-            if state != "RUNNING":
-                raise DeploymentFailed(
-                    "JobNotFound",
-                    f"FlinkDeployment {namespace}/{name}: the job is {state or 'not running'}",
-                )
+            # The same rule as the REST path: the application's one job must be RUNNING.
+            jid = str(job_status.get("jobId") or "")
+            jobs = [FlinkJob(id=jid or "?", state=state)] if jid or state else []
+            running_job(jobs, None, cluster=f"{namespace}/{name}", action=_ACTION)
             if self.savepoint_dir or self.format_type != "CANONICAL":
                 self.log.info(
                     "The operator writes to its configured directory and format; "

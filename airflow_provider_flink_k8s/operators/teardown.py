@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
@@ -16,7 +16,7 @@ from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SE
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import GLOBALLY_TERMINAL_JOB_STATES
 from airflow_provider_flink_k8s.observation.ownership import anchor_index, deleted_by
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 from airflow_provider_flink_k8s.operators.savepoint import (
     check_format_type,
@@ -35,7 +35,7 @@ __all__ = ["FlinkTeardownOperator"]
 SavepointResult = str | dict[str, str] | None
 
 
-class FlinkTeardownOperator(FlinkClusterMixin):
+class FlinkTeardownOperator(FlinkClusterOperator):
     """Delete every object of a cluster and wait until they are gone (pods included).
 
     With ``savepoint=True`` the running jobs are first stopped with a savepoint
@@ -66,8 +66,11 @@ class FlinkTeardownOperator(FlinkClusterMixin):
 
     ``on_kill`` does nothing: deletion is idempotent, so run the task again.
 
-    :param cluster: the cluster (see :class:`FlinkClusterMixin`). Templated.
-    :param namespace: the namespace, overriding the spec's. Templated.
+    The arguments every task shares -- ``cluster``, ``namespace``, the connections,
+    ``rest_route``, ``poll_interval`` (here 1 s by default), ``deferrable``, ``timeout``
+    (here 300 s by default: for each savepoint, and again for each step of the
+    deletion), the kubeconfig overrides -- are :class:`FlinkClusterOperator`'s.
+
     :param savepoint: stop the running job(s) with a savepoint first.
     :param savepoint_required: with ``savepoint``, fail (and keep the cluster) when
         Flink cannot be reached; ``False``: log it and delete anyway.
@@ -77,44 +80,28 @@ class FlinkTeardownOperator(FlinkClusterMixin):
         ``savepoint_dir``). Templated.
     :param drain: emit ``MAX_WATERMARK`` before stopping (for a job that will not resume).
     :param format_type: ``CANONICAL`` or ``NATIVE``.
-    :param timeout: seconds for the savepoint, and again for the deletion.
     :return: the final savepoint's path; ``None`` without ``savepoint`` or when no job
         ran; ``{job_id: path}`` when several jobs ran.
     """
 
     template_fields: tuple[str, ...] = (*FlinkClusterMixin.template_fields, "savepoint_dir")
     ui_color = "#f2e6e6"
+    default_poll_interval: ClassVar[float] = 1.0
+    default_timeout: ClassVar[float] = 300.0
 
     def __init__(
         self,
         *,
-        cluster: Any,
-        namespace: str | None = None,
         savepoint: bool = False,
         savepoint_required: bool = True,
         savepoint_dir: str | None = None,
         drain: bool = False,
         format_type: str = "CANONICAL",
-        timeout: float = 300.0,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poll_interval: float = 1.0,
-        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        checked = check_format_type(format_type)
         super().__init__(**kwargs)
-        self.format_type: FormatType = check_format_type(format_type)
-        self.init_cluster_task(
-            cluster=cluster,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            poll_interval=poll_interval,
-            deferrable=deferrable,
-            namespace=namespace,
-            timeout=timeout,
-        )
+        self.format_type: FormatType = checked
         self.savepoint = savepoint
         self.savepoint_required = savepoint_required
         self.savepoint_dir = savepoint_dir

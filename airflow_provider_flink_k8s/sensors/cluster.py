@@ -33,6 +33,7 @@ puts the JobManager's log in the task log when the wait ends, success included.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -56,7 +57,7 @@ from airflow_provider_flink_k8s.operators.arguments import (
     flink_job_id,
     job_states,
 )
-from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, RestRoute
+from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
 from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
 
@@ -85,25 +86,19 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
     def __init__(
         self,
         *,
-        cluster: Any = None,
         application_name: str | None = None,
         attach_log: bool = False,
-        namespace: str | None = None,
         progress_deadline: float | None = None,
         unschedulable_grace: float = 60.0,
-        kubernetes_conn_id: str = "kubernetes_default",
-        flink_conn_id: str | None = None,
-        rest_route: RestRoute = "auto",
-        poke_interval: float = 10.0,
-        deferrable: bool | None = None,
+        poke_interval: float | timedelta = 10.0,
         api_group: str = FLINK_DEPLOYMENT_API["api_group"],
         api_version: str = FLINK_DEPLOYMENT_API["api_version"],
         plural: str = FLINK_DEPLOYMENT_API["plural"],
         taskmanager_pods_namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poke_interval=poke_interval, **kwargs)
         check_flink_deployment_api(api_group=api_group, api_version=api_version, plural=plural)
+        namespace = kwargs.get("namespace")
         if taskmanager_pods_namespace not in (None, namespace):
             raise ArgumentError(
                 "taskmanager_pods_namespace",
@@ -115,23 +110,23 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
             check_seconds("progress_deadline", progress_deadline)
         check_seconds("unschedulable_grace", unschedulable_grace, allow_zero=True)
         if application_name is not None:
-            if cluster is not None:
+            if kwargs.get("cluster") is not None:
                 raise ArgumentError(
                     "application_name", "give cluster or application_name, not both"
                 )
-            cluster = _BY_NAME
+            kwargs["cluster"] = _BY_NAME
+        if "poll_interval" in kwargs:
+            raise ArgumentError(
+                "poll_interval",
+                "poll_interval: a sensor checks every poke_interval; give that instead",
+            )
+        # The trigger's REST poll follows the poke interval (0: "as often as sensible").
+        poll = (
+            poke_interval.total_seconds() if isinstance(poke_interval, timedelta) else poke_interval
+        )
+        super().__init__(poke_interval=poke_interval, poll_interval=poll or 1.0, **kwargs)
         self.application_name = application_name
         self.attach_log = attach_log
-        self.init_cluster_task(
-            cluster=cluster,
-            namespace=namespace,
-            kubernetes_conn_id=kubernetes_conn_id,
-            flink_conn_id=flink_conn_id,
-            rest_route=rest_route,
-            # the trigger's REST poll; a poke interval of 0 means "as often as sensible"
-            poll_interval=self.poke_interval or 1.0,
-            deferrable=deferrable,
-        )
         self.progress_deadline = progress_deadline
         self.unschedulable_grace = unschedulable_grace
         self._job_seen: JobSighting | None = None
@@ -298,9 +293,10 @@ class FlinkClusterReadySensor(_FlinkClusterSensor):
     plan asks for registered; for the operator target, the FlinkDeployment READY and
     DEPLOYED or STABLE. A failing cluster fails the sensor at once (see the module).
 
-    :param cluster: the cluster: a :class:`FlinkCluster`, a mapping, YAML/JSON text, a
-        spec or FlinkDeployment file, or a deploy task's result. Templated.
-    :param namespace: the namespace, overriding the spec's. Templated.
+    The arguments every task shares -- ``cluster``, ``namespace``, the connections,
+    ``rest_route``, ``deferrable``, the kubeconfig overrides -- are
+    :class:`FlinkClusterMixin`'s; ``poll_interval`` follows ``poke_interval``.
+
     :param progress_deadline: fail once the cluster made no progress for this many
         seconds (standalone target); ``None``: only Kubernetes' own deadline applies.
     :param unschedulable_grace: seconds a pod may stay unschedulable (with no capacity on
@@ -310,16 +306,7 @@ class FlinkClusterReadySensor(_FlinkClusterSensor):
         ``FlinkKubernetesSensor`` takes it. Templated.
     :param attach_log: put the last lines of the JobManager's log in the task log when
         the wait ends (success included).
-    :param kubernetes_conn_id: the cncf.kubernetes connection. Templated.
-    :param flink_conn_id: a ``flink`` connection for the REST API (else the REST Service).
-        Templated.
-    :param rest_route: how to reach the REST Service (``auto``, ``cluster_dns``,
-        ``service_proxy``).
     :param poke_interval: seconds between pokes (deferrable: between REST checks).
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
-    :param config_file: a kubeconfig path, overriding the connection's.
-    :param cluster_context: the kubeconfig context, overriding the connection's.
-    :param in_cluster: use the pod's service account, overriding the connection's.
     :param api_group: the official provider's argument: ``flink.apache.org`` only.
     :param api_version: likewise, ``v1beta1``.
     :param plural: likewise, ``flinkdeployments``.
@@ -356,7 +343,6 @@ class FlinkJobSensor(_FlinkClusterSensor):
     sensor reports a lost job as not found until its ``timeout``. For the operator target
     the FlinkDeployment's job status decides (RUNNING and the deployment STABLE).
 
-    :param cluster: the cluster (see :class:`FlinkClusterReadySensor`). Templated.
     :param target_states: Flink ``JobStatus`` values that end the wait.
     :param job_id: the job to follow (32 hex digits, e.g. a submit task's XCom);
         ``None``: the cluster's latest job. Templated.
@@ -370,12 +356,11 @@ class FlinkJobSensor(_FlinkClusterSensor):
     def __init__(
         self,
         *,
-        cluster: Any = None,
         target_states: Sequence[str] = ("RUNNING",),
         job_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(cluster=cluster, **kwargs)
+        super().__init__(**kwargs)
         self.target_states = job_states("target_states", target_states)
         self.job_id = job_id
         self.check_arguments()

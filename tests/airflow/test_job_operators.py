@@ -71,14 +71,8 @@ def _conf(session: dict[str, Any], usrlib: Path, **extra: Any) -> dict[str, Any]
 
 
 def _rest(session: dict[str, Any]) -> Any:
-    task = FlinkClusterMixin(task_id="probe")
-    task.init_cluster_task(
-        cluster=session,
-        kubernetes_conn_id="kubernetes_default",
-        flink_conn_id=None,
-        rest_route="service_proxy",
-        poll_interval=1,
-        deferrable=False,
+    task = FlinkClusterMixin(
+        task_id="probe", cluster=session, rest_route="service_proxy", deferrable=False
     )
     return task.rest_hook()
 

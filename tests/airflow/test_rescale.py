@@ -12,6 +12,7 @@ patching it, and the task waits until the operator has reconciled the new genera
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -19,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import FAST_TIMING, LocalSandbox, task_states, use_sandbox
+from dag_support import (
+    FAST_TIMING,
+    LocalSandbox,
+    deferrals,
+    provider_sleeps,
+    task_states,
+    use_sandbox,
+)
 from kubernetes import client, config
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
@@ -158,11 +166,20 @@ def test_bad_inputs_fail_before_any_change(
 
 
 def test_in_place_rescale_adds_a_taskmanager_and_runs_every_vertex_at_4(
-    job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
+    job: Job,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    worker_sleeps: list[str],
 ) -> None:
-    dag_run = run_dag("flink_test_rescale", job.conf(parallelism=4, strategy="auto"))
+    caplog.set_level(logging.INFO)
+    conf = job.conf(parallelism=4, strategy="auto")
+    dag_run = run_dag("flink_test_rescale_deferred", conf)
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "success"}, out[-5000:]
+    # Every wait (the slots, every vertex at 4) deferred; none slept in the worker.
+    assert deferrals(caplog)["rescale"] >= 2
+    assert provider_sleeps(worker_sleeps) == []
     result = _result(dag_run)
     print(json.dumps(result, indent=1))
     assert result["strategy"] == "in_place"
@@ -190,8 +207,13 @@ def test_the_same_parallelism_again_changes_nothing(
 
 
 def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
-    job: Job, run_dag: Any, local_sandbox: LocalSandbox
+    job: Job,
+    run_dag: Any,
+    local_sandbox: LocalSandbox,
+    caplog: pytest.LogCaptureFixture,
+    worker_sleeps: list[str],
 ) -> None:
+    caplog.set_level(logging.INFO)
     conf = job.conf(
         parallelism=2,
         strategy="savepoint_restart",
@@ -201,6 +223,9 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     )
     dag_run = run_dag("flink_test_rescale_deferred", conf)
     assert task_states(dag_run) == {"rescale": "success"}
+    # The savepoint, the old job's end, the slots, the new job: each wait deferred.
+    assert deferrals(caplog)["rescale"] >= 3
+    assert provider_sleeps(worker_sleeps) == []
     result = _result(dag_run)
     print(json.dumps(result, indent=1))
     assert result["strategy"] == "savepoint_restart"

@@ -1,7 +1,9 @@
-"""classify_job, classify_cluster_job and select_job: Flink's JobStatus, decided."""
+"""classify_job, classify_cluster_job, select_job, job_states and running_job: Flink's
+JobStatus, decided."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -20,6 +22,7 @@ from observation_builders import (
     with_jobmanager,
 )
 
+from airflow_provider_flink_k8s.exceptions import SpecError
 from airflow_provider_flink_k8s.observation import (
     JOB_STATES,
     FlinkJob,
@@ -27,6 +30,8 @@ from airflow_provider_flink_k8s.observation import (
     Reason,
     classify_cluster_job,
     classify_job,
+    job_states,
+    running_job,
     select_job,
     summarize_exception,
 )
@@ -116,8 +121,62 @@ def test_a_failed_job_without_root_exception_says_so() -> None:
 
 @pytest.mark.parametrize("targets", [(), ("RUNING",), ["RUNNING", "DONE"]])
 def test_unknown_target_states_are_refused(targets: Collection[str]) -> None:
-    with pytest.raises(ValueError, match="target_states must be Flink job states"):
+    with pytest.raises(ValueError, match="target_states must name Flink job states"):
         classify_job("RUNNING", target_states=targets)
+
+
+def test_job_states_is_one_rule_naming_its_field() -> None:
+    assert job_states("running") == ("RUNNING",)
+    assert job_states(["finished", " FAILED", "FINISHED"]) == ("FINISHED", "FAILED")
+    with pytest.raises(ValueError) as refused:
+        job_states(["RUNNING", "DONE"], field="wait_for")
+    message = str(refused.value)
+    assert message.startswith("wait_for must name Flink job states (INITIALIZING, ")
+    assert message.endswith("; got RUNNING, DONE (not job states: DONE)")
+    for bad, got in (((), "none"), (5, "5 (not job states: 5)"), (None, "None (not")):
+        with pytest.raises(ValueError, match=f"target_states must name .*; got {re.escape(got)}"):
+            job_states(bad)
+
+
+A, B, C = "a" * 32, "b" * 32, "c" * 32
+
+
+def test_running_job_is_the_given_one_else_the_only_running_one() -> None:
+    jobs = [FlinkJob(id=A, state="FINISHED"), FlinkJob(id=B, name="clicks", state="RUNNING")]
+    assert running_job(jobs, None, cluster="demo", action="savepoint") == B
+    assert running_job(jobs, A, cluster="demo", action="savepoint") == A
+    assert running_job(jobs, "", cluster="demo", action="savepoint") == B
+
+
+@pytest.mark.parametrize(
+    ("jobs", "job_id", "rule"),
+    [
+        ([], None, "cluster demo runs no RUNNING job to rescale (jobs: none)"),
+        (
+            [FlinkJob(id=A, state="CANCELED")],
+            None,
+            f"cluster demo runs no RUNNING job to rescale (jobs: {A} (CANCELED))",
+        ),
+        (
+            [FlinkJob(id=A, name="x", state="RUNNING"), FlinkJob(id=B, state="RUNNING")],
+            None,
+            f"cluster demo runs 2 RUNNING jobs ({A} (x), {B}); name the one to rescale with job_id",
+        ),
+        (
+            [FlinkJob(id=A, state="RUNNING")],
+            C,
+            f"cluster demo has no job {C} (jobs: {A} (RUNNING))",
+        ),
+    ],
+)
+def test_no_job_to_act_on_is_a_bad_job_id(
+    jobs: list[FlinkJob], job_id: str | None, rule: str
+) -> None:
+    with pytest.raises(SpecError) as refused:
+        running_job(jobs, job_id, cluster="demo", action="rescale")
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.rule) == ("job_id", rule)
+    assert refused.value.subject == "rescale request"
 
 
 def test_summarize_exception_keeps_the_exception_and_its_deepest_causes() -> None:

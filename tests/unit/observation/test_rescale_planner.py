@@ -103,7 +103,10 @@ def test_in_place_retry_scales_the_surplus_taskmanagers_down() -> None:
     assert (step.action, step.count, step.intent.step) == ("scale_taskmanagers", 1, "scale_down")
     # ... then waits until they are gone from Flink, then is done.
     seen = _seen(_job(p=1), requirements={"v1": 1, "v2": 1}, taskmanagers=1, slots_total=4)
-    assert next_step(step.intent, seen).action == "await_slots"
+    assert (next_step(step.intent, seen).action, next_step(step.intent, seen).count) == (
+        "await_release",
+        2,
+    )
     seen = _seen(_job(p=1), requirements={"v1": 1, "v2": 1}, taskmanagers=1, slots_total=2)
     assert next_step(step.intent, seen).action == "done"
 
@@ -159,7 +162,7 @@ def test_restart_awaits_a_savepoint_in_progress() -> None:
 
 def test_restart_awaits_the_job_finishing_after_its_savepoint() -> None:
     seen = _seen(_job(), savepoint=SavepointView(True, "file:/sp/1"))
-    assert next_step(_restart(step="stopping"), seen).action == "await_savepoint"
+    assert next_step(_restart(step="stopping"), seen).action == "await_stop"
 
 
 def test_a_failed_savepoint_fails_and_says_the_job_runs_on() -> None:
@@ -176,7 +179,10 @@ def test_a_stopped_job_with_a_savepoint_scales_then_resubmits() -> None:
     assert (step.action, step.count) == ("scale_taskmanagers", 2)
     assert step.intent.savepoint_path == "file:/sp/1" and step.intent.stopped_at == 105.0
     seen = _seen(stopped, taskmanagers=2, slots_total=2)
-    assert next_step(step.intent, seen).action == "await_slots"
+    assert (next_step(step.intent, seen).action, next_step(step.intent, seen).count) == (
+        "await_slots",
+        4,
+    )
     seen = _seen(stopped, taskmanagers=2, slots_total=4)
     step = next_step(step.intent, seen)
     assert (step.action, step.intent.step) == ("resubmit", "resubmitting")
@@ -249,3 +255,18 @@ def test_the_stop_time_is_recorded_by_whichever_step_first_sees_the_job_ended() 
     new = _job(NEW, state="INITIALIZING", p=4)
     seen = _seen(old, jobs={OLD: "FINISHED", NEW: "INITIALIZING"}, new_job=new)
     assert next_step(intent, seen).intent.stopped_at == 105.0
+
+
+def test_a_restart_that_scales_down_waits_for_the_surplus_slots_to_go() -> None:
+    # The new job must not land on TaskManagers about to leave; more slots than needed
+    # after a scale-up (a TaskManager still registered) do not hold the restart.
+    stopped = _job(state="FINISHED", end_time=105_000)
+    down = _restart(step="scaling", taskmanagers_before=2, taskmanagers_after=1)
+    down = down.model_copy(update={"savepoint_path": "file:/sp/1"})
+    step = next_step(down, _seen(stopped, taskmanagers=1, slots_total=4))
+    assert (step.action, step.count) == ("await_release", 2)
+    step = next_step(down, _seen(stopped, taskmanagers=1, slots_total=2))
+    assert step.action == "resubmit"
+    up = _restart(step="scaling").model_copy(update={"savepoint_path": "file:/sp/1"})
+    step = next_step(up, _seen(stopped, taskmanagers=2, slots_total=6))
+    assert step.action == "resubmit"

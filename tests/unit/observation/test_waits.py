@@ -250,6 +250,11 @@ TRIGGER = "f" * 32
         ({"kind": "session_job", "target": "operator", "session_job": "s"}, {"session_job"}),
         ({"kind": "session_jobs_deleted", "target": "operator"}, {"session_jobs"}),
         ({"kind": "deleted"}, {"remaining"}),
+        (
+            {"kind": "parallelism", "job_id": JOB_ID, "vertex_parallelism": {"v": 2}},
+            {"job_details"},
+        ),
+        ({"kind": "slots_released", "expected_slots": 2}, {"overview"}),
     ],
 )
 def test_each_kind_fetches_only_what_its_decision_reads(
@@ -257,7 +262,7 @@ def test_each_kind_fetches_only_what_its_decision_reads(
 ) -> None:
     wait = WaitFor(name="c", **fields)
     assert wait.fetches == fetches
-    assert wait.needs_rest == bool(fetches & {"overview", "jobs", "savepoint"})
+    assert wait.needs_rest == bool(fetches & {"overview", "jobs", "job_details", "savepoint"})
     assert wait.description  # every kind describes itself
 
 

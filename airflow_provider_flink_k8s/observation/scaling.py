@@ -1,0 +1,115 @@
+"""Has a rescale taken effect? The decisions of the rescale's waits.
+
+A rescale (:mod:`.rescale`) waits for two things no other wait covers: every vertex of a
+job running at its new parallelism, and the slots of surplus TaskManagers gone from the
+JobManager. Both are rules over Flink's REST answers, decided here so the planner (which
+asks :func:`runs_at`) and a wait in the worker or the triggerer (:class:`WaitFor` kinds
+``parallelism`` and ``slots_released``) agree on when the wait is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from airflow_provider_flink_k8s.observation.flink import FlinkJob, FlinkOverview
+from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES, classify_job
+from airflow_provider_flink_k8s.observation.verdict import Reason, Verdict
+
+__all__ = ["classify_parallelism", "classify_slots_released", "runs_at"]
+
+
+def runs_at(parallelisms: Mapping[str, int], targets: Mapping[str, int]) -> bool:
+    """Whether a job's vertices (id -> parallelism) run at ``targets``.
+
+    A resubmitted job may have other vertex ids than the job it replaces (a plan
+    compiled again): then the sorted parallelisms must match. A job without vertices (its
+    plan not known yet) runs at nothing."""
+    if not parallelisms:
+        return False
+    if set(parallelisms) != set(targets):
+        return sorted(parallelisms.values()) == sorted(targets.values())
+    return dict(parallelisms) == dict(targets)
+
+
+def classify_parallelism(
+    job: FlinkJob | None,
+    *,
+    job_id: str,
+    targets: Mapping[str, int],
+    rest_error: str | None = None,
+) -> Verdict:
+    """Decide a wait for every vertex of ``job_id`` RUNNING at ``targets``, the first
+    matching row deciding:
+
+    ===  ===============================================  ===========  ===============
+    #    observation (``GET /jobs/:jobid``)               lifecycle    reason
+    ===  ===============================================  ===========  ===============
+    1    the REST API did not answer                      PROGRESSING  RestUnavailable
+    2    Flink does not know the job                      FAILED       JobNotFound
+    3    the job FAILED, CANCELED or FINISHED             FAILED       JobFailed...
+    4    the job and every vertex RUNNING at ``targets``  READY        Ready
+    5    otherwise (restarting, vertices deploying, the   PROGRESSING  JobPending
+         adaptive scheduler's cool-down)
+    ===  ===============================================  ===========  ===============
+
+    :param job: the job's details (``None``: Flink does not know it).
+    :param targets: the parallelism each vertex must run at, by vertex id.
+    :param rest_error: why the REST API did not answer.
+    """
+    facts = {"job_id": job_id, "targets": dict(targets)}
+    what = f"every vertex of job {job_id} at {_describe(targets)}"
+    if rest_error is not None:
+        message = f"{what}: the JobManager REST API does not answer: {rest_error}"
+        return Verdict.progressing(Reason.REST_UNAVAILABLE, message, **facts)
+    if job is None:
+        message = f"Flink does not know job {job_id} (it was waiting for {what})"
+        return Verdict.failed(Reason.JOB_NOT_FOUND, message, **facts)
+    if job.state in GLOBALLY_TERMINAL_JOB_STATES:
+        return classify_job(job.state, root_exception=job.root_exception, job_id=job_id)
+    found = dict(job.vertex_parallelism)
+    running = bool(job.vertex_states) and all(state == "RUNNING" for state in job.vertex_states)
+    if job.state == "RUNNING" and running and runs_at(found, targets):
+        return Verdict.ready(f"{what}: RUNNING", **facts)
+    message = f"job {job_id} is {job.state} at {_describe(found)}; waiting for {what}, RUNNING"
+    return Verdict.progressing(Reason.JOB_PENDING, message, **facts, parallelism=found)
+
+
+def classify_slots_released(
+    overview: FlinkOverview | None, *, expected_slots: int, rest_error: str | None = None
+) -> Verdict:
+    """Decide a wait for the JobManager to register at most ``expected_slots`` task slots
+    (the TaskManagers a scale-down removed have left):
+
+    ===  ===========================================  ===========  ===============
+    #    observation (``GET /overview``)              lifecycle    reason
+    ===  ===========================================  ===========  ===============
+    1    the REST API did not answer                  PROGRESSING  RestUnavailable
+    2    at most ``expected_slots`` slots registered  READY        Ready
+    3    more                                         PROGRESSING  SlotsSurplus
+    ===  ===========================================  ===========  ===============
+
+    A TaskManager that stopped stays registered until the JobManager notices it is gone
+    (its connection closes, or its heartbeat times out).
+    """
+    if overview is None:
+        cause = f": {rest_error}" if rest_error else ""
+        message = f"the JobManager REST API does not answer{cause}"
+        return Verdict.progressing(Reason.REST_UNAVAILABLE, message)
+    counts = {"slots_total": overview.slots_total, "expected_slots": expected_slots}
+    if overview.slots_total <= expected_slots:
+        message = f"{overview.slots_total} task slots registered (at most {expected_slots})"
+        return Verdict.ready(message, **counts)
+    message = (
+        f"{overview.slots_total} task slots registered; waiting for the surplus TaskManagers "
+        f"to leave ({expected_slots} slots)"
+    )
+    return Verdict.progressing(Reason.SLOTS_SURPLUS, message, **counts)
+
+
+def _describe(parallelisms: Mapping[str, int]) -> str:
+    values = sorted(set(parallelisms.values()))
+    if not values:
+        return "no vertices"
+    if len(values) == 1:
+        return f"parallelism {values[0]}"
+    return "parallelisms " + "/".join(map(str, values))
