@@ -7,8 +7,10 @@ carries the savepoint's path in ``details["location"]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_flink_k8s.exceptions import SpecProblem
 from airflow_provider_flink_k8s.observation.flink import (
     FlinkDeploymentState,
     FlinkJob,
@@ -21,6 +23,7 @@ from airflow_provider_flink_k8s.observation.operatorjob import (
     suspend_savepoint,
 )
 from airflow_provider_flink_k8s.observation.verdict import Reason, Verdict
+from airflow_provider_flink_k8s.resources.configuration import SAVEPOINT_DIR_KEYS
 
 __all__ = [
     "SavepointState",
@@ -28,9 +31,33 @@ __all__ = [
     "classify_savepoint",
     "classify_suspend",
     "classify_tasks_running",
+    "missing_savepoint_dir",
 ]
 
 _ENDED_WHILE_PENDING = {"FAILED": Reason.JOB_FAILED, "CANCELED": Reason.JOB_CANCELED}
+
+
+def missing_savepoint_dir(
+    directory: str | None, flink_configuration: Mapping[str, str] | None, *, task: str
+) -> SpecProblem | None:
+    """The problem of a savepoint with nowhere to go, ``None`` when it has somewhere.
+
+    A savepoint is written to ``directory`` (the task's ``savepoint_dir``, else the
+    spec's), else to Flink's own default (:data:`SAVEPOINT_DIR_KEYS` in the JobManager's
+    live configuration); with neither, Flink refuses it. ``flink_configuration`` ``None``
+    (not read) is no problem: Flink decides then.
+
+    :param task: what needs the savepoint, for the rule (``"the savepoint"``...).
+    """
+    if directory or flink_configuration is None:
+        return None
+    if any(flink_configuration.get(key) for key in SAVEPOINT_DIR_KEYS):
+        return None
+    return SpecProblem(
+        "savepoint_dir",
+        f"{task} needs a savepoint directory: set savepoint_dir on the task or the cluster "
+        f"spec (Flink has no {SAVEPOINT_DIR_KEYS[0]} either)",
+    )
 
 
 def classify_savepoint(

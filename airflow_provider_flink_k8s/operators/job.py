@@ -298,6 +298,7 @@ class FlinkSubmitJobOperator(FlinkClusterOperator):
     def on_kill(self) -> None:
         """Cancel the job if this try submitted it (see the class docstring)."""
         if self._submitted is None:
+            self.log.info("Killed: this try submitted no job, so none is cancelled")
             return
         self.log.info("Killed: cancelling job %s, which this try submitted", self._submitted)
         try:

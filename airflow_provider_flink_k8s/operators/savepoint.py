@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_flink_k8s.exceptions import (
     ArgumentError,
     DeploymentFailed,
+    FlinkRestError,
     FlinkRestNotFound,
     SavepointFailed,
+    SpecError,
 )
 from airflow_provider_flink_k8s.flinkrest.requests import FORMAT_TYPES, FormatType
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.observation import FlinkJob, Outcome, running_job
+from airflow_provider_flink_k8s.observation.savepoints import missing_savepoint_dir
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FlinkSavepointOperator",
     "check_format_type",
+    "require_savepoint_dir",
     "savepoint_location",
 ]
 
@@ -43,6 +47,23 @@ def check_format_type(format_type: str) -> FormatType:
     raise ArgumentError(
         "format_type", f"format_type must be one of {', '.join(FORMAT_TYPES)}, not {format_type!r}"
     )
+
+
+def require_savepoint_dir(rest: FlinkRestHook, directory: str | None, task: str) -> None:
+    """Refuse a savepoint with nowhere to go before asking Flink for it: no ``directory``
+    and no default in the JobManager's live configuration (unread: Flink decides).
+
+    :raises SpecError: naming ``savepoint_dir`` and its rule.
+    """
+    if directory:
+        return
+    try:
+        live: dict[str, str] | None = rest.jobmanager_config()
+    except FlinkRestError:
+        live = None
+    problem = missing_savepoint_dir(directory, live, task=task)
+    if problem is not None:
+        raise SpecError([problem], subject="savepoint request")
 
 
 def savepoint_location(outcome: Outcome) -> str:
@@ -77,7 +98,8 @@ class FlinkSavepointOperator(FlinkClusterOperator):
         several run, or the cluster does not list ``job_id``, a :class:`SpecError` on
         ``job_id`` names the cluster and its jobs). Templated.
     :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
-        Flink's ``state.savepoints.dir``). Templated.
+        Flink's ``state.savepoints.dir``; with none of them the task fails before asking
+        Flink, a ``SpecError`` naming ``savepoint_dir``). Templated.
     :param format_type: ``CANONICAL`` (portable) or ``NATIVE`` (faster, backend-specific).
     :return: the savepoint's path (XCom).
     """
@@ -112,6 +134,9 @@ class FlinkSavepointOperator(FlinkClusterOperator):
         with self.rest_hook() as rest:
             job_id = running_job(rest.jobs(), self.job_id, cluster=cluster.name, action=_ACTION)
             earlier, _ = self._earlier_trigger(rest, job_id, task_key(context))
+            if earlier is None:
+                directory = self.savepoint_dir or cluster.savepoint_dir
+                require_savepoint_dir(rest, directory, "the savepoint")
         if earlier is not None:  # a retry: follow the savepoint this task asked for
             return self._wait_for_savepoint(context, job_id, earlier)
         return self.wait_then(

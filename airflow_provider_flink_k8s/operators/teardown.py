@@ -24,7 +24,11 @@ from airflow_provider_flink_k8s.observation.ownership import (
 )
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
-from airflow_provider_flink_k8s.operators.savepoint import check_format_type, savepoint_location
+from airflow_provider_flink_k8s.operators.savepoint import (
+    check_format_type,
+    require_savepoint_dir,
+    savepoint_location,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -79,7 +83,9 @@ class FlinkTeardownOperator(FlinkClusterOperator):
     :param savepoint_required: with ``savepoint``, fail (and keep the cluster) when
         Flink cannot be reached; ``False``: log it and delete anyway.
     :param savepoint_dir: where to write it (default: the spec's ``savepoint_dir``, else
-        Flink's ``state.savepoints.dir``). Templated.
+        Flink's ``state.savepoints.dir``; with none of them and a job running, the task
+        fails before stopping or deleting anything, a ``SpecError`` naming
+        ``savepoint_dir``). Templated.
     :param drain: emit ``MAX_WATERMARK`` before stopping (for a job that will not resume).
     :param format_type: ``CANONICAL`` or ``NATIVE``.
     :return: the final savepoint's path; ``None`` without ``savepoint`` or when no job
@@ -168,6 +174,9 @@ class FlinkTeardownOperator(FlinkClusterOperator):
         try:
             with self.rest_hook() as rest:
                 job_id = self._next_running_job(rest, task_key(context), paths)
+                if job_id is not None:  # refused before anything is stopped or deleted
+                    directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
+                    require_savepoint_dir(rest, directory, "the final savepoint (savepoint=True)")
         except (FlinkRestUnavailable, FlinkRestNotFound) as error:
             self._unreachable(error)
             return self._delete(context, None)

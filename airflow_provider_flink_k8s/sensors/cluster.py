@@ -22,7 +22,8 @@ could not be observed (a trigger's API error)      fails with :class:`Deployment
 still not there after ``timeout``                  :class:`AirflowSensorTimeout`
 =================================================  ==========================================
 
-With ``soft_fail=True`` a failure or a timeout skips the task instead, as for any sensor.
+With ``soft_fail=True`` a failure or a timeout skips the task instead, as for any sensor;
+a failure's skip gives its cause as the reason (``Skipping (soft_fail): <cause>``).
 
 Coming from the official provider's ``FlinkKubernetesSensor``: ``application_name`` (with
 ``namespace``) names a FlinkDeployment to wait on without a spec, and ``attach_log=True``
@@ -253,6 +254,8 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         except DeploymentFailed as error:
             if error.reason == Reason.OBSERVATION_FAILED.value:
                 raise  # the trigger could not observe: a retry may well succeed
+            if self.soft_fail:  # skipped with the cause (Airflow's own skip would drop it)
+                raise AirflowSkipException(f"Skipping (soft_fail): {error}") from error
             raise AirflowFailException(str(error)) from error
         raise AssertionError(f"unreachable: {verdict}")  # pragma: no cover
 

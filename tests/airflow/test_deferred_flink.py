@@ -1,6 +1,8 @@
 """Deferred savepoint and teardown-with-savepoint against real Flink (the sandbox's local
 runtime): every wait of the submit, savepoint and teardown tasks runs in the triggerer,
-and the savepoints are on disk."""
+and the savepoints are on disk. A savepoint Flink cannot write fails the savepoint and
+the teardown, deferred and in the worker, with Flink's cause, and leaves the cluster and
+its job running."""
 
 from __future__ import annotations
 
@@ -12,8 +14,12 @@ from typing import Any
 import pytest
 from dag_support import LocalSandbox, deferrals, provider_sleeps, task_states
 
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.sandbox.flink import SQL_RUNNER_JAR, live_processes
+from airflow_provider_flink_k8s.spec import load_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +68,7 @@ def test_savepoint_and_teardown_with_a_savepoint_by_deferral_on_real_flink(
     assert live_processes() == ()
 
 
-def test_a_savepoint_flink_cannot_write_fails_the_deferred_tasks_and_keeps_the_cluster(
+def test_a_savepoint_flink_cannot_write_fails_the_tasks_and_leaves_the_cluster_and_job_running(
     local_sandbox: LocalSandbox,
     run_dag: Any,
     caplog: pytest.LogCaptureFixture,
@@ -83,7 +89,29 @@ def test_a_savepoint_flink_cannot_write_fails_the_deferred_tasks_and_keeps_the_c
     failed = re.findall(r"savepoint ([0-9a-f]{32}) of job [0-9a-f]{32} failed: (.+)", out)
     assert len({trigger for trigger, _ in failed}) == 2, out[-6000:]
     assert all("Failed to create savepoint directory" in cause for _, cause in failed)
+    # The cluster and the job are untouched: every object is there, the job RUNNING.
     hook = FlinkKubernetesHook()
-    assert hook.remaining_objects("unwritable", "default")  # the cluster is kept
+    objects = hook.remaining_objects("unwritable", "default")
+    rendered = render_manifests(load_cluster(conf["cluster"]))
+    assert {f"{m['kind']}/{m['metadata']['name']}" for m in rendered} <= set(objects), objects
+    job_id = dag_run.get_task_instance("submit").xcom_pull(task_ids="submit")
+    service = FlinkRestService.for_cluster("unwritable", "default", route="service_proxy")
+    with FlinkRestHook(service=service) as rest:
+        assert {job.id: job.state for job in rest.jobs()} == {job_id: "RUNNING"}
+
+        # The same failures waiting in the worker (deferrable=False).
+        single = {"cluster": conf["cluster"], "savepoint_dir": conf["savepoint_dir"]}
+        savepoint = run_dag("flink_test_failures_savepoint", {**single, "job_id": job_id})
+        teardown = run_dag("flink_test_failures_teardown", single)
+        out = capfd.readouterr().out
+        assert task_states(savepoint) == {"savepoint": "failed"}, out[-6000:]
+        assert task_states(teardown) == {"teardown": "failed"}, out[-6000:]
+        found = re.findall(r"savepoint ([0-9a-f]{32}) of job ([0-9a-f]{32}) failed: (.+)", out)
+        assert {job for _, job, _ in found} == {job_id}, out[-6000:]
+        assert len({trigger for trigger, _, _ in found}) == 2  # the savepoint, the stop
+        assert all("Failed to create savepoint directory" in cause for _, _, cause in found)
+        assert "Deleting" not in out
+        assert {job.id: job.state for job in rest.jobs()} == {job_id: "RUNNING"}
+    assert hook.remaining_objects("unwritable", "default") == objects
     hook.delete_cluster("unwritable", "default", timeout=60)
     assert live_processes() == ()

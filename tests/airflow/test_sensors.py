@@ -8,13 +8,14 @@ the task log; a cluster that is not there times the sensor out.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
-from dag_support import task_states
+from dag_support import deferrals, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import render_manifests
@@ -137,6 +138,29 @@ def test_a_sensor_on_a_missing_cluster_times_out(
 def test_soft_fail_skips_a_sensor_that_timed_out(warm_run_dag: Any, mode: str) -> None:
     dag_run = warm_run_dag(f"flink_test_sensor_soft{mode}", {"cluster": _spec("nothing")})
     assert task_states(dag_run) == {"ready": "skipped"}
+
+
+@pytest.mark.parametrize("mode", MODES, ids=["poke", "deferred"])
+def test_soft_fail_skips_a_sensor_whose_cluster_failed_and_logs_the_cause(
+    hook: Any,
+    warm_run_dag: Any,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    mode: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    image = "registry.example.com/does-not-exist:soft"
+    spec = _spec("softpull" + ("d" if mode else "p"), image=image)
+    hook.deploy(spec)
+    dag_run = warm_run_dag(f"flink_test_sensor_softfail{mode}", {"cluster": spec})
+    out = capfd.readouterr().out
+    # A failure (not the timeout: 30 s) skips the task, the cause in its log.
+    assert task_states(dag_run) == {"ready": "skipped"}, out[-3000:]
+    assert "cannot pull image" in out and image in out, out[-3000:]
+    assert "AirflowSensorTimeout" not in out
+    if not mode:  # the skip's reason is the failure (deferred, the trigger logged it)
+        assert "Skipping (soft_fail): " in out, out[-3000:]
+    assert deferrals(caplog) == ({"ready": 1} if mode else {})
 
 
 def test_a_bad_job_id_fails_the_task_naming_the_field(

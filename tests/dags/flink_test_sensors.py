@@ -5,9 +5,9 @@ The cases differ in what a single sensor is built with (a timeout and the fail-f
 thresholds are not templated): ``ready`` has room for real Flink to start, ``failfast``
 gives up on an unschedulable pod after a second, ``deadline`` on a cluster that stops
 making progress after three, ``missing`` times out after three (``soft``: with
-``soft_fail``); ``job`` waits for the job ``params.job_id`` (empty: the latest) to be
-RUNNING, ``batch`` for it to be FINISHED (``flink_test_sensor_batch_reschedule``: in
-``reschedule`` mode).
+``soft_fail``; ``softfail``: ``failfast`` with ``soft_fail``); ``job`` waits for the job
+``params.job_id`` (empty: the latest) to be RUNNING, ``batch`` for it to be FINISHED
+(``flink_test_sensor_batch_reschedule``: in ``reschedule`` mode).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _CASES: dict[str, dict[str, Any]] = {
     "deadline": {"timeout": 60, "progress_deadline": 3},
     "missing": {"timeout": 3},
     "soft": {"timeout": 3, "soft_fail": True},
+    "softfail": {"timeout": 30, "unschedulable_grace": 1, "soft_fail": True},
 }
 
 for deferrable in (False, True):

@@ -14,6 +14,7 @@ from airflow_provider_flink_k8s.observation.savepoints import (
     classify_savepoint,
     classify_suspend,
     classify_tasks_running,
+    missing_savepoint_dir,
 )
 
 TRIGGER = "f" * 32
@@ -187,3 +188,25 @@ def test_classify_suspend(
     verdict = classify_suspend(deployment, generation=2, name="orders")
     assert (verdict.lifecycle, verdict.reason) == (lifecycle, reason), verdict
     assert text in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("directory", "configuration", "missing"),
+    [
+        ("file:///sp", {}, False),  # the task's or the spec's directory
+        (None, {"execution.checkpointing.savepoint-dir": "s3://b/sp"}, False),
+        (None, {"state.savepoints.dir": "s3://b/sp"}, False),  # the name before Flink 1.20
+        (None, None, False),  # the configuration was not read: Flink decides
+        (None, {}, True),
+        ("", {"state.savepoints.dir": ""}, True),
+    ],
+)
+def test_a_savepoint_with_nowhere_to_go_names_savepoint_dir(
+    directory: str | None, configuration: dict[str, str] | None, missing: bool
+) -> None:
+    problem = missing_savepoint_dir(directory, configuration, task="the savepoint")
+    if not missing:
+        assert problem is None
+        return
+    assert problem is not None and problem.field == "savepoint_dir"
+    assert problem.rule.startswith("the savepoint needs a savepoint directory: set savepoint_dir")
