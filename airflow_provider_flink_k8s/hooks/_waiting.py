@@ -20,6 +20,7 @@ from airflow_provider_flink_k8s.observation import (
 )
 from airflow_provider_flink_k8s.observation.flink import SavepointState
 from airflow_provider_flink_k8s.observation.waits import WaitFor
+from airflow_provider_flink_k8s.targets import target_of
 
 __all__ = [
     "WaitSteps",
@@ -155,7 +156,8 @@ def watched(wait: WaitFor) -> list[tuple[str, str, dict[str, Any]]]:
     found: list[tuple[str, str, dict[str, Any]]] = []
     if "workloads" in fetches:
         found.append(("Pod", "v1", {"label_selector": workload_selector(name, wait.target)}))
-    if "flink_deployment" in fetches or ("workloads" in fetches and wait.target == "operator"):
+    status_object = target_of(wait.target).reads_status_object
+    if "flink_deployment" in fetches or ("workloads" in fetches and status_object):
         found.append(("FlinkDeployment", _FLINK_API, by_name))
     if "session_job" in fetches:
         job = {"field_selector": f"metadata.name={wait.session_job}"}

@@ -36,6 +36,7 @@ from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, EVENT, FLINK_D
 from airflow_provider_flink_k8s.manifests import cluster_selector, label_selector
 from airflow_provider_flink_k8s.observation import ClusterSnapshot
 from airflow_provider_flink_k8s.observation.workloads import EventRecord, component_of
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec import FlinkCluster
@@ -71,7 +72,7 @@ def cluster_label_selector(cluster_name: str) -> str:
 
 def workload_selector(cluster_name: str, target: DeployTarget) -> str:
     """The selector of a cluster's Deployments and pods (see the module's table)."""
-    if target == "operator":
+    if target_of(target).reads_status_object:  # the operator's native-mode pods
         return label_selector({"app": cluster_name, "type": "flink-native-kubernetes"})
     return cluster_label_selector(cluster_name)
 
@@ -135,7 +136,7 @@ def observe_flow(
     )
     pods = yield from list_items(list_request(POD, namespace, label_selector=selector))
     flink_deployment = None
-    if target == "operator":
+    if target_of(target).reads_status_object:
         request = get_request(FLINK_DEPLOYMENT, namespace, cluster_name)
         flink_deployment = yield from fetch_or_none(request)
     jobmanager, taskmanager = split_deployments(deployments)

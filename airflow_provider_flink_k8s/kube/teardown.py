@@ -58,6 +58,7 @@ from airflow_provider_flink_k8s.observation.ownership import (
     deletion_targets,
     owner_of,
 )
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.spec import FlinkCluster
@@ -113,7 +114,7 @@ def scale_flow(cluster: FlinkCluster, replicas: int) -> Flow[ScaleResult]:
     """
     names, namespace = object_names(cluster), cluster.namespace
     path: tuple[str, ...]
-    if cluster.target == "operator":
+    if not target_of(cluster).renders_workloads:  # the FlinkDeployment holds the count
         ref, name, path = FLINK_DEPLOYMENT, names.flink_deployment, ("spec", "taskManager")
         patch: dict[str, Any] = {"spec": {"taskManager": {"replicas": replicas}}}
         subresource = None

@@ -35,6 +35,7 @@ from airflow_provider_flink_k8s.manifests.podtemplate import MAIN_CONTAINER, mer
 from airflow_provider_flink_k8s.manifests.rbac import service_account_name
 from airflow_provider_flink_k8s.manifests.standalone import render_standalone
 from airflow_provider_flink_k8s.resources.plan import plan_cluster
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow_provider_flink_k8s.resources.plan import ClusterPlan
@@ -80,6 +81,6 @@ def render_manifests(
         operator target -- one FlinkDeployment. Delete in reverse order.
     """
     plan = plan if plan is not None else plan_cluster(cluster)
-    if cluster.target == "operator":
-        return [render_flink_deployment(cluster, plan)]
-    return render_standalone(cluster, plan)
+    if target_of(cluster).renders_workloads:
+        return render_standalone(cluster, plan)
+    return [render_flink_deployment(cluster, plan)]

@@ -60,6 +60,7 @@ from airflow_provider_flink_k8s.observation.scaling import (
 )
 from airflow_provider_flink_k8s.observation.snapshot import ClusterSnapshot
 from airflow_provider_flink_k8s.observation.verdict import Verdict
+from airflow_provider_flink_k8s.targets import TargetName, target_of
 
 __all__ = ["FETCHES", "WaitFor", "WaitKind"]
 
@@ -154,7 +155,7 @@ class WaitFor(FrozenModel):
     kind: WaitKind = "cluster"
     name: str = Field(min_length=1)
     namespace: str = Field(default="default", min_length=1)
-    target: Literal["standalone", "operator"] = "standalone"
+    target: TargetName = "standalone"
     expected_taskmanagers: int = Field(default=1, ge=0)
     expected_slots: int = Field(default=1, ge=0)
     job_id: str | None = None
@@ -177,7 +178,7 @@ class WaitFor(FrozenModel):
         missing = [name for name in _REQUIRED.get(self.kind, ()) if not getattr(self, name)]
         if missing:
             raise ValueError(f"a {self.kind} wait needs {' and '.join(missing)}")
-        if self.kind in _OPERATOR_ONLY and self.target != "operator":
+        if self.kind in _OPERATOR_ONLY and not target_of(self.target).reads_status_object:
             raise ValueError(f"a {self.kind} wait is about the operator target")
         return self
 
@@ -197,8 +198,8 @@ class WaitFor(FrozenModel):
         fixed = _FIXED_FETCHES.get(self.kind)
         if fixed is not None:
             return fixed
-        if self.target == "operator":
-            return frozenset({"workloads"})
+        if target_of(self.target).reads_status_object:
+            return frozenset({"workloads"})  # the FlinkDeployment is in the workloads
         if self.kind == "job":
             return frozenset({"workloads", "overview", "jobs"})
         return frozenset({"workloads", "overview"})
@@ -243,7 +244,7 @@ class WaitFor(FrozenModel):
         if special is not None:
             return special
         grace = timedelta(seconds=self.unschedulable_grace_seconds)
-        if self.target == "operator":
+        if target_of(self.target).reads_status_object:
             return classify_operator_deployment(
                 snapshot,
                 target="job" if self.kind == "job" else "cluster",
@@ -275,7 +276,7 @@ class WaitFor(FrozenModel):
     def remember(self, snapshot: ClusterSnapshot) -> WaitFor:
         """This wait with what ``snapshot`` adds to its memory (:meth:`JobSighting.after`):
         a wait loop decides each snapshot, then carries the result to the next one."""
-        if self.kind != "job" or self.target != "standalone":
+        if self.kind != "job" or target_of(self.target).reads_status_object:
             return self
         seen = JobSighting.after(snapshot, self.job_id, self.job_seen)
         return self if seen == self.job_seen else self.model_copy(update={"job_seen": seen})

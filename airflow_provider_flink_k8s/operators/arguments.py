@@ -23,6 +23,7 @@ from airflow.sdk.definitions._internal.mixins import ResolveMixin
 from airflow_provider_flink_k8s.exceptions import ArgumentError, SpecError, SpecProblem
 from airflow_provider_flink_k8s.observation.job import job_states as observed_job_states
 from airflow_provider_flink_k8s.resources.rescaling import STRATEGIES, parse_parallelism
+from airflow_provider_flink_k8s.targets import target_of
 
 __all__ = [
     "FLINK_DEPLOYMENT_API",
@@ -220,18 +221,11 @@ def check_jar(jar: Any, jar_id: Any, target: str | None) -> None:
         )
     if not jar and not jar_id:
         raise ArgumentError("jar", "jar is required: a jar file to upload, or give jar_id")
-    if target == "operator":
-        if jar_id:
-            raise ArgumentError(
-                "jar_id",
-                "jar_id: the operator target submits a FlinkSessionJob, which takes a jar "
-                "URI; give jar=<URI> instead",
-            )
-        if not is_uri(str(jar)):
-            raise ArgumentError(
-                "jar",
-                f"jar must be a URI the Flink operator can fetch (https://..., "
-                f"local:///...) for the operator target, not the local path {jar!r}",
-            )
-    elif jar and (target == "standalone" or not is_uri(str(jar))) and not Path(str(jar)).is_file():
+    known = target_of(target) if target is not None else None
+    broken = known.jar_rule(jar=jar, jar_id=jar_id) if known is not None else None
+    if broken is not None:
+        raise ArgumentError(*broken)
+    # A jar the worker uploads must be a file here; an unknown target may still take a URI.
+    uploads = known.uploads_jars if known is not None else not is_uri(str(jar or ""))
+    if jar and uploads and not Path(str(jar)).is_file():
         raise ArgumentError("jar", f"jar: no such file {jar!r} on the Airflow worker")

@@ -31,7 +31,6 @@ from airflow_provider_flink_k8s.observation import (
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
     check_jar,
-    is_uri,
     job_parallelism,
     job_states,
     literal,
@@ -41,6 +40,7 @@ from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkCl
 from airflow_provider_flink_k8s.spec import FlinkCluster, SessionJobSpec, load_cluster
 from airflow_provider_flink_k8s.spec.loading import load_document
 from airflow_provider_flink_k8s.spec.sessionjob import read_flink_session_job
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -225,15 +225,7 @@ class FlinkSubmitJobOperator(FlinkClusterOperator):
         if given:
             raise ValueError(f"session_job describes the job: do not also give {', '.join(given)}")
         job = self.session_job_spec_of(manifest).job
-        jar = job.jar_uri
-        if target != "operator":
-            if jar.startswith("file://"):
-                jar = jar.removeprefix("file://")
-            elif is_uri(jar):
-                raise ValueError(
-                    f"session_job spec.job.jarURI: the standalone target uploads the jar "
-                    f"from the Airflow worker; give a file path or file:// URI, not {jar!r}"
-                )
+        jar = target_of(target).session_job_jar(job.jar_uri)
         self.jar = jar
         self.entry_class = job.entry_class
         self.args = list(job.args)
@@ -269,7 +261,7 @@ class FlinkSubmitJobOperator(FlinkClusterOperator):
                 f"cluster {cluster.name} runs in {cluster.mode} mode; jobs are submitted to "
                 "session clusters (an application cluster runs its spec's job)"
             )
-        if cluster.target == "operator":
+        if target_of(cluster).session_jobs_as_objects:
             return self._execute_session_job(context)
         self.persist_web_ui_link(context)
         key = task_key(context)

@@ -51,6 +51,7 @@ from airflow_provider_flink_k8s.resources.sizing import (
     recommend_parallelism,
     taskmanagers_for,
 )
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -196,7 +197,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         cluster = self.flink_cluster
         self.persist_web_ui_link(context)
-        if cluster.target == "operator":
+        if target_of(cluster).rescales_by_patching:
             requested = rescale_parallelism(self.parallelism)
             return self._rescale_operator(context, cluster, requested)
         return self._reconcile(context)
@@ -206,7 +207,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
         operator target), or one wait of a standalone rescale is over -- which then
         carries on from the intent recorded in the cluster."""
         outcome, resume = self.outcome_of(event)
-        if self.flink_cluster.target == "operator":
+        if target_of(self.flink_cluster).rescales_by_patching:
             return self._finish_operator(outcome, resume)
         self._finish_wait_step(outcome, resume.get("savepoint_path"))
         return self._reconcile(context, _Progress.from_resume(resume))

@@ -19,6 +19,7 @@ from airflow_provider_flink_k8s.observation import FlinkJob, Outcome, running_jo
 from airflow_provider_flink_k8s.observation.savepoints import missing_savepoint_dir
 from airflow_provider_flink_k8s.operators.base import FlinkClusterMixin, FlinkClusterOperator
 from airflow_provider_flink_k8s.operators.job import stable_id, task_key
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -128,7 +129,7 @@ class FlinkSavepointOperator(FlinkClusterOperator):
 
     def execute(self, context: Context) -> str:
         cluster = self.flink_cluster
-        if cluster.target == "operator" and cluster.mode == "application":
+        if target_of(cluster).controls_job(cluster.mode):
             return self._operator_savepoint(context)
         self.persist_web_ui_link(context)
         with self.rest_hook() as rest:

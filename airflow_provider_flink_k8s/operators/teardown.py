@@ -29,6 +29,7 @@ from airflow_provider_flink_k8s.operators.savepoint import (
     require_savepoint_dir,
     savepoint_location,
 )
+from airflow_provider_flink_k8s.targets import target_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -149,7 +150,7 @@ class FlinkTeardownOperator(FlinkClusterOperator):
 
     def _final_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
-        if cluster.target == "operator" and cluster.mode == "application":
+        if target_of(cluster).controls_job(cluster.mode):
             return self._suspend_with_savepoint(context)
         return self._stop_next_job(context, {})
 
@@ -281,7 +282,7 @@ class FlinkTeardownOperator(FlinkClusterOperator):
         """The operator target's FlinkSessionJobs first (the operator does not delete a
         session cluster that still has them), then the cluster."""
         cluster = self.flink_cluster
-        if cluster.target != "operator":
+        if not target_of(cluster).session_jobs_as_objects:
             return self._delete_cluster(context, result)
         jobs = [
             job

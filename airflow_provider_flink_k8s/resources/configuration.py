@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from airflow_provider_flink_k8s.targets import target_of
 from airflow_provider_flink_k8s.units import format_flink_memory
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def flink_configuration(cluster: FlinkCluster) -> dict[str, str]:
         "taskmanager.cpu.cores": repr(float(cluster.taskmanager.cpu)),
     }
     conf.update(_common_keys(cluster))
-    if cluster.target == "standalone":
+    if target_of(cluster).renders_workloads:
         conf["env.java.opts.all"] = " ".join(FLINK_JAVA_MODULE_OPTIONS)
         conf.update(_standalone_network_keys(cluster))
         if cluster.mode == "application":

@@ -40,6 +40,7 @@ from airflow_provider_flink_k8s.resources.sizing import (
     VertexMetrics,
     taskmanagers_for,
 )
+from airflow_provider_flink_k8s.targets import target_of
 
 __all__ = [
     "STRATEGIES",
@@ -283,7 +284,11 @@ def rescaled_cluster(
             data["job"]["initial_savepoint"] = savepoint
     if taskmanagers is not None and data["taskmanager"].get("replicas") is not None:
         data["taskmanager"]["replicas"] = taskmanagers
-    overrides = cluster.target == "operator" and vertex_ids and _operator_scales_in_place(cluster)
+    overrides = (
+        target_of(cluster).rescales_by_patching
+        and vertex_ids
+        and _operator_scales_in_place(cluster)
+    )
     if overrides:
         value = ",".join(f"{vertex}:{parallelism}" for vertex in vertex_ids)
         data["flink_configuration"] = {

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_flink_k8s.exceptions import SpecProblem
+from airflow_provider_flink_k8s.targets import target_of
 
 __all__ = ["OVERRIDE_FIELDS", "override_problems"]
 
@@ -99,5 +100,5 @@ def override_problems(overrides: Mapping[str, Any], target: str) -> Iterator[Spe
                 "restartNonce, job.*Nonce, ephemeral storage and extra resources of "
                 "jobManager/taskManager -- set the rest through the spec's fields",
             )
-        elif target == "standalone":
+        elif target_of(target).renders_workloads:  # no FlinkDeployment to override
             yield SpecProblem(field, OVERRIDE_FIELDS[pattern])

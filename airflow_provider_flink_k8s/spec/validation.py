@@ -25,6 +25,7 @@ from airflow_provider_flink_k8s.resources.configuration import (
 from airflow_provider_flink_k8s.resources.memory import jobmanager_memory, taskmanager_memory
 from airflow_provider_flink_k8s.spec.overrides import override_problems
 from airflow_provider_flink_k8s.spec.problems import fields_overlap
+from airflow_provider_flink_k8s.targets import target_of
 from airflow_provider_flink_k8s.units import decimal_memory_hint
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def _log_configuration(cluster: FlinkCluster) -> Iterator[SpecProblem]:
 
 def _standalone_entry_class(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     job = cluster.job
-    if cluster.target != "standalone" or job is None or job.entry_class:
+    if not target_of(cluster).renders_workloads or job is None or job.entry_class:
         return
     path = job.jar_uri.removeprefix("local://").removeprefix("file://")
     # Flink's standalone-job entry point reads the main class only from jars in usrlib.
@@ -281,7 +282,7 @@ _NATIVE_ONLY_KEYS = {
 def _standalone_configuration(cluster: FlinkCluster) -> Iterator[SpecProblem]:
     """Keys only the operator, or Flink's native Kubernetes integration, acts on: on the
     standalone target they would be silently ignored."""
-    if cluster.target != "standalone":
+    if not target_of(cluster).renders_workloads:
         return
     for key in cluster.flink_configuration:
         field = f"flink_configuration[{key!r}]"

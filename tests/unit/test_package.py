@@ -24,6 +24,7 @@ PURE_MODULES = [
     "airflow_provider_flink_k8s.observation",
     "airflow_provider_flink_k8s.flinkrest",
     "airflow_provider_flink_k8s.kube",
+    "airflow_provider_flink_k8s.targets",
     "airflow_provider_flink_k8s.sandbox.errors",
     "airflow_provider_flink_k8s.sandbox.resources",
     "airflow_provider_flink_k8s.sandbox.selectors",
