@@ -144,6 +144,18 @@ class FlinkDeployOperator(FlinkClusterOperator):
         self.check_arguments()
 
     def execute(self, context: Context) -> dict[str, Any]:
+        return self._execute(context, deadline=time.time() + self.timeout)
+
+    def execute_after_deletion(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger: the cluster (or what was left of an earlier one) that
+        was being deleted is gone -- claim and deploy it anew, within the same deadline."""
+        outcome, resume = self.outcome_of(event)
+        self._check_deleted(outcome, resume)
+        return self._execute(context, deadline=float(resume["deadline"]))
+
+    def _execute(self, context: Context, *, deadline: float) -> dict[str, Any]:
+        """:meth:`execute` with the deadline of its waits for a deletion (epoch seconds:
+        a deferred task keeps it)."""
         cluster = self.flink_cluster
         plan = plan_cluster(cluster)
         manifests = render_manifests(cluster, plan=plan)
@@ -154,7 +166,7 @@ class FlinkDeployOperator(FlinkClusterOperator):
         )
         if self.preflight:
             self._check_placement(cluster, plan, exclude_own=_exists(existing))
-        decision = self._claim(manifests, task)
+        decision = self._claim(context, manifests, task, deadline)
         where = f"{cluster.namespace}/{cluster.name}"
         if decision.claim is Claim.FAIL:
             raise DeploymentFailed(
@@ -164,7 +176,7 @@ class FlinkDeployOperator(FlinkClusterOperator):
                 details={"holder": decision.holder},
             )
         try:
-            live = self._after_claim(manifests, decision, where)
+            live = self._after_claim(context, manifests, decision, where, deadline)
             return self._deploy(context, cluster, plan, manifests, live, decision)
         except Exception:
             self._after_failure(task)
@@ -207,14 +219,17 @@ class FlinkDeployOperator(FlinkClusterOperator):
 
     # -- steps -----------------------------------------------------------------------
 
-    def _claim(self, manifests: list[dict[str, Any]], task: str) -> ClaimDecision:
+    def _claim(
+        self, context: Context, manifests: list[dict[str, Any]], task: str, deadline: float
+    ) -> ClaimDecision:
         """Create the cluster's anchor, or learn who holds it (see
         :mod:`~airflow_provider_flink_k8s.observation.ownership`). A cluster being deleted
-        is waited for -- until it is gone, within ``timeout`` -- and then claimed anew."""
+        is waited for -- until it is gone, before ``deadline`` (deferred with
+        ``deferrable``: the task resumes in :meth:`execute_after_deletion`) -- and then
+        claimed anew."""
         index = anchor_index(manifests)
         anchor = stamp_owner([manifests[index]], [None], Ownership(task, task, 0))[0]
         where = f"{self.flink_cluster.namespace}/{self.flink_cluster.name}"
-        deadline = time.monotonic() + self.timeout
         while True:
             claimed = self.kube_hook.claim(anchor)
             decision = claim_decision(
@@ -222,24 +237,22 @@ class FlinkDeployOperator(FlinkClusterOperator):
             )
             if decision.claim is not Claim.DELETING:
                 return decision
-            self.log.warning(
-                "%s; waiting until it is gone, then deploying it anew", decision.describe(where)
-            )
-            gone = self.wait_here(
-                self.cluster_wait("deleted"), timeout=max(deadline - time.monotonic(), 0.0)
-            )
-            if gone.timed_out or gone.verdict.lifecycle is not Lifecycle.READY:
-                raise DeploymentFailed(
-                    "BeingDeleted",
-                    f"{decision.describe(where)}; it was not gone after {self.timeout:g}s",
-                    details={"deleter": decision.deleter},
-                )
+            described = decision.describe(where)
+            self.log.warning("%s; waiting until it is gone, then deploying it anew", described)
+            wait = self.cluster_wait("deleted")
+            self._await_deletion(context, wait, deadline, described, decision.deleter)
 
     def _after_claim(
-        self, manifests: list[dict[str, Any]], decision: ClaimDecision, where: str
+        self,
+        context: Context,
+        manifests: list[dict[str, Any]],
+        decision: ClaimDecision,
+        where: str,
+        deadline: float,
     ) -> list[dict[str, Any] | None]:
-        """Log the claim; after creating the anchor over what is left of a deleted
-        cluster, wait until those objects are gone. The live objects, to apply over."""
+        """Log the claim; once this task instance holds the anchor (created now, or by an
+        earlier try) over what is left of a deleted cluster, wait until those objects are
+        gone. The live objects, to apply over."""
         if decision.claim is Claim.RESUME:
             live = self.kube_hook.live_objects(manifests)
             self.log.info(
@@ -247,8 +260,7 @@ class FlinkDeployOperator(FlinkClusterOperator):
                 where,
                 sum(obj is not None for obj in live),
             )
-            return live
-        if decision.claim is not Claim.CREATED:
+        elif decision.claim is not Claim.CREATED:
             self.log.warning(
                 "%s; %s (on_exists=%r)",
                 decision.describe(where),
@@ -256,24 +268,46 @@ class FlinkDeployOperator(FlinkClusterOperator):
                 self.on_exists,
             )
             return self.kube_hook.live_objects(manifests)
-        self.log.info("%s (it was free: the create succeeded)", decision.describe(where))
-
-        live = self.kube_hook.live_objects(manifests)
+        else:
+            self.log.info("%s (it was free: the create succeeded)", decision.describe(where))
+            live = self.kube_hook.live_objects(manifests)
         if not any(is_deleting(obj) for obj in live):
             return live
-        self.log.warning(
-            "Objects of an earlier %s cluster are still being deleted; waiting for them", where
-        )
+        described = f"objects of an earlier Flink cluster {where} are still being deleted"
+        self.log.warning("The %s; waiting for them", described)
         anchor = manifests[anchor_index(manifests)]
         keep = f"{anchor['kind']}/{anchor['metadata']['name']}"
-        gone = self.wait_here(self.cluster_wait("deleted", keep=keep), timeout=self.timeout)
-        if gone.timed_out or gone.verdict.lifecycle is not Lifecycle.READY:
+        wait = self.cluster_wait("deleted", keep=keep)
+        self._await_deletion(context, wait, deadline, described, None)
+        return self.kube_hook.live_objects(manifests)
+
+    def _await_deletion(
+        self,
+        context: Context,
+        wait: WaitFor,
+        deadline: float,
+        described: str,
+        deleter: str | None,
+    ) -> None:
+        """Wait until the deletion ``wait`` follows is over (deferred with ``deferrable``:
+        the task resumes in :meth:`execute_after_deletion` and claims again).
+
+        :raises DeploymentFailed: ``BeingDeleted``, when it was not over by ``deadline``.
+        """
+        resume = {"deadline": deadline, "described": described, "deleter": deleter}
+        remaining = max(deadline - time.time(), 0.0)
+        outcome = self.wait_or_defer(
+            context, wait, timeout=remaining, resume=resume, method_name="execute_after_deletion"
+        )
+        self._check_deleted(outcome, resume)
+
+    def _check_deleted(self, outcome: Outcome, resume: Mapping[str, Any]) -> None:
+        if outcome.timed_out or outcome.verdict.lifecycle is not Lifecycle.READY:
             raise DeploymentFailed(
                 "BeingDeleted",
-                f"Flink cluster {where} is being deleted; its objects were not gone "
-                f"after {self.timeout:g}s",
+                f"{resume['described']}; not gone after {self.timeout:g}s",
+                details={"deleter": resume.get("deleter")},
             )
-        return self.kube_hook.live_objects(manifests)
 
     def _deploy(
         self,

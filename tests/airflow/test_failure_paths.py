@@ -24,10 +24,11 @@ from typing import Any
 
 import pytest
 from dag_support import deferrals, task_states
+from flink_session import quiet
+from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -49,14 +50,7 @@ def _jar(folder: Path) -> Path:
 
 def _wait(check: Callable[[], Any], what: str) -> Any:
     """:func:`wait_until`, taking a Flink REST error (a JobManager starting) for "not yet"."""
-
-    def quiet() -> Any:
-        try:
-            return check()
-        except FlinkK8sError:
-            return None
-
-    return wait_until(quiet, 60, what, interval=0.2)
+    return wait_until(quiet(check), 60, what, interval=0.2)
 
 
 class Cluster:
@@ -264,19 +258,7 @@ def test_savepoint_and_rescale_of_a_flinkdeployment_that_does_not_exist_name_it(
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    spec = {
-        "name": "ghost",
-        "target": "operator",
-        "flink_version": "1.20",
-        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
-        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
-        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
-        "job": {
-            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
-            "parallelism": 2,
-            "upgrade_mode": "savepoint",
-        },
-    }
+    spec = application_spec("ghost", tmp_path / "savepoints")
     savepoint = run_dag(
         "flink_test_failures_savepoint", {"cluster": spec, "job_id": None, "savepoint_dir": None}
     )
@@ -301,39 +283,17 @@ def test_a_savepoint_of_a_suspended_flinkdeployment_fails_naming_its_state_and_p
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    spec = {
-        "name": "asleep",
-        "target": "operator",
-        "flink_version": "1.20",
-        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
-        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
-        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
-        "job": {
-            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
-            "parallelism": 2,
-            "upgrade_mode": "savepoint",
-        },
-    }
-    hook = FlinkKubernetesHook()
-    hook.apply(render_manifests(load_cluster(spec)))
-
-    def deployment() -> dict[str, Any]:
-        found = hook.get_object(FLINK_DEPLOYMENT, "default", "asleep")
-        assert found is not None
-        return found
-
+    spec = application_spec("asleep", tmp_path / "savepoints")
+    under_test = FlinkDeploymentUnderTest(spec)
+    hook, deployment = under_test.hook, under_test.read
     try:
-
-        def status() -> dict[str, Any]:
-            return dict(deployment().get("status") or {})
-
-        _wait(lambda: status().get("lifecycleState") == "STABLE", "the FlinkDeployment STABLE")
+        under_test.deploy()
         suspend = {"spec": {"job": {"state": "suspended"}}}
         hook.patch_object(FLINK_DEPLOYMENT, "default", "asleep", suspend)
-        _wait(
-            lambda: (
-                (status().get("jobStatus") or {}).get("state") == "SUSPENDED"
-                and status().get("lifecycleState") == "SUSPENDED"
+        under_test.wait_for(
+            lambda status: (
+                (status.get("jobStatus") or {}).get("state") == "SUSPENDED"
+                and status.get("lifecycleState") == "SUSPENDED"
             ),
             "the job SUSPENDED",
         )

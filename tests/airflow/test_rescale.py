@@ -28,15 +28,14 @@ from dag_support import (
     task_states,
     use_sandbox,
 )
-from kubernetes import client, config
+from flink_session import quiet
+from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
@@ -75,14 +74,7 @@ def _spec(state: Path) -> dict[str, Any]:
 
 def _wait(check: Any, timeout: float, what: str) -> Any:
     """:func:`wait_until`, taking a Flink REST error (a JobManager starting) for "not yet"."""
-
-    def quiet() -> Any:
-        try:
-            return check()
-        except FlinkK8sError:
-            return None
-
-    return wait_until(quiet, timeout, what, interval=0.3)
+    return wait_until(quiet(check), timeout, what, interval=0.3)
 
 
 class Job:
@@ -300,41 +292,16 @@ def operator_sandbox(tmp_path: Path) -> Iterator[Path]:
 def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
     operator_sandbox: Path, run_dag: Any, tmp_path: Path
 ) -> None:
-    spec = {
-        "name": "opscale",
-        "target": "operator",
-        "flink_version": "1.20",
-        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
-        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
-        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
-        "flink_configuration": {"jobmanager.scheduler": "adaptive"},
-        "job": {
-            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
-            "parallelism": 2,
-            "upgrade_mode": "savepoint",
-        },
-    }
-    FlinkKubernetesHook().apply(render_manifests(load_cluster(spec)))
-    api = config.new_client_from_config(str(operator_sandbox))
-    custom = client.CustomObjectsApi(api)
-
-    def status() -> dict[str, Any]:
-        found = custom.get_namespaced_custom_object(
-            "flink.apache.org", "v1beta1", "default", "flinkdeployments", "opscale"
-        )
-        return dict(found.get("status") or {})
-
-    _wait(lambda: status().get("lifecycleState") == "STABLE", 30, "the FlinkDeployment STABLE")
-    before = status()["jobStatus"]["jobId"]
+    adaptive = {"jobmanager.scheduler": "adaptive"}
+    spec = application_spec("opscale", tmp_path / "savepoints", flink_configuration=adaptive)
+    deployment = FlinkDeploymentUnderTest(spec).deploy()
+    before = deployment.status()["jobStatus"]["jobId"]
 
     dag_run = run_dag("flink_test_rescale", _conf(spec, parallelism=4))
     assert task_states(dag_run) == {"rescale": "success"}
     result = _result(dag_run)
     print(json.dumps(result, indent=1))
-    after = custom.get_namespaced_custom_object(
-        "flink.apache.org", "v1beta1", "default", "flinkdeployments", "opscale"
-    )
-    api.close()
+    after = deployment.read()
     # Flink's REST API does not answer in a simulated sandbox: no vertex ids, so the
     # operator's path is a job.parallelism change (an upgrade through a savepoint).
     assert result["strategy"] == "upgrade"
@@ -357,30 +324,8 @@ def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
 def test_an_operator_target_rescale_killed_after_the_patch_waits_for_it_on_retry(
     operator_sandbox: Path, dag_bag: Any, tmp_path: Path
 ) -> None:
-    spec = {
-        "name": "opkill",
-        "target": "operator",
-        "flink_version": "1.20",
-        "jobmanager": {"cpu": 0.5, "memory": "1600m"},
-        "taskmanager": {"cpu": 1, "memory": "1728m", "slots": 2},
-        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
-        "job": {
-            "jar_uri": "local:///opt/flink/examples/streaming/StateMachineExample.jar",
-            "parallelism": 2,
-            "upgrade_mode": "savepoint",
-        },
-    }
-    hook = FlinkKubernetesHook()
-    hook.apply(render_manifests(load_cluster(spec)))
-
-    def deployment() -> dict[str, Any]:
-        found = hook.get_object(FLINK_DEPLOYMENT, "default", "opkill")
-        assert found is not None
-        return found
-
-    _wait(
-        lambda: (deployment().get("status") or {}).get("lifecycleState") == "STABLE", 30, "STABLE"
-    )
+    spec = application_spec("opkill", tmp_path / "savepoints")
+    deployment = FlinkDeploymentUnderTest(spec).deploy().read
     run_id = create_run("flink_test_rescale", "opkill-run", _conf(spec, parallelism=4))
     log = tmp_path / "task.log"
     first = TaskProcess("flink_test_rescale", "rescale", run_id, log=log)

@@ -4,6 +4,8 @@ run's config names the cluster (a spec mapping).
 
 - ``flink_test_race_update``: a deploy with the default ``on_exists="update"``;
 - ``flink_test_race_fail``: a deploy with ``on_exists="fail"``;
+- ``flink_test_race_deferred``: ``flink_test_race_update``, deferrable (``airflow tasks
+  test`` runs the trigger in the task's process);
 
 The deploys' timeout is long: the tests end them (a kill, a teardown), never their
 timeout, which only bounds a hang.
@@ -33,6 +35,19 @@ for on_exists in ("update", "fail"):
             timeout=240,
             **_OPTIONS,
         )
+
+with DAG(
+    dag_id="flink_test_race_deferred",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params=_PARAMS,
+):
+    FlinkDeployOperator(
+        task_id="deploy",
+        cluster="{{ params.cluster }}",
+        timeout=240,
+        **{**_OPTIONS, "deferrable": True},
+    )
 
 with DAG(
     dag_id="flink_test_race_teardown",
