@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,3 +72,13 @@ def deferrals(caplog: Any) -> dict[str, int]:
         elif message == "[DAG TEST] running trigger in line":
             counts[task] = counts.get(task, 0) + 1
     return counts
+
+
+def orders_jar(folder: Path) -> Path:
+    """A jar whose manifest names its entry class, ``demo.Orders`` (what Flink lists in
+    ``/jars``; the simulated runtime runs it)."""
+    jar = folder / "orders.jar"
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
+        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
+    return jar

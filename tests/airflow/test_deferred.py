@@ -16,27 +16,18 @@ from __future__ import annotations
 
 import copy
 import logging
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from dag_support import PROVIDER, deferrals, provider_sleeps, task_states
+from dag_support import PROVIDER, deferrals, orders_jar, provider_sleeps, task_states
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "specs"
-
-
-def _jar(folder: Path) -> Path:
-    jar = folder / "orders.jar"
-    with zipfile.ZipFile(jar, "w") as archive:
-        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
-        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
-    return jar
 
 
 def _standalone(name: str, state: Path) -> dict[str, Any]:
@@ -62,7 +53,7 @@ def test_deferrable_submit_savepoint_and_teardown_wait_only_in_the_triggerer(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.INFO)
-    conf = {"cluster": _standalone("deferred", tmp_path), "jar": str(_jar(tmp_path))}
+    conf = {"cluster": _standalone("deferred", tmp_path), "jar": str(orders_jar(tmp_path))}
     dag_run = run_dag("flink_test_deferred", {**conf, "entry_class": None, "args": []})
     out = capfd.readouterr().out
     tasks = ("deploy", "submit", "savepoint", "teardown")
@@ -90,7 +81,7 @@ def test_without_deferral_the_same_operators_wait_in_the_worker(
     cluster["flink_configuration"] = {"jobmanager.scheduler": "adaptive"}  # for its rescale
     conf = {
         "cluster": cluster,
-        "jar": str(_jar(tmp_path)),
+        "jar": str(orders_jar(tmp_path)),
         "entry_class": None,
         "parallelism": 1,
         "rescale_parallelism": 2,

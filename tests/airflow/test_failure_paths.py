@@ -16,14 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import deferrals, task_states
+from dag_support import deferrals, orders_jar, task_states
 from flink_session import quiet
 from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
@@ -39,15 +38,6 @@ from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.spec import load_cluster
 
 
-def _jar(folder: Path) -> Path:
-    """A jar whose manifest names its entry class (what Flink lists in ``/jars``)."""
-    jar = folder / "orders.jar"
-    with zipfile.ZipFile(jar, "w") as archive:
-        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
-        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
-    return jar
-
-
 def _wait(check: Callable[[], Any], what: str) -> Any:
     """:func:`wait_until`, taking a Flink REST error (a JobManager starting) for "not yet"."""
     return wait_until(quiet(check), 60, what, interval=0.2)
@@ -61,7 +51,7 @@ class Cluster:
         self.name = str(spec["name"])
         self.rest = rest
         self.folder = folder
-        self.jar = _jar(folder)
+        self.jar = orders_jar(folder)
         self.jar_id = ""
         self.hook = FlinkKubernetesHook()
 

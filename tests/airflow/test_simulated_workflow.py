@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import json
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from dag_support import task_states
+from dag_support import orders_jar, task_states
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
 NAME = "simulated-flow"
-
-
-def _jar(folder: Path) -> Path:
-    """A jar whose manifest names its entry class (what Flink lists in ``/jars``)."""
-    jar = folder / "orders.jar"
-    with zipfile.ZipFile(jar, "w") as archive:
-        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
-        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
-    return jar
 
 
 def _spec(state: Path) -> dict[str, Any]:
@@ -58,7 +48,7 @@ def test_deploy_submit_savepoint_rescale_teardown_run_in_seconds_without_java(
 ) -> None:
     conf = {
         "cluster": _spec(tmp_path),
-        "jar": str(_jar(tmp_path)),
+        "jar": str(orders_jar(tmp_path)),
         "entry_class": None,  # from the jar's manifest, as Flink reads it
         "parallelism": 2,
         "rescale_parallelism": 4,

@@ -12,13 +12,13 @@ import asyncio
 import contextlib
 import json
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.module_loading import import_string
+from dag_support import orders_jar
 from pydantic import ValidationError
 
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
@@ -348,15 +348,6 @@ def test_a_failed_wait_reads_the_failing_containers_logs_once(
     assert 1 <= logs.matched <= 2  # at most one container per role, once
 
 
-def _jar(folder: Path) -> Path:
-    """A jar whose manifest names its entry class (the REST stand-in runs it)."""
-    jar = folder / "orders.jar"
-    with zipfile.ZipFile(jar, "w") as archive:
-        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: demo.Orders\n")
-        archive.writestr("demo/Orders.class", b"\xca\xfe\xba\xbe")
-    return jar
-
-
 def test_a_savepoint_wait_asks_flink_about_the_savepoint_and_reads_no_kubernetes_object(
     deploy: Deploy, simulated_sandbox: SandboxServer, tmp_path: Path
 ) -> None:
@@ -365,7 +356,7 @@ def test_a_savepoint_wait_asks_flink_about_the_savepoint_and_reads_no_kubernetes
     assert ready.verdict.lifecycle.value == "ready", ready
     service = FlinkRestService.for_cluster("sp-only", "default", route="service_proxy")
     with FlinkRestHook(service=service) as rest:
-        job_id = rest.run_jar(rest.upload_jar(_jar(tmp_path)))
+        job_id = rest.run_jar(rest.upload_jar(orders_jar(tmp_path)))
         waits = {"name": "sp-only", "job_id": job_id}
         running, _ = _next_event(_trigger_for(WaitFor(kind="tasks_running", **waits)))
         assert running.verdict.lifecycle.value == "ready", running
