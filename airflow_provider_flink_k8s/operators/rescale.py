@@ -479,10 +479,15 @@ class FlinkRescaleOperator(FlinkClusterOperator):
             )
         if action == "await_release":
             return self.cluster_wait("slots_released", expected_slots=int(step.count or 0))
-        if action == "await_vertices":
-            job_id = intent.job_id if intent.strategy == "in_place" else intent.new_job_id
+        new_job = intent.new_job_id if intent.strategy != "in_place" else None
+        if action == "await_vertices" or (action == "await_job" and new_job):
+            # The new job (listed: its id is recorded) or the rescaled one, RUNNING at the
+            # targets: decided on the job's details, as the planner decides (a wait on the
+            # job list could end while the details still show the vertices deploying).
             return self.cluster_wait(
-                "parallelism", job_id=job_id, vertex_parallelism=dict(intent.targets)
+                "parallelism",
+                job_id=new_job or intent.job_id,
+                vertex_parallelism=dict(intent.targets),
             )
         if action == "await_savepoint":
             trigger = intent.trigger_id
@@ -491,10 +496,8 @@ class FlinkRescaleOperator(FlinkClusterOperator):
             return self.cluster_wait(
                 "job", job_id=intent.job_id, target_states=tuple(GLOBALLY_TERMINAL_JOB_STATES)
             )
-        # await_job: the resubmitted job (a session cluster), or the redeployed
-        # application's only job.
-        job_id = intent.new_job_id if cluster.mode == "session" else None
-        return self.cluster_wait("job", job_id=job_id)
+        # await_job before the new job is listed: the redeployed application's only job.
+        return self.cluster_wait("job")
 
     def _finish_wait_step(self, outcome: Outcome, savepoint: Any) -> None:
         """Raise unless the wait succeeded; once the old job stopped with its savepoint,
