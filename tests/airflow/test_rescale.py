@@ -215,8 +215,9 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     )
     dag_run = run_dag("flink_test_rescale_deferred", conf)
     assert task_states(dag_run) == {"rescale": "success"}
-    # The savepoint, the old job's end, the slots, the new job: each wait deferred.
-    assert deferrals(caplog)["rescale"] >= 3
+    # Each wait deferred -- the savepoint, the old job's end, the slots, the new job --
+    # when it was not over already at the first look; the new job, just submitted, never is.
+    assert deferrals(caplog)["rescale"] >= 1
     assert provider_sleeps(worker_sleeps) == []
     result = _result(dag_run)
     print(json.dumps(result, indent=1))
