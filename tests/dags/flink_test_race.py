@@ -21,9 +21,13 @@ from airflow_provider_flink_k8s.operators import FlinkDeployOperator, FlinkTeard
 _PARAMS = {"cluster": Param({}, type="object")}
 _OPTIONS = {"poll_interval": 0.5, "deferrable": False}
 
-for on_exists in ("update", "fail"):
+for suffix, on_exists, deferrable in (
+    ("update", "update", False),
+    ("fail", "fail", False),
+    ("deferred", "update", True),
+):
     with DAG(
-        dag_id=f"flink_test_race_{on_exists}",
+        dag_id=f"flink_test_race_{suffix}",
         schedule=None,
         render_template_as_native_obj=True,
         params=_PARAMS,
@@ -33,21 +37,8 @@ for on_exists in ("update", "fail"):
             cluster="{{ params.cluster }}",
             on_exists=on_exists,
             timeout=240,
-            **_OPTIONS,
+            **{**_OPTIONS, "deferrable": deferrable},
         )
-
-with DAG(
-    dag_id="flink_test_race_deferred",
-    schedule=None,
-    render_template_as_native_obj=True,
-    params=_PARAMS,
-):
-    FlinkDeployOperator(
-        task_id="deploy",
-        cluster="{{ params.cluster }}",
-        timeout=240,
-        **{**_OPTIONS, "deferrable": True},
-    )
 
 with DAG(
     dag_id="flink_test_race_teardown",
