@@ -27,6 +27,7 @@ __all__ = [
     "asks_rest",
     "explains",
     "flink_deployment_state",
+    "metric_reads",
     "on_cluster",
     "reads_jobs",
     "rest_fields",
@@ -45,15 +46,23 @@ def _now() -> datetime:
 
 
 def rest_fields(
-    overview: Any, jobs: list[Any], exceptions: dict[str, Any], savepoint: SavepointState | None
+    overview: Any,
+    jobs: list[Any],
+    exceptions: dict[str, Any],
+    savepoint: SavepointState | None,
+    reported: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The REST half of a snapshot, from the REST hook's models."""
+    """The REST half of a snapshot, from the REST hook's models; ``reported``: the
+    subtask metrics read by vertex id (:func:`metric_reads`), of which the snapshot
+    keeps the names (the decision is whether Flink has them, not their values)."""
     part = ClusterSnapshot.from_k8s(
         overview=None if overview is None else overview.model_dump(mode="json", by_alias=True),
         jobs=[job.model_dump(mode="json", by_alias=True) for job in jobs],
         job_exceptions=exceptions,
     )
-    fields = {"jobs": part.jobs, "rest_error": None, "savepoint": savepoint}
+    fields: dict[str, Any] = {"jobs": part.jobs, "rest_error": None, "savepoint": savepoint}
+    if reported:
+        fields["reported_metrics"] = {vertex: tuple(found) for vertex, found in reported.items()}
     return {**fields, "overview": part.overview} if overview is not None else fields
 
 
@@ -194,6 +203,20 @@ def reads_jobs(wait: WaitFor, savepoint: SavepointState | None) -> bool:
     if "jobs" not in wait.fetches:
         return False
     return savepoint is None or (savepoint.known and not savepoint.completed)
+
+
+def metric_reads(wait: WaitFor, jobs: list[Any]) -> list[tuple[str, str]]:
+    """The ``(job id, vertex id)`` whose load metrics to read: for a metrics wait, each
+    vertex of the awaited job's details (none while Flink does not know the job, or has
+    ended it: the decision needs no metrics then)."""
+    if "metrics" not in wait.fetches:
+        return []
+    return [
+        (job.id, vertex.id)
+        for job in jobs
+        if job.id == wait.job_id and not job.is_terminal
+        for vertex in job.vertices
+    ]
 
 
 def explains(job: Any, wait: WaitFor) -> bool:

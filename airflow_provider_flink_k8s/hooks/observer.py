@@ -4,10 +4,10 @@ Each snapshot reads only what the wait's kind decides on (:attr:`WaitFor.fetches
 Kubernetes hook the objects (Deployments, pods and the Events of those not Ready, the
 FlinkDeployment, FlinkSessionJobs, what is left of a deleted cluster); the Flink REST
 hook ``/overview``, the jobs (with the root exception of the awaited one once it fails),
-one job's details (its vertices) or a savepoint trigger's status. Log tails are read
-once, for a wait that failed or timed out. The decision itself is pure
-(:meth:`WaitFor.decide`); this module only fetches and loops -- the one loop every wait
-of the provider runs.
+one job's details (its vertices; for a metrics wait, each vertex's load metrics too) or
+a savepoint trigger's status. Log tails are read once, for a wait that failed or timed
+out. The decision itself is pure (:meth:`WaitFor.decide`); this module only fetches and
+loops -- the one loop every wait of the provider runs.
 
 :class:`ClusterObserver` polls (operators waiting in the worker);
 :class:`AsyncClusterObserver` watches what the wait is about (:func:`watched`) and
@@ -31,6 +31,7 @@ from airflow_provider_flink_k8s.hooks._waiting import (
     asks_rest,
     explains,
     flink_deployment_state,
+    metric_reads,
     on_cluster,
     reads_jobs,
     rest_fields,
@@ -44,6 +45,7 @@ from airflow_provider_flink_k8s.observation import (
     Verdict,
 )
 from airflow_provider_flink_k8s.observation.flink import SavepointState
+from airflow_provider_flink_k8s.observation.scaling import LOAD_METRICS
 from airflow_provider_flink_k8s.observation.waits import WaitFor
 
 if TYPE_CHECKING:
@@ -125,9 +127,13 @@ class ClusterObserver:
                 for job in jobs
                 if explains(job, wait)
             }
+            reported = {
+                vertex: rest.subtask_metrics(job_id, vertex, LOAD_METRICS)
+                for job_id, vertex in metric_reads(wait, jobs)
+            }
         except FlinkK8sError as error:
             return {"rest_error": str(error)}
-        return rest_fields(overview, jobs, exceptions, savepoint)
+        return rest_fields(overview, jobs, exceptions, savepoint, reported)
 
     def check(self, wait: WaitFor) -> tuple[Outcome, WaitFor]:
         """One observation, one decision (a sensor's poke): the outcome, with the failing
@@ -247,9 +253,13 @@ class AsyncClusterObserver:
                 if explains(job, wait):
                     found = await rest.job_exceptions(job.id)
                     exceptions[job.id] = found.model_dump(mode="json", by_alias=True)
+            reported = {
+                vertex: await rest.subtask_metrics(job_id, vertex, LOAD_METRICS)
+                for job_id, vertex in metric_reads(wait, jobs)
+            }
         except FlinkK8sError as error:
             return {"rest_error": str(error)}
-        return rest_fields(overview, jobs, exceptions, savepoint)
+        return rest_fields(overview, jobs, exceptions, savepoint, reported)
 
     async def wait(
         self,

@@ -108,6 +108,8 @@ class FlinkJob(FrozenModel):
     """Each vertex's parallelism by vertex id, when the job details were read."""
     vertex_states: tuple[str, ...] = ()
     """Each vertex's ``ExecutionState``, when the job details were read."""
+    vertex_names: dict[str, str] = Field(default_factory=dict)
+    """Each vertex's name by vertex id, when the job details were read (for messages)."""
 
     @classmethod
     def from_rest(
@@ -144,6 +146,9 @@ class FlinkJob(FrozenModel):
             vertex_states=tuple(
                 (get_str(vertex, "status") or "CREATED").upper() for vertex in vertices
             ),
+            vertex_names={
+                get_str(vertex, "id") or "": get_str(vertex, "name") or "" for vertex in vertices
+            },
         )
 
 

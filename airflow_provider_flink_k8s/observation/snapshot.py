@@ -74,6 +74,10 @@ class ClusterSnapshot(FrozenModel):
     """Raw FlinkSessionJobs a wait follows (the one it submitted, or those on the cluster)."""
     remaining: tuple[str, ...] = ()
     """Objects of the cluster still there (``Kind/name``), for a deletion wait."""
+    reported_metrics: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """For a metrics wait: the load metrics (names) Flink reported for each vertex of the
+    awaited job, by vertex id (``GET /jobs/:jobid/vertices/:vertexid/subtasks/metrics``);
+    a vertex read with none maps to ``()``."""
 
     @classmethod
     def from_k8s(

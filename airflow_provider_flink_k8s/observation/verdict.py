@@ -71,6 +71,7 @@ class Reason(str, Enum):
     TASK_MANAGERS_MISSING = "TaskManagersMissing"
     SLOTS_MISSING = "SlotsMissing"
     SLOTS_SURPLUS = "SlotsSurplus"
+    METRICS_PENDING = "MetricsPending"
     JOB_NOT_FOUND = "JobNotFound"
     JOB_LOST = "JobLost"
     JOB_PENDING = "JobPending"

@@ -21,6 +21,8 @@ session_job           operator    :func:`classify_session_job` (the FlinkSession
 session_jobs_deleted  operator    :func:`classify_deletion` (the cluster's session jobs)
 deleted               any         :func:`classify_deletion` (the cluster's objects)
 parallelism           any         :func:`classify_parallelism` (the job's details)
+metrics               any         :func:`classify_metrics` (the job's details, its
+                                  vertices' load metrics)
 slots_released        any         :func:`classify_slots_released` (the overview)
 ====================  ==========  ====================================================
 """
@@ -55,6 +57,7 @@ from airflow_provider_flink_k8s.observation.savepoints import (
     classify_tasks_running,
 )
 from airflow_provider_flink_k8s.observation.scaling import (
+    classify_metrics,
     classify_parallelism,
     classify_slots_released,
 )
@@ -76,6 +79,7 @@ WaitKind = Literal[
     "deleted",
     "parallelism",
     "slots_released",
+    "metrics",
 ]
 FETCHES = frozenset(
     {
@@ -83,6 +87,7 @@ FETCHES = frozenset(
         "overview",
         "jobs",
         "job_details",
+        "metrics",
         "savepoint",
         "flink_deployment",
         "session_job",
@@ -97,6 +102,7 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "operator_savepoint": ("savepoint_nonce",),
     "session_job": ("session_job",),
     "parallelism": ("job_id", "vertex_parallelism"),
+    "metrics": ("job_id",),
 }
 _OPERATOR_ONLY = ("operator_savepoint", "suspended", "session_job", "session_jobs_deleted")
 _FIXED_FETCHES: Mapping[str, frozenset[str]] = {
@@ -109,6 +115,8 @@ _FIXED_FETCHES: Mapping[str, frozenset[str]] = {
     "deleted": frozenset({"remaining"}),
     "parallelism": frozenset({"job_details"}),
     "slots_released": frozenset({"overview"}),
+    # The job's details name its vertices; then each vertex's load metrics.
+    "metrics": frozenset({"job_details", "metrics"}),
 }
 
 
@@ -125,8 +133,9 @@ class WaitFor(FrozenModel):
         ``session_job``'s job in one of ``target_states``), ``session_jobs_deleted`` (no
         FlinkSessionJob on the cluster left), ``deleted`` (none of the cluster's
         objects left), ``parallelism`` (every vertex of ``job_id`` RUNNING at
-        ``vertex_parallelism``) or ``slots_released`` (at most ``expected_slots`` task
-        slots registered: a scale-down's TaskManagers gone).
+        ``vertex_parallelism``), ``slots_released`` (at most ``expected_slots`` task
+        slots registered: a scale-down's TaskManagers gone) or ``metrics`` (every vertex
+        of ``job_id`` reporting its load metrics: what ``parallelism="auto"`` reads).
     :param name: the cluster's name.
     :param namespace: its namespace.
     :param target: ``standalone`` (the provider's Deployments) or ``operator`` (a
@@ -192,7 +201,8 @@ class WaitFor(FrozenModel):
         """What an observer reads for this wait (a subset of :data:`FETCHES`):
         ``workloads`` (Deployments, pods, their Events; the FlinkDeployment of the
         operator target), ``overview``, ``jobs`` and ``job_details`` (of ``job_id``;
-        Flink's REST API), ``savepoint`` (the trigger's status), ``flink_deployment``,
+        Flink's REST API), ``metrics`` (the load metrics of each vertex of ``job_id``'s
+        details), ``savepoint`` (the trigger's status), ``flink_deployment``,
         ``session_job`` (by name), ``session_jobs`` (those on the cluster), ``remaining``
         (the cluster's objects)."""
         fixed = _FIXED_FETCHES.get(self.kind)
@@ -208,7 +218,7 @@ class WaitFor(FrozenModel):
     def needs_rest(self) -> bool:
         """Whether the decision reads Flink's REST API (the operator target's cluster and
         job waits read the FlinkDeployment's status instead)."""
-        return bool(self.fetches & {"overview", "jobs", "job_details", "savepoint"})
+        return bool(self.fetches & {"overview", "jobs", "job_details", "metrics", "savepoint"})
 
     @property
     def description(self) -> str:
@@ -232,6 +242,7 @@ class WaitFor(FrozenModel):
             "slots_released": (
                 f"at most {self.expected_slots} task slots registered in Flink cluster {what}"
             ),
+            "metrics": f"every vertex of {job} of Flink cluster {what} reporting its load metrics",
         }
         return descriptions[self.kind]
 
@@ -321,6 +332,13 @@ class WaitFor(FrozenModel):
                 job,
                 job_id=str(self.job_id),
                 targets=self.vertex_parallelism or {},
+                rest_error=snapshot.rest_error,
+            )
+        if self.kind == "metrics":
+            return classify_metrics(
+                job,
+                job_id=str(self.job_id),
+                reported=snapshot.reported_metrics,
                 rest_error=snapshot.rest_error,
             )
         if self.kind == "slots_released":

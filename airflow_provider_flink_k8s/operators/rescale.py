@@ -18,6 +18,8 @@ from airflow_provider_flink_k8s.exceptions import (
 from airflow_provider_flink_k8s.flinkrest import RetryPolicy, rescaled_requirements
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import object_names, render_manifests
+from airflow_provider_flink_k8s.observation import Lifecycle
+from airflow_provider_flink_k8s.observation.flink import FlinkJob
 from airflow_provider_flink_k8s.observation.intent import Intent, claim, intent_of, retry_salt
 from airflow_provider_flink_k8s.observation.job import GLOBALLY_TERMINAL_JOB_STATES, running_job
 from airflow_provider_flink_k8s.observation.rescale import (
@@ -29,6 +31,8 @@ from airflow_provider_flink_k8s.observation.rescale import (
     next_step,
     rescale_result,
 )
+from airflow_provider_flink_k8s.observation.scaling import LOAD_METRICS, classify_metrics
+from airflow_provider_flink_k8s.observation.waits import WaitFor
 from airflow_provider_flink_k8s.operators.arguments import (
     program_args,
     rescale_parallelism,
@@ -59,15 +63,10 @@ if TYPE_CHECKING:
     from airflow_provider_flink_k8s.flinkrest import JobDetails
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
     from airflow_provider_flink_k8s.observation import Outcome
-    from airflow_provider_flink_k8s.observation.waits import WaitFor
     from airflow_provider_flink_k8s.spec import FlinkCluster
 
 __all__ = ["FlinkRescaleOperator"]
 
-_LOAD_METRICS = ("busyTimeMsPerSecond", "numRecordsInPerSecond", "numRecordsOutPerSecond")
-_METRICS_ATTEMPTS = 10
-"""Tries to read a vertex's metrics: Flink's REST API fetches metrics from the
-TaskManagers lazily and answers the first query after a while with none."""
 _SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
 
 
@@ -124,15 +123,19 @@ class FlinkRescaleOperator(FlinkClusterOperator):
     vertex ran at the new parallelism, the adaptive scheduler's cool-down included.
 
     The arguments every task shares -- ``cluster``, ``namespace``, the connections,
-    ``rest_route``, ``poll_interval``, ``deferrable`` (here: every wait -- slots, vertices,
-    savepoint, the old job's end, the restarted job, the FlinkDeployment reconciled -- in
-    the triggerer; the task resumes from its recorded intent and observes again),
+    ``rest_route``, ``poll_interval``, ``deferrable`` (here: every wait -- the load
+    metrics ``"auto"`` plans from, slots, vertices, savepoint, the old job's end, the
+    restarted job, the FlinkDeployment reconciled -- in the triggerer; the task resumes
+    from its recorded intent and observes again),
     ``timeout`` (here: seconds each of those waits may take), the kubeconfig overrides --
     are :class:`~airflow_provider_flink_k8s.operators.base.FlinkClusterOperator`'s.
 
     :param parallelism: the new parallelism, or ``"auto"`` for a load-based recommendation
         (:func:`~airflow_provider_flink_k8s.resources.sizing.recommend_parallelism` over
-        the vertices' busy time and rates from Flink's metrics, or ``metrics``). Templated.
+        the vertices' busy time and rates from Flink's metrics, or ``metrics``). Flink's
+        REST API has no metrics of a job's vertices until it fetched them from the
+        TaskManagers: the task then waits for every vertex to report them (a ``metrics``
+        wait, within ``timeout``; a timeout names the vertices without). Templated.
     :param strategy: ``auto``, ``in_place`` or ``savepoint_restart``. Templated.
     :param job_id: the job; ``None``: the cluster's only RUNNING job. Templated.
     :param jar_id: session cluster, ``savepoint_restart``: the uploaded jar the job runs
@@ -205,9 +208,15 @@ class FlinkRescaleOperator(FlinkClusterOperator):
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
         """Resume after the trigger decided a wait: the FlinkDeployment reconciled (the
         operator target), or one wait of a standalone rescale is over -- which then
-        carries on from the intent recorded in the cluster."""
+        carries on from the intent recorded in the cluster. After the wait for the load
+        metrics (``parallelism="auto"``) the task observes the job again and plans."""
         outcome, resume = self.outcome_of(event)
         if target_of(self.flink_cluster).rescales_by_patching:
+            if resume.get("awaited") == "metrics":
+                self.finish_wait(outcome)
+                requested = rescale_parallelism(self.parallelism)
+                progress = _Progress.from_resume(resume)
+                return self._rescale_operator(context, self.flink_cluster, requested, progress)
             return self._finish_operator(outcome, resume)
         self._finish_wait_step(outcome, resume.get("savepoint_path"))
         return self._reconcile(context, _Progress.from_resume(resume))
@@ -225,7 +234,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
         owner = task_key(context)
         progress = progress or _Progress()
         with self.rest_hook() as rest:
-            held = self._claim(rest, cluster, owner)
+            held = self._claim_when_measured(context, rest, cluster, owner, progress)
             if isinstance(held, dict):
                 return held
             intent, version = held
@@ -234,7 +243,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
                 if step.intent != intent:
                     recorded = self._record(cluster, owner, step.intent, version)
                     if recorded is None:  # another writer: read and decide again
-                        held = self._claim(rest, cluster, owner)
+                        held = self._claim_when_measured(context, rest, cluster, owner, progress)
                         if isinstance(held, dict):
                             return held
                         intent, version = held
@@ -257,12 +266,32 @@ class FlinkRescaleOperator(FlinkClusterOperator):
                     self.log.info("Rescale step %s: %s", step.action, step.detail)
                     self._act(rest, cluster, intent, step)
 
+    def _claim_when_measured(
+        self,
+        context: Context,
+        rest: FlinkRestHook,
+        cluster: FlinkCluster,
+        owner: str,
+        progress: _Progress,
+    ) -> tuple[Intent, str] | dict[str, Any]:
+        """:meth:`_claim`, after waiting for the load metrics a new ``"auto"`` rescale
+        plans from (deferred with ``deferrable``: the task resumes in
+        :meth:`execute_complete`, observes the job again and plans)."""
+        while True:
+            held = self._claim(rest, cluster, owner)
+            if not isinstance(held, WaitFor):
+                return held
+            progress.step("await_metrics", held.description)
+            self._wait(context, held, None, progress)
+
     def _claim(
         self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str
-    ) -> tuple[Intent, str] | dict[str, Any]:
-        """The intent to carry on (ours, unfinished), a fresh one (recorded), or the
-        result when there is nothing to do (nothing written then). A write that lost to
-        another writer (409) is decided again over what that writer recorded."""
+    ) -> tuple[Intent, str] | dict[str, Any] | WaitFor:
+        """The intent to carry on (ours, unfinished), a fresh one (recorded), the result
+        when there is nothing to do (nothing written then), or -- before planning an
+        ``"auto"`` rescale -- the wait for the job's load metrics (nothing written
+        either). A write that lost to another writer (409) is decided again over what
+        that writer recorded."""
         for _ in range(_RECORD_ATTEMPTS):
             found, version = self._read_intent(cluster)
             decision = claim(found, owner, "rescale")
@@ -272,7 +301,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
                 self.log.info("Found this task's intent: %s", decision.message)
                 return found, version
             intent = self._new_intent(rest, cluster, owner, found)
-            if isinstance(intent, dict):
+            if isinstance(intent, (dict, WaitFor)):
                 return intent
             recorded = self._record(cluster, owner, intent, version)
             if recorded is not None:
@@ -282,11 +311,14 @@ class FlinkRescaleOperator(FlinkClusterOperator):
 
     def _new_intent(
         self, rest: FlinkRestHook, cluster: FlinkCluster, owner: str, previous: Intent | None
-    ) -> Intent | dict[str, Any]:
-        """Plan a rescale of the running job (every input checked before any change)."""
+    ) -> Intent | dict[str, Any] | WaitFor:
+        """Plan a rescale of the running job (every input checked before any change); for
+        ``"auto"`` while Flink has not every vertex's load metrics yet, the wait for them."""
         requested = rescale_parallelism(self.parallelism)
         job = self._find_job(rest, previous if previous and previous.owner == owner else None)
         new = requested if requested != "auto" else self._recommend(rest, job)
+        if isinstance(new, WaitFor):
+            return new
         plan = self._plan(rest, cluster, job, new)
         self.log.info("Rescale of job %s: %s", job.id, plan.reason)
         if plan.noop:
@@ -459,14 +491,27 @@ class FlinkRescaleOperator(FlinkClusterOperator):
         wait = self._wait_of(cluster, intent, step)
         if step.action == "await_job" and cluster.mode != "session":
             self._redeploy(cluster, intent)  # see _redeploy: a killed task may not have
+        self._wait(context, wait, intent.savepoint_path, progress)
+
+    def _wait(
+        self,
+        context: Context,
+        wait: WaitFor,
+        savepoint: str | None,
+        progress: _Progress,
+        resume: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Wait for ``wait`` (deferred with ``deferrable``, else in the worker by the
+        same decision) and raise unless it succeeded (naming ``savepoint``, the stopped
+        job's, if any). ``resume``: more context for :meth:`execute_complete`."""
         if progress.repeats > 1 and not self.deferrable:
             # Asked for the wait that just ended: Flink's answers disagree for a moment
             # (its job details are cached for seconds). A deferred task's round trip
             # through the triggerer gives them the same moment.
             time.sleep(self.poll_interval)
-        resume = {"savepoint_path": intent.savepoint_path, **progress.to_resume()}
+        resume = {"savepoint_path": savepoint, **progress.to_resume(), **(resume or {})}
         outcome = self.wait_or_defer(context, wait, timeout=self.timeout, resume=resume)
-        self._finish_wait_step(outcome, intent.savepoint_path)
+        self._finish_wait_step(outcome, savepoint)
 
     def _wait_of(self, cluster: FlinkCluster, intent: Intent, step: Step) -> WaitFor:
         """The :class:`WaitFor` of a planner's wait: the same rule the planner applies."""
@@ -553,29 +598,30 @@ class FlinkRescaleOperator(FlinkClusterOperator):
             other_slots=other_slots,
         )
 
-    def _vertex_metrics(
-        self, rest: FlinkRestHook, job_id: str, vertex_id: str
-    ) -> dict[str, dict[str, float]]:
-        """A vertex's aggregated load metrics, once Flink's metric fetcher has them."""
-        for _ in range(_METRICS_ATTEMPTS - 1):
-            found = rest.subtask_metrics(job_id, vertex_id, _LOAD_METRICS)
-            if found:
-                return found
-            time.sleep(1.0)
-        return rest.subtask_metrics(job_id, vertex_id, _LOAD_METRICS)
+    def _recommend(self, rest: FlinkRestHook, job: JobDetails) -> int | WaitFor:
+        """The load-based parallelism (the sizing model), with its reasoning logged; or,
+        while Flink has not every vertex's load metrics yet, the wait for them.
 
-    def _recommend(self, rest: FlinkRestHook, job: JobDetails) -> int:
-        """The load-based parallelism (the sizing model), with its reasoning logged."""
+        Flink's REST API fetches metrics from the TaskManagers lazily, so a job
+        (re)started a moment ago answers with none at first: that is a wait
+        (:func:`~airflow_provider_flink_k8s.observation.scaling.classify_metrics`
+        decides it, here and in the wait), never a sleep in the worker."""
         graph = job.model_dump(mode="json", by_alias=True)
         if self.metrics is not None:
             loads = {str(k): dict(v) for k, v in self.metrics.items()}
         else:
+            found = {
+                vertex.id: rest.subtask_metrics(job.id, vertex.id, LOAD_METRICS)
+                for vertex in job.vertices
+            }
+            verdict = classify_metrics(FlinkJob.from_rest(graph), job_id=job.id, reported=found)
+            if verdict.lifecycle is not Lifecycle.READY:
+                self.log.info("Load metrics: %s", verdict.message)
+                return self.cluster_wait("metrics", job_id=job.id)
             sources = {v["id"] for v in graph.get("vertices", [])} - _downstream(graph)
             loads = {
-                vertex.id: _load(
-                    self._vertex_metrics(rest, job.id, vertex.id), source=vertex.id in sources
-                )
-                for vertex in job.vertices
+                vertex: _load(metrics, source=vertex in sources)
+                for vertex, metrics in found.items()
             }
         options = SizingOptions(utilization_target=self.target_utilization)
         recommendation = recommend_parallelism(vertex_metrics(graph, loads), options)
@@ -623,10 +669,16 @@ class FlinkRescaleOperator(FlinkClusterOperator):
     # -- operator target -------------------------------------------------------------
 
     def _rescale_operator(
-        self, context: Context, cluster: FlinkCluster, requested: int | Literal["auto"]
+        self,
+        context: Context,
+        cluster: FlinkCluster,
+        requested: int | Literal["auto"],
+        progress: _Progress | None = None,
     ) -> dict[str, Any]:
         """Patch the FlinkDeployment once, recorded in its intent annotation: a retry of
-        a task killed after the patch finds its intent and waits for the same upgrade."""
+        a task killed after the patch finds its intent and waits for the same upgrade.
+        ``"auto"`` first waits for the job's load metrics when Flink has not all of
+        them (then observes again: ``progress`` counts those waits)."""
         if cluster.job is None:
             raise _problem("cluster.job", "a session FlinkDeployment runs no job of its own")
         owner = task_key(context)
@@ -641,6 +693,12 @@ class FlinkRescaleOperator(FlinkClusterOperator):
         if job is not None:
             old = job.parallelism or old
         new = self._recommend_operator(job) if requested == "auto" else requested
+        if isinstance(new, WaitFor):
+            # Nothing written yet: once the metrics are there, observe and decide anew.
+            progress = progress or _Progress()
+            progress.step("await_metrics", new.description)
+            self._wait(context, new, None, progress, resume={"awaited": "metrics"})
+            return self._rescale_operator(context, cluster, requested, progress)
         in_place = adaptive_scheduler(cluster.flink_configuration) and in_place_scaling_supported(
             cluster.flink_version
         )
@@ -768,7 +826,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
             self.log.info("Job %s unreadable through REST (%s): vertex ids unknown", job_id, error)
             return None
 
-    def _recommend_operator(self, job: JobDetails | None) -> int:
+    def _recommend_operator(self, job: JobDetails | None) -> int | WaitFor:
         if job is None:
             raise _problem("parallelism", "'auto' needs the job's vertices from Flink's REST API")
         with self.rest_hook() as rest:
@@ -792,6 +850,8 @@ class FlinkRescaleOperator(FlinkClusterOperator):
 
 
 _RECORD_ATTEMPTS = 5
+_WAITS = WAITS | {"await_metrics"}
+"""The planner's waits, and the wait for the load metrics before planning ``"auto"``."""
 _MAX_REPEATS = 3
 _MAX_WAIT_REPEATS = 10
 
@@ -881,7 +941,7 @@ class _Progress:
         :raises DeploymentFailed: ``RescaleStuck`` when it repeats past the limit."""
         self.repeats = self.repeats + 1 if action == self.last else 1
         self.last = action
-        if self.repeats > (_MAX_WAIT_REPEATS if action in WAITS else _MAX_REPEATS):
+        if self.repeats > (_MAX_WAIT_REPEATS if action in _WAITS else _MAX_REPEATS):
             raise DeploymentFailed(
                 "RescaleStuck", f"{action} taken {self.repeats} times without effect: {detail}"
             )

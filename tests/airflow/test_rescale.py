@@ -4,7 +4,8 @@ One session cluster with the adaptive scheduler (1 TaskManager of 2 slots) runs 
 runner at parallelism 2, submitted in a fixture with the REST hook. The tests run in
 file order on it: bad inputs change nothing; in place 2 -> 4 (a second TaskManager, every
 vertex at 4, the pause measured); 4 again is a no-op; savepoint and restart 4 -> 2 (a new
-job restored from a savepoint on disk, back to 1 TaskManager). Last, a FlinkDeployment
+job restored from a savepoint on disk, back to 1 TaskManager); ``"auto"`` on a job Flink
+has no metrics of yet waits for them in the triggerer. Last, a FlinkDeployment
 (operator target) on a simulated sandbox with the stand-in operator is rescaled by
 patching it, and the task waits until the operator has reconciled the new generation.
 """
@@ -49,6 +50,10 @@ from airflow_provider_flink_k8s.spec import load_cluster
 pytestmark = pytest.mark.slow
 
 NAME = "rescale"
+FETCH_INTERVAL = 30.0
+"""Seconds between Flink's fetches of the TaskManagers' metrics (``metrics.fetcher.
+update-interval``): long enough that a job started right after a fetch has no metrics
+for the next ``parallelism="auto"`` to read."""
 
 
 def _spec(state: Path) -> dict[str, Any]:
@@ -68,6 +73,7 @@ def _spec(state: Path) -> dict[str, Any]:
             "execution.checkpointing.interval": "1s",
             "heartbeat.interval": "1000",
             "heartbeat.timeout": "5000",
+            "metrics.fetcher.update-interval": f"{FETCH_INTERVAL:.0f} s",
         },
     }
 
@@ -239,18 +245,47 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     job.id = result["job_id"]
 
 
-def test_auto_reads_the_load_from_flink_and_explains_each_vertex(
-    job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
+def _restart_without_metrics(job: Job) -> None:
+    """Replace the job with a new one (parallelism 2) that Flink has no metrics of.
+
+    Flink's REST API fetches the TaskManagers' metrics at the first request that reads
+    them once ``FETCH_INTERVAL`` is over, and serves what it fetched last in between.
+    Nothing has asked for longer than that: the request here fetches now, so the job
+    started right after has no metrics until the next fetch, ``FETCH_INTERVAL`` later."""
+    time.sleep(FETCH_INTERVAL + 1)
+    job.rest.job(job.id)
+    job.rest.cancel(job.id)
+    _wait(lambda: job.rest.overview().slots_available == 2, 60, "the job's slots free")
+    args = ["--script", str(job.script)]
+    job.id = job.rest.run_jar(job.jar_id, SQL_RUNNER_CLASS, args, parallelism=2)
+    _wait(lambda: job.rest.job(job.id).all_vertices_running, 60, "the new job RUNNING")
+
+
+def test_auto_waits_for_the_load_in_the_triggerer_and_explains_each_vertex(
+    job: Job,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    worker_sleeps: list[str],
 ) -> None:
-    # Flink's rates are meters over a minute, updated every 5 s; the job restarted in the
-    # previous test.
-    time.sleep(12)
-    dag_run = run_dag("flink_test_rescale", job.conf(parallelism="auto"))
+    caplog.set_level(logging.INFO)
+    _restart_without_metrics(job)
+    dag_run = run_dag("flink_test_rescale_deferred", job.conf(parallelism="auto"))
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "success"}, out[-5000:]
+    # Flink had no metrics of the new job: the task deferred the wait for them (a
+    # "metrics" WaitFor) and slept nowhere in the worker; back from the triggerer it
+    # observed the job again and recommended.
+    assert "report no load metrics yet" in out
+    assert deferrals(caplog)["rescale"] >= 1
+    assert provider_sleeps(worker_sleeps) == []
     # The keyed window aggregation's true processing rate is measured (busy time and
     # input rate); the datagen source reports no busy time, so it keeps its parallelism.
-    aggregate = next(line for line in out.splitlines() if "GlobalWindowAggregate" in line)
+    aggregate = next(
+        line
+        for line in out.splitlines()
+        if "GlobalWindowAggregate" in line and "report no load metrics" not in line
+    )
     assert "rec/s" in aggregate and "no busy time" not in aggregate, aggregate
     assert "Recommendation:" in out
     assert _result(dag_run)["old_parallelism"] == 2

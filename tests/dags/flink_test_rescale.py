@@ -1,8 +1,9 @@
 """One-task DAGs for the rescale tests: rescale the job of the cluster given in the run's
 config.
 
-``flink_test_rescale`` waits in the worker, ``flink_test_rescale_deferred`` defers the
-wait for a restarted job to the trigger. ``render_template_as_native_obj`` turns the
+``flink_test_rescale`` waits in the worker, ``flink_test_rescale_deferred`` defers each
+wait (the load metrics of ``"auto"``, the slots, the vertices, the savepoint, the
+restarted job) to the trigger. ``render_template_as_native_obj`` turns the
 params into the values themselves (a mapping, an int, a list, ``None``).
 """
 

@@ -24,6 +24,7 @@ DEPLOYMENT = ("FlinkDeployment", FLINK, {"field_selector": "metadata.name=c"})
         ({"target": "operator"}, [NATIVE_PODS, DEPLOYMENT]),
         ({"kind": "tasks_running", "job_id": "j"}, []),  # Flink's REST state: polled
         ({"kind": "savepoint", "job_id": "j", "trigger_id": "t"}, []),
+        ({"kind": "metrics", "job_id": "j"}, []),  # Flink's metrics: polled
         ({"kind": "suspended", "target": "operator"}, [DEPLOYMENT]),
         ({"kind": "operator_savepoint", "target": "operator", "savepoint_nonce": 1}, [DEPLOYMENT]),
         (

@@ -255,6 +255,7 @@ TRIGGER = "f" * 32
             {"job_details"},
         ),
         ({"kind": "slots_released", "expected_slots": 2}, {"overview"}),
+        ({"kind": "metrics", "job_id": JOB_ID}, {"job_details", "metrics"}),
     ],
 )
 def test_each_kind_fetches_only_what_its_decision_reads(
@@ -262,7 +263,8 @@ def test_each_kind_fetches_only_what_its_decision_reads(
 ) -> None:
     wait = WaitFor(name="c", **fields)
     assert wait.fetches == fetches
-    assert wait.needs_rest == bool(fetches & {"overview", "jobs", "job_details", "savepoint"})
+    rest = {"overview", "jobs", "job_details", "metrics", "savepoint"}
+    assert wait.needs_rest == bool(fetches & rest)
     assert wait.description  # every kind describes itself
 
 
