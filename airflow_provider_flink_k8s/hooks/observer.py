@@ -6,8 +6,9 @@ FlinkDeployment, FlinkSessionJobs, what is left of a deleted cluster); the Flink
 hook ``/overview``, the jobs (with the root exception of the awaited one once it fails),
 one job's details (its vertices; for a metrics wait, each vertex's load metrics too) or
 a savepoint trigger's status. Log tails are read once, for a wait that failed or timed
-out. The decision itself is pure (:meth:`WaitFor.decide`); this module only fetches and
-loops -- the one loop every wait of the provider runs.
+out. What a snapshot reads is written once (:mod:`._reads`), run here with the blocking
+or the async hooks; the decision itself is pure (:meth:`WaitFor.decide`); this module
+only fetches and loops -- the one loop every wait of the provider runs.
 
 :class:`ClusterObserver` polls (operators waiting in the worker);
 :class:`AsyncClusterObserver` watches what the wait is about (:func:`watched`) and
@@ -25,27 +26,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError, FlinkRestNotFound
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError
+from airflow_provider_flink_k8s.hooks._reads import run_reads, run_reads_async, snapshot_reads
 from airflow_provider_flink_k8s.hooks._waiting import (
     WaitSteps,
-    asks_rest,
-    explains,
-    flink_deployment_state,
-    metric_reads,
-    on_cluster,
-    reads_jobs,
-    rest_fields,
     watched,
     with_log_tails,
 )
-from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.observation import (
     ClusterSnapshot,
     Outcome,
     Verdict,
 )
-from airflow_provider_flink_k8s.observation.flink import SavepointState
-from airflow_provider_flink_k8s.observation.scaling import LOAD_METRICS
 from airflow_provider_flink_k8s.observation.waits import WaitFor
 
 if TYPE_CHECKING:
@@ -82,58 +74,13 @@ class ClusterObserver:
 
     def snapshot(self, wait: WaitFor) -> ClusterSnapshot:
         """What the cluster looks like now: only what ``wait`` decides on
-        (:attr:`WaitFor.fetches`), without log tails."""
-        fetches, name, namespace = wait.fetches, wait.name, wait.namespace
-        snapshot = ClusterSnapshot(name=name)
-        if "workloads" in fetches:
-            snapshot = self.kube.observe(name, namespace, target=wait.target, log_lines=0)
-        found: dict[str, Any] = {}
-        if "flink_deployment" in fetches:
-            found["flink_deployment"] = flink_deployment_state(
-                self.kube.get_object(FLINK_DEPLOYMENT, namespace, name)
-            )
-        if "session_job" in fetches:
-            raw = self.kube.get_object(FLINK_SESSION_JOB, namespace, str(wait.session_job))
-            found["session_jobs"] = (raw,) if raw is not None else ()
-        if "session_jobs" in fetches:
-            listed = self.kube.list_objects(FLINK_SESSION_JOB, namespace)
-            found["session_jobs"] = on_cluster(listed, name)
-        if "remaining" in fetches:
-            found["remaining"] = self.kube.remaining_objects(name, namespace)
-        snapshot = snapshot.model_copy(update=found) if found else snapshot
-        if self.rest is None or not asks_rest(wait, snapshot):
-            return snapshot
-        return snapshot.model_copy(update=self._rest_part(self.rest, wait))
+        (:attr:`WaitFor.fetches`), without log tails (:func:`snapshot_reads`).
 
-    @staticmethod
-    def _rest_part(rest: FlinkRestHook, wait: WaitFor) -> dict[str, Any]:
-        fetches = wait.fetches
-        try:
-            savepoint = None
-            if "savepoint" in fetches:
-                job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
-                try:
-                    status = rest.savepoint_status(job_id, trigger_id)
-                    savepoint = SavepointState.from_rest(status.model_dump())
-                except FlinkRestNotFound:
-                    savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
-            overview = rest.overview() if "overview" in fetches else None
-            jobs: list[Any] = rest.jobs() if reads_jobs(wait, savepoint) else []
-            if "job_details" in fetches:
-                with contextlib.suppress(FlinkRestNotFound):  # unknown: the decision says so
-                    jobs.append(rest.job(str(wait.job_id)))
-            exceptions = {
-                job.id: rest.job_exceptions(job.id).model_dump(mode="json", by_alias=True)
-                for job in jobs
-                if explains(job, wait)
-            }
-            reported = {
-                vertex: rest.subtask_metrics(job_id, vertex, LOAD_METRICS)
-                for job_id, vertex in metric_reads(wait, jobs)
-            }
-        except FlinkK8sError as error:
-            return {"rest_error": str(error)}
-        return rest_fields(overview, jobs, exceptions, savepoint, reported)
+        :raises FlinkK8sError: when Kubernetes could not be read (a Flink REST error is
+            the snapshot's ``rest_error``).
+        """
+        reads = snapshot_reads(wait, with_rest=self.rest is not None)
+        return run_reads(reads, {"kube": self.kube, "rest": self.rest})
 
     def check(self, wait: WaitFor) -> tuple[Outcome, WaitFor]:
         """One observation, one decision (a sensor's poke): the outcome, with the failing
@@ -209,57 +156,8 @@ class AsyncClusterObserver:
 
     async def snapshot(self, wait: WaitFor) -> ClusterSnapshot:
         """What the cluster looks like now (see :meth:`ClusterObserver.snapshot`)."""
-        fetches, name, namespace = wait.fetches, wait.name, wait.namespace
-        snapshot = ClusterSnapshot(name=name)
-        if "workloads" in fetches:
-            snapshot = await self.kube.observe(name, namespace, target=wait.target, log_lines=0)
-        found: dict[str, Any] = {}
-        if "flink_deployment" in fetches:
-            found["flink_deployment"] = flink_deployment_state(
-                await self.kube.get_object(FLINK_DEPLOYMENT, namespace, name)
-            )
-        if "session_job" in fetches:
-            raw = await self.kube.get_object(FLINK_SESSION_JOB, namespace, str(wait.session_job))
-            found["session_jobs"] = (raw,) if raw is not None else ()
-        if "session_jobs" in fetches:
-            listed = await self.kube.list_objects(FLINK_SESSION_JOB, namespace)
-            found["session_jobs"] = on_cluster(listed, name)
-        if "remaining" in fetches:
-            found["remaining"] = await self.kube.remaining_objects(name, namespace)
-        snapshot = snapshot.model_copy(update=found) if found else snapshot
-        if self.rest is None or not asks_rest(wait, snapshot):
-            return snapshot
-        return snapshot.model_copy(update=await self._rest_part(self.rest, wait))
-
-    @staticmethod
-    async def _rest_part(rest: AsyncFlinkRestHook, wait: WaitFor) -> dict[str, Any]:
-        fetches = wait.fetches
-        try:
-            savepoint = None
-            if "savepoint" in fetches:
-                job_id, trigger_id = str(wait.job_id), str(wait.trigger_id)
-                try:
-                    status = await rest.savepoint_status(job_id, trigger_id)
-                    savepoint = SavepointState.from_rest(status.model_dump())
-                except FlinkRestNotFound:
-                    savepoint = SavepointState(job_id=job_id, trigger_id=trigger_id, known=False)
-            overview = await rest.overview() if "overview" in fetches else None
-            jobs: list[Any] = await rest.jobs() if reads_jobs(wait, savepoint) else []
-            if "job_details" in fetches:
-                with contextlib.suppress(FlinkRestNotFound):  # unknown: the decision says so
-                    jobs.append(await rest.job(str(wait.job_id)))
-            exceptions = {}
-            for job in jobs:
-                if explains(job, wait):
-                    found = await rest.job_exceptions(job.id)
-                    exceptions[job.id] = found.model_dump(mode="json", by_alias=True)
-            reported = {
-                vertex: await rest.subtask_metrics(job_id, vertex, LOAD_METRICS)
-                for job_id, vertex in metric_reads(wait, jobs)
-            }
-        except FlinkK8sError as error:
-            return {"rest_error": str(error)}
-        return rest_fields(overview, jobs, exceptions, savepoint, reported)
+        reads = snapshot_reads(wait, with_rest=self.rest is not None)
+        return await run_reads_async(reads, {"kube": self.kube, "rest": self.rest})
 
     async def wait(
         self,
