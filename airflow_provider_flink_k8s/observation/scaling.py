@@ -70,6 +70,28 @@ def classify_parallelism(
     """
     facts = {"job_id": job_id, "targets": dict(targets)}
     what = f"every vertex of job {job_id} at {_describe(targets)}"
+    going = _going_job(job, job_id, what, rest_error, facts)
+    if isinstance(going, Verdict):
+        return going
+    job = going
+    found = dict(job.vertex_parallelism)
+    running = bool(job.vertex_states) and all(state == "RUNNING" for state in job.vertex_states)
+    if job.state == "RUNNING" and running and runs_at(found, targets):
+        return Verdict.ready(f"{what}: RUNNING", **facts)
+    message = f"job {job_id} is {job.state} at {_describe(found)}; waiting for {what}, RUNNING"
+    return Verdict.progressing(Reason.JOB_PENDING, message, **facts, parallelism=found)
+
+
+def _going_job(
+    job: FlinkJob | None,
+    job_id: str,
+    what: str,
+    rest_error: str | None,
+    facts: Mapping[str, object],
+) -> FlinkJob | Verdict:
+    """The first three rows both job waits here share -- the REST API did not answer
+    (PROGRESSING), Flink does not know the job, or it ended (FAILED) -- as a verdict;
+    else the job, which is there and still going."""
     if rest_error is not None:
         message = f"{what}: the JobManager REST API does not answer: {rest_error}"
         return Verdict.progressing(Reason.REST_UNAVAILABLE, message, **facts)
@@ -78,12 +100,7 @@ def classify_parallelism(
         return Verdict.failed(Reason.JOB_NOT_FOUND, message, **facts)
     if job.state in GLOBALLY_TERMINAL_JOB_STATES:
         return classify_job(job.state, root_exception=job.root_exception, job_id=job_id)
-    found = dict(job.vertex_parallelism)
-    running = bool(job.vertex_states) and all(state == "RUNNING" for state in job.vertex_states)
-    if job.state == "RUNNING" and running and runs_at(found, targets):
-        return Verdict.ready(f"{what}: RUNNING", **facts)
-    message = f"job {job_id} is {job.state} at {_describe(found)}; waiting for {what}, RUNNING"
-    return Verdict.progressing(Reason.JOB_PENDING, message, **facts, parallelism=found)
+    return job
 
 
 def classify_metrics(
@@ -121,14 +138,10 @@ def classify_metrics(
     """
     facts: dict[str, object] = {"job_id": job_id}
     what = f"every vertex of job {job_id} reporting its load metrics"
-    if rest_error is not None:
-        message = f"{what}: the JobManager REST API does not answer: {rest_error}"
-        return Verdict.progressing(Reason.REST_UNAVAILABLE, message, **facts)
-    if job is None:
-        message = f"Flink does not know job {job_id} (it was waiting for {what})"
-        return Verdict.failed(Reason.JOB_NOT_FOUND, message, **facts)
-    if job.state in GLOBALLY_TERMINAL_JOB_STATES:
-        return classify_job(job.state, root_exception=job.root_exception, job_id=job_id)
+    going = _going_job(job, job_id, what, rest_error, facts)
+    if isinstance(going, Verdict):
+        return going
+    job = going
     vertices = list(job.vertex_parallelism)
     if not vertices:
         message = f"job {job_id} is {job.state} and lists no vertices yet; waiting for {what}"
