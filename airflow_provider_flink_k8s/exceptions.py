@@ -13,6 +13,7 @@
     │   └── FlinkRestUnavailable  no answer from Flink: refused, timed out, 502/503/504, or the
     │                             Kubernetes proxy found no Service or endpoints
     ├── SavepointFailed           Flink finished a savepoint with a failure (``cause`` says why)
+    ├── RecordedError             an error of another type, rebuilt from its JSON record
     └── KubernetesApiError        the Kubernetes API refused a request (``status``, ``reason``)
         ├── ResourceNotFound      404: the object (or its kind) does not exist
         ├── ResourceConflict      409: already exists, a stale resourceVersion, a field conflict
@@ -51,12 +52,19 @@ savepoint or rescale of "the cluster's job" on a cluster running no RUNNING job,
 several, raises :class:`SpecError` on ``job_id`` naming the cluster and its jobs
 (:func:`~airflow_provider_flink_k8s.observation.job.running_job`) -- nothing failed and
 nothing changed; run the job, or name one.
+
+An error that must cross a deferral -- a failed deploy defers while its cluster is
+deleted, then fails with the error it had -- travels as a JSON record in the trigger's
+kwargs (never pickle): :func:`error_record` and :func:`error_from_record`, built on the
+same ``__reduce__`` that keeps each class's fields through pickling.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import builtins
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 __all__ = [
@@ -70,12 +78,15 @@ __all__ = [
     "FlinkRestUnavailable",
     "KubernetesApiError",
     "KubernetesUnavailable",
+    "RecordedError",
     "ResourceConflict",
     "ResourceNotFound",
     "SavepointFailed",
     "SpecError",
     "SpecProblem",
     "SpecWarning",
+    "error_from_record",
+    "error_record",
 ]
 
 
@@ -104,6 +115,11 @@ class SpecError(FlinkK8sError, ValueError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid {subject} ({count} {noun}):\n{lines}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException would pass only the text, which is not a list of problems.
+        problems = [(problem.field, problem.rule) for problem in self.problems]
+        return (_rebuild_spec_error, (problems, self.subject))
 
 
 class ArgumentError(SpecError):
@@ -242,6 +258,21 @@ class SavepointFailed(FlinkK8sError):
         return (SavepointFailed, (self.job_id, self.trigger_id, self.cause))
 
 
+class RecordedError(FlinkK8sError):
+    """Raised in place of an error that crossed a deferral as a JSON record
+    (:func:`error_record`) when its type cannot be rebuilt from the record: neither this
+    provider's, nor a Python builtin, nor one the reader named. ``type_name`` is the
+    original type's qualified name, ``message`` its text; the message shows both."""
+
+    def __init__(self, type_name: str, message: str) -> None:
+        self.type_name = type_name
+        self.message = message
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RecordedError, (self.type_name, self.message))
+
+
 def _rebuild_rest_error(
     cls: type[FlinkRestError],
     message: str,
@@ -330,3 +361,126 @@ def _rebuild_timeout(
     message: str, reason: str | None, waited_seconds: float | None
 ) -> DeploymentTimeout:
     return DeploymentTimeout(message, reason=reason, waited_seconds=waited_seconds)
+
+
+def _rebuild_spec_error(problems: Iterable[Iterable[str]], subject: str) -> SpecError:
+    return SpecError([SpecProblem(*problem) for problem in problems], subject=subject)
+
+
+# -- errors as JSON records -------------------------------------------------------------
+
+_CAUSE_DEPTH = 3
+"""How many ``__cause__`` links :func:`error_record` keeps (a record must stay small)."""
+
+
+@cache
+def _own_errors() -> Mapping[str, Callable[..., BaseException]]:
+    """What a record may name to rebuild one of this module's errors: its classes and the
+    ``__reduce__`` helpers above, by name (a record never names anything else)."""
+    return {
+        name: value
+        for name, value in globals().items()
+        if (isinstance(value, type) and issubclass(value, FlinkK8sError))
+        or (name.startswith("_rebuild_") and callable(value))
+    }
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain JSON: tuples become lists, this module's error classes
+    ``{"error_class": name}``, anything else JSON cannot hold its text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)  # a str subclass (an enum) as its plain text
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, type):
+        name = value.__name__
+        if _own_errors().get(name) is value:
+            return {"error_class": name}
+    return str(value)
+
+
+def _unplain(value: Any, own: Mapping[str, Callable[..., BaseException]]) -> Any:
+    """The inverse of :func:`_plain` for the error classes it names."""
+    if isinstance(value, list):
+        return [_unplain(item, own) for item in value]
+    if isinstance(value, dict):
+        if set(value) == {"error_class"} and value["error_class"] in own:
+            return own[value["error_class"]]
+        return {key: _unplain(item, own) for key, item in value.items()}
+    return value
+
+
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def error_record(error: BaseException, *, depth: int = _CAUSE_DEPTH) -> dict[str, Any]:
+    """``error`` as plain JSON, to rebuild with :func:`error_from_record` after a deferral
+    (a trigger's kwargs are JSON: an exception cannot travel as itself).
+
+    ``{"type": "module.Qualname", "message": str, "rebuild": name | None, "args": [...],
+    "cause": record | None}``: this provider's errors keep every field, through the same
+    ``__reduce__`` pickling uses (``rebuild`` names its helper or class); any other error
+    keeps its ``args`` (as far as JSON holds them) and its text. The traceback is not
+    kept: log it before deferring.
+
+    :param depth: how many ``__cause__`` links to keep.
+    """
+    own = _own_errors()
+    rebuild: str | None = None
+    args: tuple[Any, ...] = error.args
+    if isinstance(error, FlinkK8sError):
+        reduced = error.__reduce__()
+        helper, reduced_args = reduced[0], reduced[1]
+        name = getattr(helper, "__name__", "")
+        if isinstance(reduced_args, tuple) and own.get(name) is helper:
+            rebuild, args = name, reduced_args
+    cause = error.__cause__
+    return {
+        "type": _type_name(type(error)),
+        "message": str(error),
+        "rebuild": rebuild,
+        "args": _plain(args),
+        "cause": error_record(cause, depth=depth - 1) if cause is not None and depth else None,
+    }
+
+
+def error_from_record(
+    record: Mapping[str, Any], *, known: Iterable[type[BaseException]] = ()
+) -> BaseException:
+    """The error :func:`error_record` recorded, of the same type with the same fields:
+    this provider's errors, Python's builtin exceptions and the ``known`` types (built
+    from their ``args``). Any other type, or a record that no longer builds, gives a
+    :class:`RecordedError` naming the type, with the message. Never raises; nothing but
+    those types is ever imported or called.
+    """
+    type_name = str(record.get("type") or "Exception")
+    message = str(record.get("message") or "")
+    args = record.get("args")
+    own = _own_errors()
+    error: BaseException | None = None
+    try:
+        positional = list(_unplain(args, own)) if isinstance(args, list) else [message]
+        rebuild = record.get("rebuild")
+        allowed = {_type_name(cls): cls for cls in known}
+        module, _, name = type_name.rpartition(".")
+        if isinstance(rebuild, str) and rebuild in own:
+            error = own[rebuild](*positional)
+        elif type_name in allowed:
+            error = allowed[type_name](*positional)
+        elif module == "builtins":
+            builtin = getattr(builtins, name, None)
+            if isinstance(builtin, type) and issubclass(builtin, Exception):
+                error = builtin(*positional)
+    except Exception:  # a record that no longer fits its type's constructor
+        error = None
+    if not isinstance(error, BaseException):
+        error = RecordedError(type_name, message)
+    cause = record.get("cause")
+    if isinstance(cause, Mapping):
+        error.__cause__ = error_from_record(cause, known=known)
+    return error

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
-from airflow_provider_flink_k8s.exceptions import DeploymentFailed
+from airflow_provider_flink_k8s.exceptions import (
+    DeploymentFailed,
+    error_from_record,
+    error_record,
+)
 from airflow_provider_flink_k8s.kube import ApplyOutcome, cluster_label_selector
 from airflow_provider_flink_k8s.manifests import cluster_selector, render_manifests
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
@@ -41,6 +45,7 @@ from airflow_provider_flink_k8s.resources.plan import ClusterPlan, plan_cluster
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flink_k8s.kube.teardown import DeleteResult
     from airflow_provider_flink_k8s.observation import ClusterSnapshot
     from airflow_provider_flink_k8s.observation.waits import WaitFor
     from airflow_provider_flink_k8s.spec import FlinkCluster
@@ -48,6 +53,21 @@ if TYPE_CHECKING:
 __all__ = ["FlinkDeployOperator"]
 
 OnExists = Literal["update", "fail", "adopt"]
+_AIRFLOW_ENDED = "__fail__"
+"""The ``next_method`` Airflow resumes a task with when it ended the deferral itself (its
+deferral timeout, a trigger that crashed): ``resume_execution`` raises its error."""
+
+
+def _deferral_errors() -> tuple[type[Exception], ...]:
+    """The errors Airflow raises for a deferral it ended itself."""
+    try:
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+    except ImportError:  # Airflow 3.0 and 3.1 raise them from airflow.exceptions
+        from airflow.exceptions import (  # type: ignore[no-redef]
+            TaskDeferralError,
+            TaskDeferralTimeout,
+        )
+    return (TaskDeferralError, TaskDeferralTimeout)
 
 
 class FlinkDeployOperator(FlinkClusterOperator):
@@ -78,14 +98,19 @@ class FlinkDeployOperator(FlinkClusterOperator):
        ProgressDeadlineExceeded, the job's root exception...).
 
     A failure after step 2 (placement, apply, the wait failing or timing out -- in the
-    worker or, deferred, in ``execute_complete``) deletes the cluster and waits until it
-    is gone when this task instance created it, as the annotation records: this try or
-    an earlier one, so a retry adopts what a killed try left (``on_exists`` does not
-    apply to it) and deletes it if it fails too. ``keep_failed_cluster=True`` keeps it
-    for debugging (the log says how to remove it). Only the objects whose record names
-    this task instance are deleted, as they are at the moment of deleting: a cluster
-    another run created, or one without the record, is left as it was. A killed task
-    (``on_kill``, or the trigger's when deferred) follows the same rule, without waiting.
+    worker or, deferred, in ``execute_complete``, or Airflow ending the deferral itself)
+    deletes the cluster and waits until it is gone when this task instance created it,
+    as the annotation records: this try or an earlier one, so a retry adopts what a
+    killed try left (``on_exists`` does not apply to it) and deletes it if it fails too.
+    With ``deferrable`` that wait is deferred too: the task sends the deletion, defers on
+    the cluster being gone (within ``timeout``) and resumes in
+    :meth:`execute_after_cleanup`, which fails with the deploy's own error (same type
+    and fields: it travels as a JSON record, :func:`~.exceptions.error_record`).
+    ``keep_failed_cluster=True`` keeps it for debugging (the log says how to remove it).
+    Only the objects whose record names this task instance are deleted, as they are at
+    the moment of deleting: a cluster another run created, or one without the record, is
+    left as it was. A killed task (``on_kill``, or the trigger's when deferred) follows
+    the same rule, without waiting.
 
     The arguments every task shares -- ``cluster``, ``namespace``, the connections,
     ``rest_route``, ``poll_interval``, ``deferrable``, ``timeout`` (here: seconds to wait
@@ -178,8 +203,8 @@ class FlinkDeployOperator(FlinkClusterOperator):
         try:
             live = self._after_claim(context, manifests, decision, where, deadline)
             return self._deploy(context, cluster, plan, manifests, live, decision)
-        except Exception:
-            self._after_failure(task)
+        except Exception as error:
+            self._after_failure(context, error)
             raise
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,8 +213,8 @@ class FlinkDeployOperator(FlinkClusterOperator):
         outcome, resume = self.outcome_of(event)
         try:
             return self._finish(outcome, resume)
-        except Exception:
-            self._after_failure(task_key(context))
+        except Exception as error:
+            self._after_failure(context, error)
             raise
 
     def resume_execution(
@@ -197,25 +222,44 @@ class FlinkDeployOperator(FlinkClusterOperator):
     ) -> Any:
         """Resume after the trigger; when Airflow ended the deferral itself (its deferral
         timeout, a trigger that crashed), handle the cluster as after any failure."""
-        try:
-            from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
-        except ImportError:  # Airflow 3.0 and 3.1 raise them from airflow.exceptions
-            from airflow.exceptions import (  # type: ignore[no-redef]
-                TaskDeferralError,
-                TaskDeferralTimeout,
-            )
-
+        if next_method != _AIRFLOW_ENDED:
+            # A method's own failure is handled there -- and the error
+            # execute_after_cleanup raises again may be one of Airflow's deferral errors:
+            # catching it here would clean up (and defer) once more.
+            return super().resume_execution(next_method, next_kwargs, context)
         try:
             return super().resume_execution(next_method, next_kwargs, context)
-        except (TaskDeferralError, TaskDeferralTimeout):
-            self._after_failure(task_key(context))
+        except _deferral_errors() as error:
+            self._after_failure(context, error)
             raise
+
+    def execute_after_cleanup(self, context: Context, event: Mapping[str, Any]) -> NoReturn:
+        """Resume after the trigger: the deletion a failed deploy sent (:meth:`_after_failure`)
+        is over, or its wait gave up -- say what is left, then fail with the deploy's own
+        error, rebuilt from its record (same type and fields)."""
+        outcome, resume = self.outcome_of(event)
+        cluster = self.flink_cluster
+        if outcome.verdict.lifecycle is Lifecycle.READY and not outcome.timed_out:
+            deleted = ", ".join(resume.get("deleted") or ()) or "what was being deleted"
+            self.log.info("Deleted %s; nothing is left", deleted)
+        else:
+            waited = f" after {outcome.waited_seconds:g}s" if outcome.timed_out else ""
+            self.log.warning(
+                "The deletion of Flink cluster %s/%s is not over%s: %s (a "
+                "FlinkTeardownOperator on the same cluster removes what is left)",
+                cluster.namespace,
+                cluster.name,
+                waited,
+                outcome.verdict.message,
+            )
+        raise error_from_record(resume.get("error") or {}, known=_deferral_errors())
 
     def on_kill(self) -> None:
         """Delete the cluster if this task instance created it, unless
-        ``keep_failed_cluster`` (see the class docstring); do not wait."""
+        ``keep_failed_cluster`` (see the class docstring); do not wait (a task being
+        killed cannot defer)."""
         if self._task_key is not None:
-            self._after_failure(self._task_key, wait=False)
+            self._delete_own(self._task_key, wait=False)
 
     # -- steps -----------------------------------------------------------------------
 
@@ -373,10 +417,52 @@ class FlinkDeployOperator(FlinkClusterOperator):
             details={"deleter": deleter},
         )
 
-    def _after_failure(self, task: str, *, wait: bool = True) -> None:
-        """The deploy failed (or was killed): delete the cluster if ``task`` created it --
-        as the cluster records it -- unless ``keep_failed_cluster``. Never raises: the
-        deploy's own error is what the task reports."""
+    def _after_failure(self, context: Context, error: Exception) -> None:
+        """The deploy failed with ``error``, which the caller raises next: delete the
+        cluster if this task instance created it (:meth:`_delete_own`) and wait until it
+        is gone -- in the worker, or with ``deferrable`` deferred: the deletion is sent,
+        the task defers on the ``deleted`` wait (within ``timeout``) and resumes in
+        :meth:`execute_after_cleanup`, which raises ``error`` again from its JSON record.
+
+        :raises TaskDeferred: when it deferred.
+        """
+        task = task_key(context)
+        if not self.deferrable:
+            self._delete_own(task, wait=True)
+            return
+        deleted = self._delete_own(task, wait=False, deferring=True)
+        if deleted is None:
+            return  # nothing written, kept, left to its owner, or the cleanup failed
+        if not deleted.deleted:
+            # Nothing new to delete: what is left of ours was already being deleted --
+            # typically by this task's own earlier cleanup, whose deferral Airflow ended
+            # (resume_execution). Deferring on it again could repeat that for ever.
+            self.log.info("Its deletion was already under way: not waiting for it again")
+            return
+        # The task log's traceback will be execute_after_cleanup's: log this one now.
+        self.log.error(
+            "The deploy failed (the task fails with this error once the deletion is over)",
+            exc_info=error,
+        )
+        self.defer_wait(
+            self.cluster_wait("deleted"),
+            timeout=self.timeout,
+            resume={
+                "error": error_record(error),
+                "deleted": [str(key) for key in deleted.deleted],
+            },
+            method_name=self.execute_after_cleanup.__name__,
+        )
+
+    def _delete_own(self, task: str, *, wait: bool, deferring: bool = False) -> DeleteResult | None:
+        """Delete the cluster if ``task`` created it -- as the cluster records it -- unless
+        ``keep_failed_cluster``, waiting (``wait``, in the worker) until it is gone.
+
+        :param deferring: only for the log: the caller defers on the deletion.
+        :return: what was deleted, ``None`` when nothing was (nothing written, the cluster
+            kept or another run's, or the deletion failed). Never raises: the deploy's
+            own error is what the task reports.
+        """
         cluster = self.flink_cluster
         name, namespace = cluster.name, cluster.namespace
         try:
@@ -384,7 +470,7 @@ class FlinkDeployOperator(FlinkClusterOperator):
             live = self.kube_hook.live_objects(manifests)
             action = cleanup_action(live, task, keep_failed_cluster=self.keep_failed_cluster)
             if action is None:
-                return  # nothing was written
+                return None  # nothing was written
             if action is FailureAction.LEAVE:
                 self.log.info(
                     "Flink cluster %s/%s is left as it is: %s",
@@ -404,17 +490,22 @@ class FlinkDeployOperator(FlinkClusterOperator):
                     cluster_label_selector(name),
                 )
             else:
+                until = "waiting" if wait else "deferring" if deferring else ""
                 self.log.warning(
                     "Deleting Flink cluster %s/%s, which this task instance created%s",
                     namespace,
                     name,
-                    " (waiting until it is gone)" if wait else "",
+                    f" ({until} until it is gone)" if until else "",
                 )
                 deleted = self.kube_hook.delete_cluster(
                     name, namespace, wait=wait, timeout=self.timeout, owner=task
                 )
                 objects = ", ".join(str(key) for key in deleted.deleted) or "nothing"
-                self.log.info("Deleted %s%s", objects, "; nothing is left" if wait else "")
+                if deferring:  # execute_after_cleanup says when they are gone
+                    self.log.info("Deletion sent for %s", objects)
+                else:
+                    self.log.info("Deleted %s%s", objects, "; nothing is left" if wait else "")
+                return deleted
         except Exception as error:  # the deploy's failure is the one to report
             self.log.error(
                 "Could not clean up Flink cluster %s/%s after the failure: %s "
@@ -423,6 +514,7 @@ class FlinkDeployOperator(FlinkClusterOperator):
                 name,
                 error,
             )
+        return None
 
     def _check_placement(
         self, cluster: FlinkCluster, plan: ClusterPlan, *, exclude_own: bool

@@ -3,23 +3,29 @@ teardown.as_teardown(setups=deploy)`` on a sandbox with simulated containers.
 
 A failed deploy deletes the cluster its task instance created (the record is in the
 cluster: an annotation, so a retry or a resumed deferral finds it) and waits until it is
-gone -- Airflow does not run the teardown of a failed setup. A cluster some other run
-created, or one without a record, is never deleted by a failed deploy.
+gone -- Airflow does not run the teardown of a failed setup; a deferrable deploy defers
+for that wait too, then fails with its own error. A cluster some other run created, or
+one without a record, is never deleted by a failed deploy.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from dag_support import task_states
+from dag_support import deferrals, provider_sleeps, task_states
 
+from airflow_provider_flink_k8s.exceptions import DeploymentFailed, error_record
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube import cluster_label_selector
 from airflow_provider_flink_k8s.kube.resources import CONFIG_MAP, DEPLOYMENT, POD, SERVICE
 from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Reason, Verdict
 from airflow_provider_flink_k8s.observation.ownership import OWNER_ANNOTATION, owner_of
 from airflow_provider_flink_k8s.operators import FlinkDeployOperator
 from airflow_provider_flink_k8s.sandbox import SandboxServer
@@ -85,20 +91,39 @@ def test_a_failed_deploy_deletes_the_cluster_it_created(
     simulated_sandbox: SandboxServer,
     run_dag: Any,
     capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    worker_sleeps: list[str],
     dag_id: str,
     cause: str,
 ) -> None:
-    name = f"{cause[:4]}-{'d' if 'deferred' in dag_id else 'p'}"
+    caplog.set_level(logging.INFO)
+    deferred = "deferred" in dag_id
+    name = f"{cause[:4]}-{'d' if deferred else 'p'}"
     # A TaskManager that never turns Ready never registers: the wait runs out of time.
     spec = _spec(name, image=UNPULLABLE) if cause == "unpullable" else _spec(name, **_NEVER_TM)
     dag_run = run_dag(dag_id, {"cluster": spec})
     out = capfd.readouterr().out
     assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
     assert dag_run.state == "failed"
-    expected = "ImagePull" if cause == "unpullable" else "DeploymentTimeout"
-    assert expected in out, out[-3000:]
-    assert f"Deleting Flink cluster default/{name}, which this task instance created" in out
-    assert "nothing is left" in out
+    # The task's error is the deploy's own, raised after the cleanup (once deferred: in
+    # execute_after_cleanup, rebuilt from its record with its type and reason).
+    kind = "DeploymentFailed" if cause == "unpullable" else "DeploymentTimeout"
+    error = f"airflow_provider_flink_k8s.exceptions.{kind}: "
+    assert error in out, out[-3000:]
+    last = out.rindex(error)  # the task's error, as Airflow logs it
+    assert last > out.index("; nothing is left"), out[-3000:]
+    if cause == "unpullable":  # ErrImagePull, or ImagePullBackOff once the kubelet backs off
+        assert "ImagePull" in out[last + len(error) :].split(":", 1)[0], out[last:][:500]
+    until = "deferring" if deferred else "waiting"
+    deleting = f"Deleting Flink cluster default/{name}, which this task instance created"
+    assert f"{deleting} ({until} until it is gone)" in out, out[-3000:]
+    if deferred:
+        # One deferral for readiness, one for the deletion; no wait in the worker.
+        assert deferrals(caplog) == {"deploy": 2}
+        assert provider_sleeps(worker_sleeps) == []
+        assert "Its deletion was already under way" not in out
+    else:
+        assert deferrals(caplog) == {}
     assert _left(name) == []
 
 
@@ -126,20 +151,29 @@ def test_a_deploy_that_fails_before_writing_anything_deletes_nothing(
     assert _left("toobig") == []
 
 
+@pytest.mark.parametrize("dag_id", ["flink_test_cleanup_keep", "flink_test_cleanup_deferred_keep"])
 def test_keep_failed_cluster_keeps_it_and_says_how_to_remove_it(
-    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    dag_id: str,
 ) -> None:
-    dag_run = run_dag("flink_test_cleanup_keep", {"cluster": _spec("kept", image=UNPULLABLE)})
+    caplog.set_level(logging.INFO)
+    name = "keptd" if "deferred" in dag_id else "kept"
+    dag_run = run_dag(dag_id, {"cluster": _spec(name, image=UNPULLABLE)})
     out = capfd.readouterr().out
     assert task_states(dag_run) == FAILED_SETUP, out[-3000:]
-    assert "Keeping the failed Flink cluster default/kept for debugging" in out
+    assert f"Keeping the failed Flink cluster default/{name} for debugging" in out
     command = "kubectl -n default delete configmap,deployment,service -l "
-    assert command + cluster_label_selector("kept") in out, out[-3000:]
-    left = _left("kept")
-    assert {"Deployment/kept-jobmanager", "Deployment/kept-taskmanager"} <= set(left), left
+    assert command + cluster_label_selector(name) in out, out[-3000:]
+    # Nothing deleted, nothing to wait for: a deferrable deploy deferred only for readiness.
+    assert deferrals(caplog) == ({"deploy": 1} if "deferred" in dag_id else {})
+    left = _left(name)
+    assert {f"Deployment/{name}-jobmanager", f"Deployment/{name}-taskmanager"} <= set(left), left
     assert any(item.startswith("ConfigMap/") for item in left)
     assert any(item.startswith("Service/") for item in left)
-    _remove("kept")
+    _remove(name)
 
 
 def test_a_failed_work_task_runs_the_teardown_which_removes_the_cluster(
@@ -334,3 +368,114 @@ def test_a_deferral_airflow_ends_itself_deletes_the_cluster_too(
     with pytest.raises((TaskDeferralError, TaskDeferralTimeout)):
         operator.resume_execution("__fail__", {"error": error}, {"ti": ti})  # type: ignore[typeddict-item]
     assert _left(name) == []
+
+
+def _deferral_classes() -> tuple[Any, Any, Any]:
+    try:
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout, TaskDeferred
+    except ImportError:  # Airflow 3.0 and 3.1
+        from airflow.exceptions import TaskDeferralError, TaskDeferralTimeout, TaskDeferred
+    return TaskDeferred, TaskDeferralError, TaskDeferralTimeout
+
+
+def _mine(name: str, *, hold: bool = False) -> None:
+    """The cluster ``name``, as this task instance (``ME``) created it; ``hold`` puts a
+    finalizer nobody removes on its JobManager Deployment (its deletion never ends)."""
+    manifests = render_manifests(load_cluster(_spec(name)))
+    for manifest in manifests:
+        manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = ME
+        if (
+            hold
+            and manifest["kind"] == "Deployment"
+            and "jobmanager" in manifest["metadata"]["name"]
+        ):
+            manifest["metadata"]["finalizers"] = [HOLD]
+    FlinkKubernetesHook().apply(manifests)
+
+
+def _release(name: str) -> None:
+    FlinkKubernetesHook().patch_object(
+        DEPLOYMENT, "default", f"{name}-jobmanager", {"metadata": {"finalizers": None}}
+    )
+
+
+HOLD = "tests.flink-k8s.io/hold"
+_CONTEXT: Any = {
+    "ti": SimpleNamespace(
+        dag_id=ME.split("/")[0], task_id="deploy", run_id=ME.split("/")[2], map_index=-1
+    )
+}
+
+
+def test_a_deferrable_deploy_airflow_ended_defers_once_for_its_cleanup_and_never_again(
+    simulated_sandbox: SandboxServer, worker_sleeps: list[str]
+) -> None:
+    """Airflow ends the readiness deferral (``__fail__``): the deploy sends the deletion and
+    defers on it; resumed, it raises Airflow's error again -- without cleaning up anew.
+    Airflow ending that cleanup deferral too finds the deletion under way and does not
+    defer on it again: no loop."""
+    task_deferred, deferral_error, deferral_timeout = _deferral_classes()
+    _mine("resume-defer", hold=True)
+    operator = FlinkDeployOperator(
+        task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
+    )
+    with pytest.raises(task_deferred) as deferred:
+        operator.resume_execution("__fail__", {"error": "Trigger timeout"}, _CONTEXT)
+    assert deferred.value.method_name == "execute_after_cleanup"
+    trigger = deferred.value.trigger
+    assert trigger.wait.kind == "deleted" and not trigger.delete_on_kill
+    # The error travels as plain JSON in the trigger's kwargs (what the triggerer stores).
+    kwargs = json.loads(json.dumps(trigger.serialize()[1]))
+    assert kwargs["context"]["error"]["type"].endswith(".TaskDeferralTimeout")
+    assert provider_sleeps(worker_sleeps) == []  # sent, not waited for
+    # The held Deployment is still there, being deleted; the rest is gone or going.
+    assert "Deployment/resume-defer-jobmanager" in _left("resume-defer")
+
+    # Airflow ends the cleanup's deferral too: nothing new to delete, no deferral.
+    again = FlinkDeployOperator(
+        task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
+    )
+    with pytest.raises(deferral_error):
+        again.resume_execution("__fail__", {"error": "Trigger failure"}, _CONTEXT)
+
+    # The trigger reports the deletion over: the original error, and nothing else runs.
+    _release("resume-defer")
+    deadline = time.monotonic() + 30
+    while _left("resume-defer") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _left("resume-defer") == []
+    done = Verdict(Lifecycle.READY, Reason.DELETED, "cluster resume-defer: nothing is left")
+    event = {"outcome": Outcome(done).to_event(), "context": kwargs["context"]}
+    resumed = FlinkDeployOperator(
+        task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
+    )
+    with pytest.raises(deferral_timeout):
+        resumed.resume_execution("execute_after_cleanup", {"event": event}, _CONTEXT)
+
+
+def test_a_cleanup_whose_deletion_is_not_over_in_time_fails_with_the_deploys_error(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The wait for the deletion timed out: the task says what is left, then fails with
+    the deploy's own error, its fields intact."""
+    error = DeploymentFailed(
+        "ImagePullBackOff", "JobManager pod cannot pull", details={"pods": ["late-jm"]}
+    )
+    left = "cluster late: 1 object(s) left: Deployment/late-jobmanager (finalizers: x)"
+    outcome = Outcome.timeout(
+        Verdict.progressing(Reason.DELETING, left), waited=timedelta(seconds=30)
+    )
+    event = {
+        "outcome": outcome.to_event(),
+        "context": {"error": error_record(error), "deleted": ["Deployment/late-jobmanager"]},
+    }
+    operator = FlinkDeployOperator(task_id="deploy", cluster=_spec("late"), deferrable=True)
+    with pytest.raises(DeploymentFailed) as raised:
+        operator.execute_after_cleanup(_CONTEXT, event)
+    assert (raised.value.reason, raised.value.message, raised.value.details) == (
+        "ImagePullBackOff",
+        "JobManager pod cannot pull",
+        {"pods": ["late-jm"]},
+    )
+    warning = "The deletion of Flink cluster default/late is not over after 30s: " + left
+    assert warning in capfd.readouterr().out

@@ -3,8 +3,10 @@ recommend, for the tests of what a failure leaves behind. The run's config names
 cluster (a spec mapping) and whether the work task fails (``fail_work``).
 
 - ``flink_test_cleanup``: the deploy waits in the worker (a short timeout);
-- ``flink_test_cleanup_deferred``: the same, waiting in the trigger;
+- ``flink_test_cleanup_deferred``: the same, waiting in the trigger (for readiness, and
+  after a failure for the deletion of the cluster);
 - ``flink_test_cleanup_keep``: ``keep_failed_cluster=True``;
+- ``flink_test_cleanup_deferred_keep``: the same, deferrable;
 - ``flink_test_cleanup_retries``: the deploy has one retry;
 - ``flink_test_cleanup_no_wait``: the deploy does not wait;
 - ``flink_test_cleanup_savepoint``: the deploy does not wait; the teardown takes a
@@ -40,6 +42,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "flink_test_cleanup": ({}, {}, {}),
     "flink_test_cleanup_deferred": ({"deferrable": True}, {}, {}),
     "flink_test_cleanup_keep": ({"keep_failed_cluster": True}, {}, {}),
+    "flink_test_cleanup_deferred_keep": ({"deferrable": True, "keep_failed_cluster": True}, {}, {}),
     "flink_test_cleanup_retries": ({"retries": 1, "retry_delay": timedelta(0)}, {}, {}),
     "flink_test_cleanup_no_wait": (_NO_WAIT, {}, {}),
     "flink_test_cleanup_savepoint": (_NO_WAIT, {"savepoint": True}, {}),
