@@ -1,17 +1,23 @@
 """FlinkRescaleOperator with real Flink, and against the stand-in Flink Kubernetes Operator.
 
-One session cluster with the adaptive scheduler (1 TaskManager of 2 slots) runs the SQL
-runner at parallelism 2, submitted in a fixture with the REST hook. The tests run in
-file order on it: bad inputs change nothing; in place 2 -> 4 (a second TaskManager, every
-vertex at 4, the pause measured); 4 again is a no-op; savepoint and restart 4 -> 2 (a new
-job restored from a savepoint on disk, back to 1 TaskManager); ``"auto"`` on a job Flink
-has no metrics of yet waits for them in the triggerer. Last, a FlinkDeployment
-(operator target) on a simulated sandbox with the stand-in operator is rescaled by
-patching it, and the task waits until the operator has reconciled the new generation.
+One session cluster with the adaptive scheduler (TaskManagers of 2 slots) serves the
+module. Each test states the job it needs with :func:`running_at`; its ``job`` fixture
+keeps the job running on the cluster when that one already runs every vertex at that
+parallelism on the TaskManagers it needs, and else submits the SQL runner again so. Each
+test stands alone and any order works: bad inputs change nothing (at 2); in place 2 -> 4
+(a second TaskManager, every vertex at 4, the pause measured); 4 again is a no-op;
+savepoint and restart 4 -> 2 (a new job restored from a savepoint on disk, back to 1
+TaskManager); ``"auto"`` on a job Flink has no metrics of yet waits for them in the
+triggerer, then reads the load (at 2), or takes given loads (2 -> 1). In file order each
+test leaves the job the next one needs (the ``"auto"`` test starts its own). Last, a
+FlinkDeployment (operator target) on a simulated sandbox with the stand-in operator is
+rescaled by patching it, and the task waits until the operator has reconciled the new
+generation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,69 +35,112 @@ from dag_support import (
     task_states,
     use_sandbox,
 )
-from flink_session import quiet
+from flink_session import SessionCluster, quiet, session_cluster
 from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
 
-from airflow_provider_flink_k8s.flinkrest import FlinkRestService
-from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
-from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
-from airflow_provider_flink_k8s.manifests import render_manifests
+from airflow_provider_flink_k8s.exceptions import FlinkRestError
+from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.sandbox.flink import (
-    CLICKSTREAM_SQL,
-    SQL_RUNNER_CLASS,
-    SQL_RUNNER_JAR,
-)
+from airflow_provider_flink_k8s.sandbox.flink import SQL_RUNNER_CLASS
 from airflow_provider_flink_k8s.spec import load_cluster
 
 pytestmark = pytest.mark.slow
 
 NAME = "rescale"
+ADAPTIVE = {
+    "jobmanager.scheduler": "adaptive",
+    "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling": "0 s",
+    "jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout": "1 s",
+    "jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout": "1 s",
+    "jobmanager.adaptive-scheduler.rescale-trigger.max-delay": "1 s",
+}
+SLOTS = 2
+"""Task slots per TaskManager."""
 FETCH_INTERVAL = 30.0
 """Seconds between Flink's fetches of the TaskManagers' metrics (``metrics.fetcher.
 update-interval``): long enough that a job started right after a fetch has no metrics
 for the next ``parallelism="auto"`` to read."""
-
-
-def _spec(state: Path) -> dict[str, Any]:
-    return {
-        "name": NAME,
-        "mode": "session",
-        "jobmanager": {"memory": "1024m", "cpu": 0.5},
-        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2, "replicas": 1},
-        "savepoint_dir": (state / "savepoints").as_uri(),
-        "checkpoint_dir": (state / "checkpoints").as_uri(),
-        "flink_configuration": {
-            "jobmanager.scheduler": "adaptive",
-            "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling": "0 s",
-            "jobmanager.adaptive-scheduler.executing.resource-stabilization-timeout": "1 s",
-            "jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout": "1 s",
-            "jobmanager.adaptive-scheduler.rescale-trigger.max-delay": "1 s",
-            "execution.checkpointing.interval": "1s",
-            "heartbeat.interval": "1000",
-            "heartbeat.timeout": "5000",
-            "metrics.fetcher.update-interval": f"{FETCH_INTERVAL:.0f} s",
-        },
-    }
+FLINK_CONFIGURATION = {
+    **ADAPTIVE,
+    "metrics.fetcher.update-interval": f"{FETCH_INTERVAL:.0f} s",
+}
 
 
 def _wait(check: Any, timeout: float, what: str) -> Any:
-    """:func:`wait_until`, taking a Flink REST error (a JobManager starting) for "not yet"."""
+    """:func:`wait_until`, taking a Flink or Kubernetes error (a JobManager starting, a
+    job going away) for "not yet"."""
     return wait_until(quiet(check), timeout, what, interval=0.3)
 
 
-class Job:
-    """The cluster, its REST hook, and the job the tests rescale (its id changes)."""
+class Cluster(SessionCluster):
+    """The module's session cluster, and the one job on it a test asks for."""
 
-    def __init__(self, spec: dict[str, Any], rest: FlinkRestHook, jar_id: str, script: Path):
-        self.spec = spec
-        self.rest = rest
-        self.jar_id = jar_id
-        self.script = script
-        self.id = ""
+    def job_at(self, parallelism: int) -> str:
+        """The id of the cluster's only unfinished job, once it runs every vertex at
+        ``parallelism`` on the TaskManagers that needs (``SLOTS`` slots each).
+
+        The running job is kept when it already does; otherwise every unfinished job is
+        cancelled, the TaskManager Deployment scaled to the count needed (waiting until
+        Flink has registered exactly those slots, all free) and the uploaded jar submitted
+        again at ``parallelism``.
+        """
+        taskmanagers = -(-parallelism // SLOTS)
+        found = self._running_at(parallelism, taskmanagers)
+        if found is not None:
+            return found
+        for job in self.rest.jobs():
+            if not job.is_terminal:
+                with contextlib.suppress(FlinkRestError):  # 409: it ended meanwhile
+                    self.rest.cancel(job.id)
+        _wait(lambda: all(job.is_terminal for job in self.rest.jobs()), 60, "no job left")
+        self.kube.scale_taskmanagers(load_cluster(self.spec), taskmanagers)
+        slots = taskmanagers * SLOTS
+
+        def registered() -> bool:
+            overview = self.rest.overview()
+            return (overview.taskmanagers, overview.slots_total, overview.slots_available) == (
+                taskmanagers,
+                slots,
+                slots,
+            )
+
+        _wait(registered, 120, f"{taskmanagers} TaskManager(s), {slots} free slots, no more")
+        job_id = self.rest.run_jar(
+            self.jar_id, SQL_RUNNER_CLASS, ["--script", str(self.script)], parallelism=parallelism
+        )
+        found = _wait(
+            lambda: self._running_at(parallelism, taskmanagers), 90, f"the job at {parallelism}"
+        )
+        assert found == job_id, (found, job_id)
+        return job_id
+
+    def _running_at(self, parallelism: int, taskmanagers: int) -> str | None:
+        """The only unfinished job, if it runs every vertex at ``parallelism`` on exactly
+        ``taskmanagers`` TaskManagers (as the Deployment asks for)."""
+        unfinished = [job.id for job in self.rest.jobs() if not job.is_terminal]
+        if len(unfinished) != 1:
+            return None
+        details = self.rest.job(unfinished[0])
+        at = {vertex.parallelism for vertex in details.vertices} == {parallelism}
+        deployment = self.kube.get_object(DEPLOYMENT, "default", f"{NAME}-taskmanager") or {}
+        replicas = (deployment.get("spec") or {}).get("replicas")
+        scaled = replicas == taskmanagers == self.rest.overview().taskmanagers
+        return details.id if details.all_vertices_running and at and scaled else None
+
+
+class Job:
+    """The job a test rescales, on the module's cluster."""
+
+    def __init__(self, cluster: Cluster, job_id: str):
+        self.cluster = cluster
+        self.spec = cluster.spec
+        self.rest = cluster.rest
+        self.jar_id = cluster.jar_id
+        self.script = cluster.script
+        self.id = job_id
 
     def parallelisms(self, job_id: str | None = None) -> list[int]:
         return [vertex.parallelism for vertex in self.rest.job(job_id or self.id).vertices]
@@ -101,25 +150,25 @@ class Job:
 
 
 @pytest.fixture(scope="module")
-def job(local_sandbox: LocalSandbox) -> Iterator[Job]:
-    spec = _spec(local_sandbox.state)
-    hook = FlinkKubernetesHook()
-    hook.apply(render_manifests(load_cluster(spec)))
-    service = FlinkRestService.for_cluster(NAME, "default", route="service_proxy")
-    rest = FlinkRestHook(service=service)
-    try:
-        _wait(lambda: rest.overview().slots_total == 2, 120, "1 TaskManager, 2 slots")
-        jar_id = rest.upload_jar(local_sandbox.usrlib / SQL_RUNNER_JAR)
-        script = local_sandbox.usrlib / CLICKSTREAM_SQL.name
-        found = Job(spec, rest, jar_id, script)
-        found.id = rest.run_jar(jar_id, SQL_RUNNER_CLASS, ["--script", str(script)], parallelism=2)
-        _wait(lambda: rest.job(found.id).all_vertices_running, 90, "the job RUNNING")
-        yield found
-    finally:
-        try:
-            hook.delete_cluster(NAME, "default", timeout=60)
-        finally:
-            rest.close()
+def cluster(local_sandbox: LocalSandbox) -> Iterator[Cluster]:
+    """A session cluster with the adaptive scheduler (TaskManagers of ``SLOTS`` slots)
+    and the SQL runner's jar uploaded; started once for the module (the costly part)."""
+    with session_cluster(
+        local_sandbox, NAME, slots=SLOTS, flink_configuration=FLINK_CONFIGURATION
+    ) as found:
+        yield Cluster(found.spec, found.rest, found.jar_id, found.script)
+
+
+@pytest.fixture
+def job(request: pytest.FixtureRequest, cluster: Cluster) -> Job:
+    """The SQL runner's job at the parallelism the test asks for with :func:`running_at`."""
+    return Job(cluster, cluster.job_at(int(request.param)))
+
+
+def running_at(parallelism: int) -> pytest.MarkDecorator:
+    """The test's ``job`` fixture: the cluster's one job, every vertex at ``parallelism``
+    (on as many TaskManagers as that needs), whatever ran before."""
+    return pytest.mark.parametrize("job", [parallelism], indirect=True, ids=[f"at{parallelism}"])
 
 
 def _conf(cluster: dict[str, Any], **params: Any) -> dict[str, Any]:
@@ -139,6 +188,7 @@ def _result(dag_run: Any) -> dict[str, Any]:
     return dag_run.get_task_instance("rescale").xcom_pull(task_ids="rescale")
 
 
+@running_at(2)
 def test_bad_inputs_fail_before_any_change(
     job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -163,6 +213,7 @@ def test_bad_inputs_fail_before_any_change(
     assert job.rest.overview().taskmanagers == 1
 
 
+@running_at(2)
 def test_in_place_rescale_adds_a_taskmanager_and_runs_every_vertex_at_4(
     job: Job,
     run_dag: Any,
@@ -192,6 +243,7 @@ def test_in_place_rescale_adds_a_taskmanager_and_runs_every_vertex_at_4(
     assert "auto -> in_place" in out
 
 
+@running_at(4)
 def test_the_same_parallelism_again_changes_nothing(
     job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -204,10 +256,10 @@ def test_the_same_parallelism_again_changes_nothing(
     assert "already runs at parallelism 4: nothing to do" in capfd.readouterr().out
 
 
+@running_at(4)
 def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     job: Job,
     run_dag: Any,
-    local_sandbox: LocalSandbox,
     caplog: pytest.LogCaptureFixture,
     worker_sleeps: list[str],
 ) -> None:
@@ -234,7 +286,7 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     savepoint = result["savepoint_path"]
     folder = Path(savepoint.removeprefix("file:").removeprefix("//"))
     assert (folder / "_metadata").is_file()
-    assert folder.parent == local_sandbox.state / "savepoints"
+    assert folder.parent == job.cluster.savepoints
     assert job.rest.job(job.id).state == "FINISHED"
     assert set(job.parallelisms(result["job_id"])) == {2}
     restored = job.rest.checkpoints(result["job_id"]).latest.restored
@@ -242,7 +294,6 @@ def test_savepoint_restart_runs_a_new_job_at_2_restored_from_the_savepoint(
     assert Path(str(restored.external_path).removeprefix("file:")) == folder
     assert 0 < result["downtime_seconds"] <= result["time_to_target_seconds"]
     assert job.rest.overview().taskmanagers == 1
-    job.id = result["job_id"]
 
 
 def _restart_without_metrics(job: Job) -> None:
@@ -255,12 +306,13 @@ def _restart_without_metrics(job: Job) -> None:
     time.sleep(FETCH_INTERVAL + 1)
     job.rest.job(job.id)
     job.rest.cancel(job.id)
-    _wait(lambda: job.rest.overview().slots_available == 2, 60, "the job's slots free")
+    _wait(lambda: job.rest.overview().slots_available == SLOTS, 60, "the job's slots free")
     args = ["--script", str(job.script)]
     job.id = job.rest.run_jar(job.jar_id, SQL_RUNNER_CLASS, args, parallelism=2)
     _wait(lambda: job.rest.job(job.id).all_vertices_running, 60, "the new job RUNNING")
 
 
+@running_at(2)
 def test_auto_waits_for_the_load_in_the_triggerer_and_explains_each_vertex(
     job: Job,
     run_dag: Any,
@@ -291,6 +343,7 @@ def test_auto_waits_for_the_load_in_the_triggerer_and_explains_each_vertex(
     assert _result(dag_run)["old_parallelism"] == 2
 
 
+@running_at(2)
 def test_auto_with_given_loads_rescales_to_the_recommendation(
     job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
