@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from dag_support import load_dag_bag, task_states
+from dag_support import load_dag_bag, orders_jar, task_states
 
 from airflow_provider_flink_k8s.operators import (
     FlinkDeployOperator,
@@ -113,7 +113,22 @@ def test_every_task_refuses_a_bad_literal_argument_when_it_is_created(
             "jar must be a URI the Flink operator can fetch",
         ),
         (FlinkJobSensor, {"job_id": "nope"}, "job_id must be a Flink job id (32 hex digits)"),
+        (
+            FlinkSubmitJobOperator,
+            {"cluster": None, "jar": "https://example.com/job.jar"},
+            "cluster is required (or a session_job naming its deploymentName)",
+        ),
+        (
+            FlinkSubmitJobOperator,
+            {"session_job": "- a FlinkSessionJob\n- as a list"},
+            "session_job: must be a FlinkSessionJob mapping, file or text",
+        ),
         (FlinkDeployOperator, {"on_exists": "replace"}, "on_exists must be 'update', 'fail'"),
+        (
+            FlinkDeployOperator,
+            {"application_file": "specs/app.yaml"},
+            "give cluster or application_file, not both",
+        ),
         (FlinkDeployOperator, {"api_version": "v1"}, "api_version must be 'v1beta1'"),
         (FlinkClusterReadySensor, {"plural": "flinkapps"}, "plural must be 'flinkdeployments'"),
         (
@@ -141,6 +156,20 @@ def test_a_literal_flink_session_job_is_validated_when_the_task_is_created() -> 
     job["spec"]["jobb"] = {}
     message = _message(FlinkSubmitJobOperator, session_job=job)
     assert "spec.jobb: unknown FlinkSessionJob field" in message, message
+
+
+def test_a_submit_to_an_application_cluster_is_refused_once_rendered(
+    run_dag: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    application = {"name": "orders", "job": {"jar_uri": "local:///opt/flink/usrlib/job.jar"}}
+    conf = {**DEFAULTS["flink_test_arguments_submit"], "cluster": application}
+    dag_run = run_dag("flink_test_arguments_submit", {**conf, "jar": str(orders_jar(tmp_path))})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "failed"}
+    assert (
+        "cluster orders runs in application mode; jobs are submitted to session clusters "
+        "(an application cluster runs its spec's job)"
+    ) in out, out[-3000:]
 
 
 def test_templated_and_file_values_wait_for_rendering() -> None:

@@ -1,8 +1,12 @@
 """The operators' documented failure paths, each in a real DAG run on a sandbox with
 simulated containers and the Flink REST stand-in (no JVM): no RUNNING job, several
 RUNNING jobs, no savepoint directory, a cluster the operator target does not have, a
-task cleared and run again after it succeeded, and (marker ``kill``) a submit killed
-while it waits: ``on_kill`` cancels only a job its own try submitted.
+rescale refused (another task instance's unfinished intent, a cluster not deployed, bad
+requests of a FlinkDeployment, a restart's jar missing from an upstream task's mapping)
+or losing its intent write to another writer, an in-place scale-down, a task cleared
+and run again after it succeeded (or after its job was cancelled), and (marker
+``kill``) a submit killed while it waits: ``on_kill`` cancels only a job its own try
+submitted.
 
 Each test deploys its own standalone session cluster with the Kubernetes hook, runs jobs
 on it through Flink's REST API, runs a one-task DAG of ``tests/dags/flink_test_failures.py``
@@ -33,7 +37,7 @@ from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT, FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
-from airflow_provider_flink_k8s.observation.intent import intent_of
+from airflow_provider_flink_k8s.observation.intent import Intent, intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.spec import load_cluster
 
@@ -125,9 +129,9 @@ def _error(out: str, start: str) -> str:
     return line[line.index(start) :]
 
 
-def _rescale_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
-    """Every param of ``flink_test_rescale`` (a run keeps the last run's value of a param
-    its config leaves out)."""
+def _rescale_conf(cluster: Cluster | dict[str, Any], **params: Any) -> dict[str, Any]:
+    """Every param of ``flink_test_rescale`` for ``cluster`` (a deployed one, or a spec)
+    (a run keeps the last run's value of a param its config leaves out)."""
     defaults = {
         "parallelism": 2,
         "strategy": "auto",
@@ -137,7 +141,8 @@ def _rescale_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
         "args": [],
         "metrics": None,
     }
-    return {"cluster": cluster.spec, **defaults, **params}
+    spec = cluster.spec if isinstance(cluster, Cluster) else cluster
+    return {"cluster": spec, **defaults, **params}
 
 
 def _savepoint_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
@@ -299,6 +304,280 @@ def test_a_savepoint_of_a_suspended_flinkdeployment_fails_naming_its_state_and_p
         assert "savepointTriggerNonce" not in after["spec"]["job"]
     finally:
         hook.delete_cluster("asleep", "default", timeout=30)
+
+
+# -- the rescale's refusals: another task's intent, no cluster, bad operator-target inputs ----
+
+OTHER_RESCALE = "other_dag/rescale/manual__1/-1"
+
+
+def _foreign_intent(job_id: str | None) -> Intent:
+    """An unfinished rescale of another task instance, as its worker left it."""
+    return Intent(
+        operation="rescale",
+        owner=OTHER_RESCALE,
+        strategy="savepoint_restart",
+        step="stopping",
+        job_id=job_id,
+        old_parallelism=1,
+        new_parallelism=2,
+    )
+
+
+def _record_foreign_intent(ref: Any, name: str, job_id: str | None) -> Intent:
+    """Write :func:`_foreign_intent` on ``ref`` ``name`` through the provider's own hook
+    (guarded by the object's resourceVersion, as a task writes it)."""
+    hook = FlinkKubernetesHook()
+    found = hook.get_object(ref, "default", name)
+    assert found is not None, name
+    intent = _foreign_intent(job_id)
+    hook.record_intent(ref, "default", name, intent, found["metadata"]["resourceVersion"])
+    return intent
+
+
+def test_a_rescale_while_another_task_instance_holds_the_intent_fails_naming_it(
+    deploy: Callable[..., Cluster],
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    cluster = deploy("held")
+    job_id = cluster.run_job()
+    held = _record_foreign_intent(DEPLOYMENT, "held-jobmanager", job_id)
+
+    dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2, job_id=job_id))
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
+    error = _error(out, "RescaleInProgress: ")
+    assert f"another task ({OTHER_RESCALE}) is in the middle of a rescale" in error, error
+    assert f"(step stopping, job {job_id})" in error, error
+    assert "remove the annotation airflow-provider-flink-k8s/intent" in error, error
+    # Nothing changed: the other task's intent stays, the job runs on at 1, no savepoint.
+    assert cluster.intent() == held
+    assert cluster.states() == {job_id: "RUNNING"}
+    assert [v.parallelism for v in cluster.rest.job(job_id).vertices] == [1, 1]
+    assert cluster.savepoints() == []
+    assert cluster.rest.overview().taskmanagers == 1
+
+    # The operator target: the intent lives on the FlinkDeployment; nothing is patched.
+    spec = application_spec("opheld", tmp_path / "savepoints")
+    under_test = FlinkDeploymentUnderTest(spec)
+    try:
+        under_test.deploy()
+        held = _record_foreign_intent(FLINK_DEPLOYMENT, "opheld", None)
+        generation = under_test.read()["metadata"]["generation"]
+        dag_run = run_dag("flink_test_rescale", _rescale_conf(spec, parallelism=4))
+        out = capfd.readouterr().out
+        assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
+        error = _error(out, "RescaleInProgress: ")
+        assert f"another task ({OTHER_RESCALE}) is in the middle of a rescale" in error, error
+        after = under_test.read()
+        assert intent_of(after) == held
+        assert after["metadata"]["generation"] == generation
+        assert after["spec"]["job"]["parallelism"] == 2
+    finally:
+        under_test.hook.delete_cluster("opheld", "default", timeout=30)
+
+
+def test_a_rescale_of_a_cluster_that_is_not_deployed_names_it_and_creates_nothing(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    spec = _spec("absent", tmp_path)
+    dag_run = run_dag("flink_test_rescale", _rescale_conf(spec, parallelism=2))
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
+    assert "cluster: default/absent is not deployed" in out, out[-4000:]
+    assert FlinkKubernetesHook().remaining_objects("absent", "default") == ()
+
+
+def test_bad_rescale_requests_of_a_flinkdeployment_are_refused_before_any_patch(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Flink 1.20 without the adaptive scheduler, max parallelism 4; the simulated
+    sandbox's FlinkDeployment has no Flink REST API behind it."""
+    spec = application_spec("oprefuse", tmp_path / "savepoints")
+    spec["job"] = {**spec["job"], "max_parallelism": 4}
+    session = application_spec("opsession", tmp_path / "savepoints", mode="session")
+    del session["job"]
+    cases = [
+        (spec, {"parallelism": 8}, "parallelism: must be <= job.max_parallelism 4, got 8"),
+        (
+            spec,
+            {"parallelism": 3, "strategy": "in_place"},
+            "strategy: in_place on the operator target needs 'jobmanager.scheduler: adaptive' "
+            "and Flink >= 1.18 (flink_version is 1.20)",
+        ),
+        (
+            spec,
+            {"parallelism": "auto"},
+            "parallelism: 'auto' needs the job's vertices from Flink's REST API",
+        ),
+        (session, {"parallelism": 4}, "cluster.job: a session FlinkDeployment runs no job"),
+    ]
+    under_test = FlinkDeploymentUnderTest(spec)
+    try:
+        under_test.deploy()
+        before = under_test.read()
+        for cluster, params, message in cases:
+            dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, **params))
+            out = capfd.readouterr().out
+            assert task_states(dag_run) == {"rescale": "failed"}, (params, out[-4000:])
+            assert message in out, (params, out[-4000:])
+        # Nothing was written: no intent, no patch, the same job.
+        after = under_test.read()
+        assert intent_of(after) is None
+        assert after["metadata"]["generation"] == before["metadata"]["generation"]
+        assert after["spec"]["job"]["parallelism"] == 2
+        assert after["status"]["jobStatus"]["jobId"] == before["status"]["jobStatus"]["jobId"]
+        assert FlinkKubernetesHook().remaining_objects("opsession", "default") == ()
+    finally:
+        under_test.hook.delete_cluster("oprefuse", "default", timeout=30)
+
+
+def test_a_rescale_that_loses_the_intent_write_reads_it_again_and_decides_again(
+    simulated_sandbox: SandboxServer,
+    deploy: Callable[..., Cluster],
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The intent's write carries the JobManager Deployment's resourceVersion: a write
+    that loses to another writer (409 Conflict, injected here) is read and decided again.
+    A writer that always wins fails the task with ``RescaleConflict``, before any change."""
+    cluster = deploy("conflict")
+    job_id = cluster.run_job()
+    path = "/deployments/conflict-jobmanager$"
+    rule = simulated_sandbox.faults.fail(409, method="PATCH", path=path, times=None)
+    try:
+        refused = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    finally:
+        simulated_sandbox.faults.remove(rule.id)
+    out = capfd.readouterr().out
+    assert task_states(refused) == {"rescale": "failed"}, out[-4000:]
+    assert "RescaleConflict: could not record the intent on conflict-jobmanager" in out
+    assert out.count("The intent on conflict-jobmanager changed meanwhile") == 5, out[-4000:]
+    assert cluster.intent() is None
+    assert [v.parallelism for v in cluster.rest.job(job_id).vertices] == [1, 1]
+
+    simulated_sandbox.faults.fail(409, method="PATCH", path=path, times=1)
+    dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "success"}, out[-4000:]
+    assert out.count("The intent on conflict-jobmanager changed meanwhile") == 1, out[-4000:]
+    result = dag_run.get_task_instance("rescale").xcom_pull(task_ids="rescale")
+    assert (result["strategy"], result["new_parallelism"]) == ("in_place", 2)
+    assert {v.parallelism for v in cluster.rest.job(job_id).vertices} == {2}
+    assert cluster.intent().step == "done"
+
+
+def test_an_in_place_scale_down_releases_the_taskmanagers_it_no_longer_needs(
+    deploy: Callable[..., Cluster], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("scaledown")
+    job_id = cluster.run_job(parallelism=2)
+    up = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=4, strategy="in_place"))
+    out = capfd.readouterr().out
+    assert task_states(up) == {"rescale": "success"}, out[-4000:]
+    assert cluster.rest.overview().taskmanagers == 2
+
+    down = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2, strategy="in_place"))
+    out = capfd.readouterr().out
+    assert task_states(down) == {"rescale": "success"}, out[-4000:]
+    result = down.get_task_instance("rescale").xcom_pull(task_ids="rescale")
+    assert result["strategy"] == "in_place" and result["job_id"] == job_id
+    assert (result["old_parallelism"], result["new_parallelism"]) == (4, 2)
+    assert (result["taskmanagers_before"], result["taskmanagers_after"]) == (2, 1)
+    # The same job runs on at 2; the second TaskManager and its slots are gone.
+    assert cluster.states() == {job_id: "RUNNING"}
+    assert {v.parallelism for v in cluster.rest.job(job_id).vertices} == {2}
+    overview = cluster.rest.overview()
+    assert (overview.taskmanagers, overview.slots_total) == (1, 2)
+
+
+# -- savepoint and restart with the jar from an upstream task's XCom ---------------------------
+
+
+def test_a_restart_takes_the_jar_from_an_xcom_mapping_and_refuses_one_without_jar_id(
+    deploy: Callable[..., Cluster], run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("fromxcom")
+    job_id = cluster.run_job()
+    conf = {"cluster": cluster.spec, "job_id": job_id, "parallelism": 2}
+
+    # No jar_id in the mapping: refused before the savepoint, naming jar_id.
+    refused = run_dag(
+        "flink_test_failures_restart_from_xcom",
+        {**conf, "submission": {"entry_class": "demo.Orders", "args": []}},
+    )
+    out = capfd.readouterr().out
+    assert task_states(refused)["rescale"] == "failed", out[-4000:]
+    error = _error(out, "jar_id: savepoint_restart of a session cluster's job resubmits its jar")
+    assert "give jar_id (and entry_class, args)" in error, error
+    assert cluster.states() == {job_id: "RUNNING"}
+    assert cluster.savepoints() == []
+    assert cluster.intent() is None
+
+    # jar_id, entry_class and args from the mapping: a new job at 2 from the savepoint.
+    submission = {"jar_id": cluster.jar_id, "entry_class": "demo.Orders", "args": []}
+    dag_run = run_dag("flink_test_failures_restart_from_xcom", {**conf, "submission": submission})
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submission": "success", "rescale": "success"}, out[-6000:]
+    result = dag_run.get_task_instance("rescale").xcom_pull(task_ids="rescale")
+    assert result["strategy"] == "savepoint_restart"
+    assert (result["old_parallelism"], result["new_parallelism"]) == (1, 2)
+    assert result["previous_job_id"] == job_id and result["job_id"] != job_id
+    new_job = result["job_id"]
+    assert cluster.states() == {job_id: "FINISHED", new_job: "RUNNING"}
+    assert {v.parallelism for v in cluster.rest.job(new_job).vertices} == {2}
+    [written] = cluster.savepoints()
+    assert written in result["savepoint_path"]
+    restored = cluster.rest.checkpoints(new_job).latest.restored
+    assert restored is not None and written in str(restored.external_path)
+    assert cluster.intent().step == "done"
+
+
+# -- a submit cleared after its job ended ------------------------------------------------------
+
+
+def test_a_submit_cleared_after_its_job_was_cancelled_runs_it_anew_from_the_same_jar(
+    deploy: Callable[..., Cluster], dag_bag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cluster = deploy("resubmit")
+    cluster.jar_id = cluster.rest.upload_jar(cluster.jar)
+    dag = dag_bag.get_dag("flink_test_jobs_submit")
+    when = datetime.now(timezone.utc).replace(microsecond=0)
+    conf = {
+        "cluster": cluster.spec,
+        "jar": None,
+        "jar_id": cluster.jar_id,  # uploaded already: nothing is uploaded again
+        "args": [],
+        "entry_class": "demo.Orders",
+    }
+    first = dag.test(run_conf=conf, logical_date=when, run_after=when)
+    out = capfd.readouterr().out
+    assert task_states(first) == {"submit": "success"}, out[-4000:]
+    job_id = first.get_task_instance("submit").xcom_pull(task_ids="submit")
+    assert f"Submitting {cluster.jar_id} as job {job_id}" in out
+    cluster.rest.cancel(job_id)
+    _wait(lambda: cluster.states() == {job_id: "CANCELED"}, "the job CANCELED")
+
+    again = dag.test(run_conf=conf, logical_date=when, run_after=when)  # the run, cleared
+    out = capfd.readouterr().out
+    assert again.run_id == first.run_id
+    assert task_states(again) == {"submit": "success"}, out[-4000:]
+    resubmitted = again.get_task_instance("submit").xcom_pull(task_ids="submit")
+    # The ended job is not re-attached to: a new job, under the next id of the task's
+    # sequence, from the same uploaded jar.
+    assert f"Job {job_id}, submitted before by this task, is CANCELED" in out, out[-4000:]
+    assert resubmitted != job_id
+    assert f"Submitting {cluster.jar_id} as job {resubmitted}" in out
+    assert cluster.states() == {job_id: "CANCELED", resubmitted: "RUNNING"}
+    assert [jar.id for jar in cluster.rest.jars()] == [cluster.jar_id]
 
 
 # -- cleared and run again after success: a no-op ----------------------------------------------

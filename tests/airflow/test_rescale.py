@@ -378,16 +378,24 @@ def operator_sandbox(tmp_path: Path) -> Iterator[Path]:
                 os.environ["AIRFLOW_CONN_KUBERNETES_DEFAULT"] = previous
 
 
+@pytest.mark.parametrize("dag_id", ["flink_test_rescale", "flink_test_rescale_deferred"])
 def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
-    operator_sandbox: Path, run_dag: Any, tmp_path: Path
+    operator_sandbox: Path,
+    run_dag: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    dag_id: str,
 ) -> None:
+    caplog.set_level(logging.INFO)
     adaptive = {"jobmanager.scheduler": "adaptive"}
     spec = application_spec("opscale", tmp_path / "savepoints", flink_configuration=adaptive)
     deployment = FlinkDeploymentUnderTest(spec).deploy()
     before = deployment.status()["jobStatus"]["jobId"]
 
-    dag_run = run_dag("flink_test_rescale", _conf(spec, parallelism=4))
+    dag_run = run_dag(dag_id, _conf(spec, parallelism=4))
     assert task_states(dag_run) == {"rescale": "success"}
+    # Deferred, the wait for the reconciled FlinkDeployment ran in the trigger.
+    assert deferrals(caplog).get("rescale", 0) == (1 if dag_id.endswith("deferred") else 0)
     result = _result(dag_run)
     print(json.dumps(result, indent=1))
     after = deployment.read()

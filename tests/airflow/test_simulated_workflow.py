@@ -4,7 +4,7 @@ a standalone session cluster's JobManager.
 Deploy (waits until the TaskManager is registered), submit an uploaded jar, savepoint,
 rescale in place 2 -> 4 (a second TaskManager) and a teardown that stops the job with a
 final savepoint -- the same operators and the same REST calls as on real Flink, in a few
-seconds.
+seconds. And an application cluster rescaled by savepoint and restart (redeployed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ import pytest
 from dag_support import orders_jar, task_states
 from kubernetes import client, config
 
+from airflow_provider_flink_k8s.flinkrest import FlinkRestService
+from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 
 NAME = "simulated-flow"
@@ -86,3 +90,60 @@ def test_deploy_submit_savepoint_rescale_teardown_run_in_seconds_without_java(
         left = client.AppsV1Api(api).list_namespaced_deployment("default").items
     assert [d.metadata.name for d in left if d.metadata.name.startswith(NAME)] == []
     assert elapsed < 60, f"the DAG took {elapsed:.1f}s"
+
+
+def test_an_application_cluster_is_rescaled_by_redeploying_it_from_a_savepoint(
+    simulated_sandbox: SandboxServer,
+    run_dag: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Savepoint and restart of a standalone application cluster: the job stops with a
+    savepoint and the cluster is applied again at the new parallelism, its job restored
+    from that savepoint (the spec's ``job.initial_savepoint``) on a second TaskManager."""
+    spec = {
+        "name": "app-rescale",
+        "jobmanager": {"memory": "1024m", "cpu": 0.5},
+        "taskmanager": {"memory": "1024m", "cpu": 0.5, "slots": 2},
+        "savepoint_dir": (tmp_path / "savepoints").as_uri(),
+        "job": {"jar_uri": "local:///opt/flink/usrlib/orders.jar", "parallelism": 2},
+    }
+    deployed = run_dag("flink_test_deploy", {"cluster": spec})
+    out = capfd.readouterr().out
+    assert task_states(deployed) == {"deploy": "success"}, out[-4000:]
+    old_job = deployed.get_task_instance("deploy").xcom_pull(task_ids="deploy")["job_id"]
+    conf = {
+        "cluster": spec,
+        "parallelism": 4,
+        "strategy": "savepoint_restart",
+        "job_id": None,
+        "jar_id": None,
+        "entry_class": None,
+        "args": [],
+        "metrics": None,
+    }
+    dag_run = run_dag("flink_test_rescale", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"rescale": "success"}, out[-6000:]
+    result = dag_run.get_task_instance("rescale").xcom_pull(task_ids="rescale")
+    print(json.dumps(result, indent=1))
+    assert result["strategy"] == "savepoint_restart"
+    assert (result["old_parallelism"], result["new_parallelism"]) == (2, 4)
+    assert (result["taskmanagers_before"], result["taskmanagers_after"]) == (1, 2)
+    assert result["previous_job_id"] == old_job
+    savepoint = result["savepoint_path"]
+    assert (_local_folder(savepoint) / "_metadata").is_file()
+    assert 0 <= result["downtime_seconds"] <= result["time_to_target_seconds"]
+    # The cluster as applied: the job at 4, restored from the savepoint, 2 TaskManagers.
+    hook = FlinkKubernetesHook()
+    taskmanagers = hook.get_object(DEPLOYMENT, "default", "app-rescale-taskmanager")
+    assert taskmanagers is not None and taskmanagers["spec"]["replicas"] == 2
+    service = FlinkRestService.for_cluster("app-rescale", "default", route="service_proxy")
+    with FlinkRestHook(service=service) as rest:
+        [job] = [job for job in rest.jobs() if job.state == "RUNNING"]
+        assert job.id == result["job_id"]
+        assert {vertex.parallelism for vertex in rest.job(job.id).vertices} == {4}
+        restored = rest.checkpoints(job.id).latest.restored
+        assert restored is not None and restored.is_savepoint
+        assert _local_folder(str(restored.external_path)) == _local_folder(savepoint)
+    hook.delete_cluster("app-rescale", "default", timeout=30)

@@ -10,12 +10,18 @@ config names the cluster (a spec mapping) and the job.
   ``..._timeout_deferred``: giving up after 3 s);
 - ``flink_test_failures_rerun``: submit a jar, savepoint the job, rescale it in place to
   ``params.parallelism`` -- run twice as the same DAG run (cleared) to show a re-run
-  after success changes nothing.
+  after success changes nothing;
+- ``flink_test_failures_restart_from_xcom``: a task returns ``params.submission`` (the
+  mapping an upstream task would push: ``jar_id``, ``entry_class``, ``args``) and the
+  rescale of ``params.job_id`` to ``params.parallelism`` by savepoint and restart takes
+  it as its ``jar_id``.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, Param
+from typing import Any
+
+from airflow.sdk import DAG, Param, task
 
 from airflow_provider_flink_k8s.operators import (
     FlinkRescaleOperator,
@@ -90,6 +96,34 @@ with DAG(
         **_TIMING,
     )
     submit >> savepoint >> rescale
+
+
+@task
+def submission(params: Any = None) -> Any:
+    """What an upstream task pushes for the restart: the run's ``submission`` mapping."""
+    return params["submission"]
+
+
+with DAG(
+    dag_id="flink_test_failures_restart_from_xcom",
+    schedule=None,
+    render_template_as_native_obj=True,
+    params={
+        "cluster": Param({}, type="object"),
+        "job_id": Param(None, type=["null", "string"]),
+        "parallelism": Param(2, type="integer"),
+        "submission": Param({}, type="object"),
+    },
+):
+    FlinkRescaleOperator(
+        task_id="rescale",
+        cluster="{{ params.cluster }}",
+        job_id="{{ params.job_id }}",
+        parallelism="{{ params.parallelism }}",
+        strategy="savepoint_restart",
+        jar_id=submission(),
+        **_TIMING,
+    )
 
 for dag_id, timeout, deferrable in (
     ("flink_test_failures_submit_finished", 300, False),
