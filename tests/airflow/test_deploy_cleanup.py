@@ -26,7 +26,11 @@ from airflow_provider_flink_k8s.kube import cluster_label_selector
 from airflow_provider_flink_k8s.kube.resources import CONFIG_MAP, DEPLOYMENT, POD, SERVICE
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Reason, Verdict
-from airflow_provider_flink_k8s.observation.ownership import OWNER_ANNOTATION, owner_of
+from airflow_provider_flink_k8s.observation.ownership import (
+    OWNER_ANNOTATION,
+    anchor_index,
+    owner_of,
+)
 from airflow_provider_flink_k8s.operators import FlinkDeployOperator
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.spec import load_cluster
@@ -73,6 +77,8 @@ def _remove(name: str) -> None:
 
 
 FAULT = "sandbox.flink-k8s.io/fault"
+HOLD = "tests.flink-k8s.io/hold"
+"""A finalizer that holds an object's deletion until the test removes it."""
 _NEVER_TM = {
     "taskmanager": {
         "memory": "1024m",
@@ -479,3 +485,40 @@ def test_a_cleanup_whose_deletion_is_not_over_in_time_fails_with_the_deploys_err
     )
     warning = "The deletion of Flink cluster default/late is not over after 30s: " + left
     assert warning in capfd.readouterr().out
+
+
+def test_a_deploy_over_an_earlier_clusters_objects_still_being_deleted_waits_for_them(
+    simulated_sandbox: SandboxServer, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """What is left of an earlier cluster -- its JobManager Deployment, deleted but held
+    by a finalizer -- is waited for once the deploy created the anchor; not gone within
+    the deploy's timeout (8 s), the deploy fails with ``BeingDeleted`` and deletes only
+    the anchor it created."""
+    name = "leftover-deleting"
+    hook = FlinkKubernetesHook()
+    manifests = render_manifests(load_cluster(_spec(name)))
+    anchor = manifests[anchor_index(manifests)]
+    held = f"{name}-jobmanager"
+    rest = [m for m in manifests if m is not anchor]
+    for manifest in rest:
+        if manifest["kind"] == "Deployment" and manifest["metadata"]["name"] == held:
+            manifest["metadata"]["finalizers"] = [HOLD]
+    hook.apply(rest)
+    hook.delete_cluster(name, "default", wait=False)
+    try:
+        dag_run = run_dag("flink_test_cleanup", {"cluster": _spec(name)})
+        out = capfd.readouterr().out
+        assert task_states(dag_run) == FAILED_SETUP, out[-4000:]
+        described = f"objects of an earlier Flink cluster default/{name} are still being deleted"
+        assert f"The {described}; waiting for them" in out, out[-4000:]
+        assert f"BeingDeleted: {described}; not gone after 8s" in out, out[-4000:]
+        assert f"Deleting Flink cluster default/{name}, which this task instance created" in out
+        left = _left(name)
+        assert f"Deployment/{held}" in left, left
+        assert f"ConfigMap/{anchor['metadata']['name']}" not in left, left
+    finally:
+        hook.patch_object(DEPLOYMENT, "default", held, {"metadata": {"finalizers": None}})
+    deadline = time.monotonic() + 30
+    while _left(name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _left(name) == []

@@ -109,3 +109,39 @@ def test_a_bad_flink_session_job_fails_before_anything_is_written(
     assert task_states(dag_run) == {"submit": "failed"}
     assert message in out, out[-3000:]
     assert FlinkKubernetesHook().get_object(FLINK_SESSION_JOB, "default", "bad-session-job") is None
+
+
+@pytest.mark.parametrize(
+    ("cluster", "jar", "message"),
+    [
+        (
+            None,
+            "https://example.com/other.jar",
+            "session_job describes the job: do not also give jar",
+        ),
+        (
+            {"name": "elsewhere", "mode": "session", "target": "operator"},
+            None,
+            "session_job spec.deploymentName is '{deployment}', but the cluster is 'elsewhere'",
+        ),
+    ],
+    ids=["jar-too", "other-cluster"],
+)
+def test_a_flink_session_job_contradicting_the_tasks_arguments_is_refused_before_writing(
+    session: dict[str, Any],
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    cluster: dict[str, Any] | None,
+    jar: str | None,
+    message: str,
+) -> None:
+    job = copy.deepcopy(session)
+    job["metadata"]["name"] = "contradicted"
+    deployment = job["spec"]["deploymentName"]
+    given = cluster or {"name": deployment, "mode": "session", "target": "operator"}
+    conf = {"cluster": given, "session_job": job, "jar": jar}
+    dag_run = run_dag("flink_test_session_job_and_arguments", conf)
+    out = capfd.readouterr().out
+    assert task_states(dag_run) == {"submit": "failed"}
+    assert message.format(deployment=deployment) in out, out[-3000:]
+    assert FlinkKubernetesHook().get_object(FLINK_SESSION_JOB, "default", "contradicted") is None
