@@ -139,8 +139,8 @@ class FlinkRescaleOperator(FlinkClusterOperator):
     :param strategy: ``auto``, ``in_place`` or ``savepoint_restart``. Templated.
     :param job_id: the job; ``None``: the cluster's only RUNNING job. Templated.
     :param jar_id: session cluster, ``savepoint_restart``: the uploaded jar the job runs
-        from, or a submit task's result holding ``jar_id``, ``entry_class``, ``args``.
-        Templated.
+        from, or a mapping holding ``jar_id``, ``entry_class``, ``args`` (e.g. an upstream
+        task's XCom; :class:`FlinkSubmitJobOperator` returns the job id only). Templated.
     :param entry_class: the job's main class (default: the jar manifest's). Templated.
     :param args: the job's arguments. Templated.
     :param metrics: for ``parallelism="auto"``: per vertex id, ``busy_time_ms_per_s`` and
@@ -648,7 +648,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
                 "jar_id",
                 "savepoint_restart of a session cluster's job resubmits its jar, which "
                 "Flink's REST API does not name: give jar_id (and entry_class, args), or a "
-                "submit task's result",
+                "mapping holding them",
             )
         return str(jar_id), entry_class, program_args(args)
 

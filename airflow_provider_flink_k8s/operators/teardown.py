@@ -34,6 +34,7 @@ from airflow_provider_flink_k8s.targets import target_of
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flink_k8s.flinkrest import SavepointStatus
     from airflow_provider_flink_k8s.flinkrest.requests import FormatType
     from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 
@@ -174,13 +175,17 @@ class FlinkTeardownOperator(FlinkClusterOperator):
         stopped so far, by id); once none is left, delete the cluster."""
         try:
             with self.rest_hook() as rest:
-                job_id = self._next_running_job(rest, task_key(context), paths)
-                if job_id is not None:  # refused before anything is stopped or deleted
+                job_id, sent = self._next_running_job(rest, task_key(context), paths)
+                if job_id is not None and not sent:  # refused before anything is stopped
                     directory = self.savepoint_dir or self.flink_cluster.savepoint_dir
                     require_savepoint_dir(rest, directory, "the final savepoint (savepoint=True)")
         except (FlinkRestUnavailable, FlinkRestNotFound) as error:
             self._unreachable(error)
             return self._delete(context, None)
+        if job_id is not None and sent:
+            # A retry: the job is stopping with the savepoint this task asked for; its
+            # tasks may be finishing already, so wait for that savepoint, not for them.
+            return self._wait_for_stop(context, job_id, paths)
         if job_id is not None:
             return self.wait_then(
                 context,
@@ -194,19 +199,37 @@ class FlinkTeardownOperator(FlinkClusterOperator):
             return self._delete(context, None)
         return self._delete(context, next(iter(paths.values())) if len(paths) == 1 else paths)
 
-    def _next_running_job(self, rest: FlinkRestHook, key: str, paths: dict[str, str]) -> str | None:
-        """The next job to stop, ``None`` when none runs; a job that ended after this task
-        stopped it before (a retry) adds the savepoint it stopped with to ``paths``."""
+    def _next_running_job(
+        self, rest: FlinkRestHook, key: str, paths: dict[str, str]
+    ) -> tuple[str | None, bool]:
+        """The next job to stop (``None`` when none runs), and whether this task already
+        asked Flink to stop it (a retry: Flink knows the stop's trigger id, in progress or
+        written while the job ends). A job that ended after this task stopped it before
+        adds the savepoint it stopped with to ``paths``."""
         for job in rest.jobs():
             if job.id in paths:
                 continue
+            trigger_id = stable_id(key, "stop", job.id)
+            status = self._stop_status(rest, job.id, trigger_id)
             if job.state not in GLOBALLY_TERMINAL_JOB_STATES:
+                if status is not None and status.failure is None:
+                    self.log.info(
+                        "Picking up the stop-with-savepoint %s of job %s, sent before by this task",
+                        trigger_id,
+                        job.id,
+                    )
+                    return job.id, True
                 self.log.info("Stopping job %s (%s) with a savepoint", job.id, job.name)
-                return job.id
-            earlier = self._earlier_savepoint(rest, job.id, stable_id(key, "stop", job.id))
-            if earlier is not None:
-                paths[job.id] = earlier
-        return None
+                return job.id, False
+            if (
+                status is not None
+                and status.completed
+                and status.location
+                and status.failure is None
+            ):
+                self.log.info("Job %s was stopped by this task before: %s", job.id, status.location)
+                paths[job.id] = status.location
+        return None, False
 
     def execute_stop(self, context: Context, event: Mapping[str, Any]) -> SavepointResult:
         """Every task of the job runs: stop it with a savepoint, and wait for it."""
@@ -226,6 +249,13 @@ class FlinkTeardownOperator(FlinkClusterOperator):
                 )
         except FlinkRestError as error:
             raise SavepointFailed(job_id, trigger_id, str(error)) from error
+        return self._wait_for_stop(context, job_id, paths)
+
+    def _wait_for_stop(
+        self, context: Context, job_id: str, paths: dict[str, str]
+    ) -> SavepointResult:
+        """Wait for the savepoint of this task's stop of ``job_id``, then stop the next."""
+        trigger_id = stable_id(task_key(context), "stop", job_id)
         wait = self.cluster_wait("savepoint", job_id=job_id, trigger_id=trigger_id)
         return self.wait_then(
             context,
@@ -244,15 +274,13 @@ class FlinkTeardownOperator(FlinkClusterOperator):
         self.log.info("Job %s stopped; savepoint %s", job_id, paths[job_id])
         return self._stop_next_job(context, paths)
 
-    def _earlier_savepoint(self, rest: FlinkRestHook, job_id: str, trigger_id: str) -> str | None:
+    @staticmethod
+    def _stop_status(rest: FlinkRestHook, job_id: str, trigger_id: str) -> SavepointStatus | None:
+        """Flink's answer about this task's stop of ``job_id``; ``None``: never sent."""
         try:
-            status = rest.savepoint_status(job_id, trigger_id)
+            return rest.savepoint_status(job_id, trigger_id)
         except FlinkRestNotFound:
             return None
-        if status.completed and status.location and status.failure is None:
-            self.log.info("Job %s was stopped by this task before: %s", job_id, status.location)
-            return status.location
-        return None
 
     def _suspend_with_savepoint(self, context: Context) -> SavepointResult:
         cluster = self.flink_cluster
