@@ -10,6 +10,7 @@ line each; exits 1 when one is below the floor.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import coverage
@@ -22,10 +23,9 @@ FLOOR = 90.0
 def main() -> int:
     cov = coverage.Coverage(data_suffix=False)  # the combined file, not this process's own
     cov.load()
-    try:  # add what pytest-cov did not combine (a subprocess that outlived its test)
+    # Add what pytest-cov did not combine (a subprocess that outlived its test).
+    with contextlib.suppress(NoDataError):
         cov.combine(keep=False)
-    except NoDataError:
-        pass
     cov.save()
     below: list[str] = []
     for package in PACKAGES:

@@ -217,7 +217,9 @@ def check_jar(jar: Any, jar_id: Any, target: str | None) -> None:
     jar, jar_id = jar or None, jar_id or None
     if jar and jar_id:
         raise ArgumentError(
-            "jar", "give jar (a file to upload) or jar_id (an uploaded jar), not both"
+            "jar",
+            "jar and jar_id must not both be given: jar is a file to upload, jar_id an "
+            "uploaded jar",
         )
     if not jar and not jar_id:
         raise ArgumentError("jar", "jar is required: a jar file to upload, or give jar_id")

@@ -153,7 +153,8 @@ class FlinkDeployOperator(FlinkClusterOperator):
         if application_file is not None:
             if kwargs.get("cluster") is not None:
                 raise ArgumentError(
-                    "application_file", "give cluster or application_file, not both"
+                    "application_file",
+                    "application_file and cluster must not both be given: give one of them",
                 )
             kwargs["cluster"] = application_file
         if on_exists not in ("update", "fail", "adopt"):

@@ -112,7 +112,8 @@ class _FlinkClusterSensor(FlinkClusterMixin, BaseSensorOperator):
         if application_name is not None:
             if kwargs.get("cluster") is not None:
                 raise ArgumentError(
-                    "application_name", "give cluster or application_name, not both"
+                    "application_name",
+                    "application_name and cluster must not both be given: give one of them",
                 )
             kwargs["cluster"] = _BY_NAME
         if "poll_interval" in kwargs:

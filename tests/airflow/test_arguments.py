@@ -127,7 +127,7 @@ def test_every_task_refuses_a_bad_literal_argument_when_it_is_created(
         (
             FlinkDeployOperator,
             {"application_file": "specs/app.yaml"},
-            "give cluster or application_file, not both",
+            "application_file and cluster must not both be given",
         ),
         (FlinkDeployOperator, {"api_version": "v1"}, "api_version must be 'v1beta1'"),
         (FlinkClusterReadySensor, {"plural": "flinkapps"}, "plural must be 'flinkdeployments'"),
@@ -139,7 +139,7 @@ def test_every_task_refuses_a_bad_literal_argument_when_it_is_created(
         (
             FlinkJobSensor,
             {"application_name": "orders"},
-            "give cluster or application_name, not both",
+            "application_name and cluster must not both be given",
         ),
     ],
 )

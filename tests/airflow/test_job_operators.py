@@ -89,7 +89,7 @@ def test_bad_inputs_fail_before_anything_is_written(
     assert "jar: no such file '/nowhere/job.jar'" in capfd.readouterr().out
     both = _conf(session, local_sandbox.usrlib, jar_id="abc_job.jar")
     assert task_states(run_dag("flink_test_jobs_submit", both)) == {"submit": "failed"}
-    assert "give jar (a file to upload) or jar_id" in capfd.readouterr().out
+    assert "jar and jar_id must not both be given" in capfd.readouterr().out
     with _rest(session) as rest:
         assert rest.jars() == [] and rest.jobs() == []
     with pytest.raises(ValueError, match="format_type must be one of CANONICAL, NATIVE"):
