@@ -30,7 +30,10 @@ def main() -> int:
     below: list[str] = []
     for package in PACKAGES:
         include = [f"airflow_provider_flink_k8s/{package}/*"]
-        percent = cov.report(include=include, skip_covered=True, show_missing=True)
+        try:
+            percent = cov.report(include=include, skip_covered=True, show_missing=True)
+        except NoDataError:  # nothing of it ran (not even imported): 0 %, not a crash
+            percent = 0.0
         line = f"{package}: {percent:.1f}% branch coverage (floor {FLOOR:g}%)"
         print(line, end="\n\n")
         if percent < FLOOR:
