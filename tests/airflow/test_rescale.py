@@ -12,7 +12,8 @@ triggerer, then reads the load (at 2), or takes given loads (2 -> 1). In file or
 test leaves the job the next one needs (the ``"auto"`` test starts its own). Last, a
 FlinkDeployment (operator target) on a simulated sandbox with the stand-in operator is
 rescaled by patching it, and the task waits until the operator has reconciled the new
-generation.
+generation. Marker ``kill``: a job whose TaskManager is killed mid-rescale (no restart
+strategy) fails the task with ``RescaleFailed`` naming the job, not a timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.sandbox.flink import SQL_RUNNER_CLASS
+from airflow_provider_flink_k8s.sandbox.flink.process import live_processes
 from airflow_provider_flink_k8s.spec import load_cluster
 
 pytestmark = pytest.mark.slow
@@ -357,6 +360,54 @@ def test_auto_with_given_loads_rescales_to_the_recommendation(
     assert (result["old_parallelism"], result["new_parallelism"]) == (2, 1)
     assert result["strategy"] == "in_place" and result["job_id"] == job.id
     assert set(job.parallelisms()) == {1}
+
+
+@kill_test
+def test_a_job_failing_mid_rescale_fails_the_task_with_the_jobs_state(
+    local_sandbox: LocalSandbox,
+    run_dag: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Flink gives the job up at its first failure (no restart strategy). Once the rescale
+    # asked for a second TaskManager, the one the job runs on is killed: the job FAILS
+    # while the task waits. (Marker ``kill``: it kills a TaskManager's process.)
+    caplog.set_level(logging.INFO)
+    name = "rsfail"
+    settings = {**ADAPTIVE, "restart-strategy.type": "none"}
+    with session_cluster(local_sandbox, name, slots=SLOTS, flink_configuration=settings) as found:
+        job_id = found.run_job(parallelism=2)
+        (taskmanager,) = [
+            process
+            for process in live_processes()
+            if process.name.startswith(f"default/{name}-taskmanager") and process.is_alive()
+        ]
+
+        def scaled() -> bool:
+            deployment = found.kube.get_object(DEPLOYMENT, "default", f"{name}-taskmanager")
+            return ((deployment or {}).get("spec") or {}).get("replicas") == 2
+
+        def kill_once_scaled() -> None:
+            wait_until(quiet(scaled), 240, "the rescale's second TaskManager asked for")
+            taskmanager.kill()
+
+        with ThreadPoolExecutor(max_workers=1) as meanwhile:
+            killed = meanwhile.submit(kill_once_scaled)
+            conf = _conf(found.spec, job_id=job_id, parallelism=4, strategy="in_place")
+            dag_run = run_dag("flink_test_rescale_deferred", conf)
+            killed.result(timeout=60)
+        out = capfd.readouterr().out
+        assert task_states(dag_run) == {"rescale": "failed"}, out[-5000:]
+        assert found.rest.job(job_id).state == "FAILED"
+        # The task failed on the job's end, naming it: not a timeout, not stuck.
+        failure = next(
+            (line for line in out.splitlines() if "DeploymentFailed: " in line and job_id in line),
+            "",
+        )
+        assert failure and "FAILED" in failure, out[-5000:]
+        print(failure)
+        assert "DeploymentTimeout" not in out and "RescaleStuck" not in out, out[-5000:]
+        assert deferrals(caplog)["rescale"] >= 1
 
 
 # -- the operator target, on a simulated sandbox with the stand-in operator ---------------

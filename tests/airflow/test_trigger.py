@@ -146,7 +146,6 @@ def test_a_restarted_trigger_keeps_the_original_deadline(deploy: Deploy) -> None
     # The TaskManager's pod runs but never turns Ready, so it never registers with the
     # JobManager (the simulated runtime's Flink REST stand-in): the wait never ends.
     deploy(_spec("restart"), _taskmanager_never_ready)
-    started = time.time()
     first = _trigger("restart", seconds=8)
 
     async def until_restart() -> None:
@@ -160,13 +159,13 @@ def test_a_restarted_trigger_keeps_the_original_deadline(deploy: Deploy) -> None
     asyncio.run(until_restart())
     classpath, kwargs = first.serialize()
     second = import_string(classpath)(**json.loads(json.dumps(kwargs)))
+    assert second.deadline == first.deadline  # absolute: the restart does not move it
     outcome, context = _next_event(second)
-    ended = time.time()
     assert outcome.timed_out, outcome
     assert outcome.verdict.lifecycle.value == "progressing", outcome
     assert context == {"name": "restart", "try": 1}
-    # The event came at the first trigger's deadline, not 8 s after the restart.
-    assert started + 7.5 <= ended <= started + 10.5, ended - started
+    # The restarted trigger ended at the first one's deadline: it waited what was left of
+    # the 8 s (about 5: 3 had passed before the restart), short of 8 s of its own.
     assert outcome.waited_seconds is not None and outcome.waited_seconds < 7
 
 
@@ -212,13 +211,11 @@ def test_a_failing_cluster_ends_the_trigger_within_seconds_with_its_cause(
 ) -> None:
     name = f"trig-{case}"
     deploy(_spec(name, **overrides), edit)
-    started = time.monotonic()
     outcome, context = _next_event(_trigger(name, seconds=60, **wait))
-    elapsed = time.monotonic() - started
     verdict = outcome.verdict
+    # Ended on the cause, before its deadline.
     assert verdict.lifecycle.value == "failed" and not outcome.timed_out, outcome
     assert verdict.reason.value in REASONS[case], outcome
-    assert elapsed < 20, elapsed
     assert context == {"name": name, "try": 1}
     if case == "crash":
         tails = verdict.details["log_tails"]
