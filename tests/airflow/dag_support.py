@@ -48,6 +48,22 @@ def load_dag_bag(dag_folder: str) -> Any:
     return DagBag(dag_folder=dag_folder)
 
 
+def rescale_conf(spec: dict[str, Any], **params: Any) -> dict[str, Any]:
+    """A run config of the ``flink_test_rescale*`` DAGs for the cluster ``spec``: every
+    param, at its default unless given (a run keeps the last run's value of a param its
+    config leaves out)."""
+    defaults = {
+        "parallelism": 2,
+        "strategy": "auto",
+        "job_id": None,
+        "jar_id": None,
+        "entry_class": None,
+        "args": [],
+        "metrics": None,
+    }
+    return {"cluster": spec, **defaults, **params}
+
+
 def task_states(dag_run: Any) -> dict[str, str | None]:
     """``{task_id: state}`` of a finished DagRun."""
     return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}

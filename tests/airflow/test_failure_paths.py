@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import deferrals, orders_jar, task_states
+from dag_support import deferrals, orders_jar, rescale_conf, task_states
 from flink_session import quiet
 from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
@@ -129,22 +129,6 @@ def _error(out: str, start: str) -> str:
     return line[line.index(start) :]
 
 
-def _rescale_conf(cluster: Cluster | dict[str, Any], **params: Any) -> dict[str, Any]:
-    """Every param of ``flink_test_rescale`` for ``cluster`` (a deployed one, or a spec)
-    (a run keeps the last run's value of a param its config leaves out)."""
-    defaults = {
-        "parallelism": 2,
-        "strategy": "auto",
-        "job_id": None,
-        "jar_id": None,
-        "entry_class": None,
-        "args": [],
-        "metrics": None,
-    }
-    spec = cluster.spec if isinstance(cluster, Cluster) else cluster
-    return {"cluster": spec, **defaults, **params}
-
-
 def _savepoint_conf(cluster: Cluster, **params: Any) -> dict[str, Any]:
     return {"cluster": cluster.spec, "job_id": None, "savepoint_dir": None, **params}
 
@@ -168,7 +152,7 @@ def test_savepoint_and_rescale_of_a_cluster_that_runs_no_job_fail_and_change_not
     assert "no RUNNING job" in error and "savepoint" in error, error
     assert f"{ended} (CANCELED)" in error
 
-    rescale = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    rescale = run_dag("flink_test_rescale", rescale_conf(cluster.spec, parallelism=2))
     out = capfd.readouterr().out
     assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
     error = _error(out, "job_id: cluster nojob")
@@ -192,7 +176,7 @@ def test_savepoint_and_rescale_of_a_cluster_that_runs_two_jobs_name_both_and_cha
     error = _error(out, "job_id: cluster twojobs")
     assert "savepoint" in error and first in error and second in error, error
 
-    rescale = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    rescale = run_dag("flink_test_rescale", rescale_conf(cluster.spec, parallelism=2))
     out = capfd.readouterr().out
     assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
     error = _error(out, "job_id: cluster twojobs")
@@ -228,9 +212,8 @@ def test_without_a_savepoint_directory_each_savepoint_task_is_refused_naming_the
     assert rule in out, out[-4000:]
     assert "Deleting" not in out
 
-    conf = _rescale_conf(
-        cluster, parallelism=2, job_id=job_id, strategy="savepoint_restart", jar_id=cluster.jar_id
-    )
+    restart = {"strategy": "savepoint_restart", "jar_id": cluster.jar_id}
+    conf = rescale_conf(cluster.spec, parallelism=2, job_id=job_id, **restart)
     rescale = run_dag("flink_test_rescale", conf)
     out = capfd.readouterr().out
     assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
@@ -261,11 +244,7 @@ def test_savepoint_and_rescale_of_a_flinkdeployment_that_does_not_exist_name_it(
     assert task_states(savepoint) == {"savepoint": "failed"}, out[-4000:]
     assert "FlinkDeployment default/ghost does not exist" in out, out[-4000:]
 
-    rescale = run_dag(
-        "flink_test_rescale",
-        {"cluster": spec, "parallelism": 4, "strategy": "auto", "job_id": None, "jar_id": None}
-        | {"entry_class": None, "args": [], "metrics": None},
-    )
+    rescale = run_dag("flink_test_rescale", rescale_conf(spec, parallelism=4))
     out = capfd.readouterr().out
     assert task_states(rescale) == {"rescale": "failed"}, out[-4000:]
     assert "cluster: FlinkDeployment default/ghost does not exist" in out, out[-4000:]
@@ -345,7 +324,8 @@ def test_a_rescale_while_another_task_instance_holds_the_intent_fails_naming_it(
     job_id = cluster.run_job()
     held = _record_foreign_intent(DEPLOYMENT, "held-jobmanager", job_id)
 
-    dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2, job_id=job_id))
+    conf = rescale_conf(cluster.spec, parallelism=2, job_id=job_id)
+    dag_run = run_dag("flink_test_rescale", conf)
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
     error = _error(out, "RescaleInProgress: ")
@@ -366,7 +346,7 @@ def test_a_rescale_while_another_task_instance_holds_the_intent_fails_naming_it(
         under_test.deploy()
         held = _record_foreign_intent(FLINK_DEPLOYMENT, "opheld", None)
         generation = under_test.read()["metadata"]["generation"]
-        dag_run = run_dag("flink_test_rescale", _rescale_conf(spec, parallelism=4))
+        dag_run = run_dag("flink_test_rescale", rescale_conf(spec, parallelism=4))
         out = capfd.readouterr().out
         assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
         error = _error(out, "RescaleInProgress: ")
@@ -386,7 +366,7 @@ def test_a_rescale_of_a_cluster_that_is_not_deployed_names_it_and_creates_nothin
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     spec = _spec("absent", tmp_path)
-    dag_run = run_dag("flink_test_rescale", _rescale_conf(spec, parallelism=2))
+    dag_run = run_dag("flink_test_rescale", rescale_conf(spec, parallelism=2))
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "failed"}, out[-4000:]
     assert "cluster: default/absent is not deployed" in out, out[-4000:]
@@ -425,7 +405,7 @@ def test_bad_rescale_requests_of_a_flinkdeployment_are_refused_before_any_patch(
         under_test.deploy()
         before = under_test.read()
         for cluster, params, message in cases:
-            dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, **params))
+            dag_run = run_dag("flink_test_rescale", rescale_conf(cluster, **params))
             out = capfd.readouterr().out
             assert task_states(dag_run) == {"rescale": "failed"}, (params, out[-4000:])
             assert message in out, (params, out[-4000:])
@@ -454,7 +434,7 @@ def test_a_rescale_that_loses_the_intent_write_reads_it_again_and_decides_again(
     path = "/deployments/conflict-jobmanager$"
     rule = simulated_sandbox.faults.fail(409, method="PATCH", path=path, times=None)
     try:
-        refused = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+        refused = run_dag("flink_test_rescale", rescale_conf(cluster.spec, parallelism=2))
     finally:
         simulated_sandbox.faults.remove(rule.id)
     out = capfd.readouterr().out
@@ -465,7 +445,7 @@ def test_a_rescale_that_loses_the_intent_write_reads_it_again_and_decides_again(
     assert [v.parallelism for v in cluster.rest.job(job_id).vertices] == [1, 1]
 
     simulated_sandbox.faults.fail(409, method="PATCH", path=path, times=1)
-    dag_run = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2))
+    dag_run = run_dag("flink_test_rescale", rescale_conf(cluster.spec, parallelism=2))
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "success"}, out[-4000:]
     assert out.count("The intent on conflict-jobmanager changed meanwhile") == 1, out[-4000:]
@@ -480,12 +460,16 @@ def test_an_in_place_scale_down_releases_the_taskmanagers_it_no_longer_needs(
 ) -> None:
     cluster = deploy("scaledown")
     job_id = cluster.run_job(parallelism=2)
-    up = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=4, strategy="in_place"))
+    up = run_dag(
+        "flink_test_rescale", rescale_conf(cluster.spec, parallelism=4, strategy="in_place")
+    )
     out = capfd.readouterr().out
     assert task_states(up) == {"rescale": "success"}, out[-4000:]
     assert cluster.rest.overview().taskmanagers == 2
 
-    down = run_dag("flink_test_rescale", _rescale_conf(cluster, parallelism=2, strategy="in_place"))
+    down = run_dag(
+        "flink_test_rescale", rescale_conf(cluster.spec, parallelism=2, strategy="in_place")
+    )
     out = capfd.readouterr().out
     assert task_states(down) == {"rescale": "success"}, out[-4000:]
     result = down.get_task_instance("rescale").xcom_pull(task_ids="rescale")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_support import rescale_conf
 from operator_target import FlinkDeploymentUnderTest, application_spec
 from task_process import TaskProcess, create_run, needs_task_process, task_result
 
@@ -86,16 +87,7 @@ def test_a_rescale_killed_between_the_patch_and_its_intent_waits_for_that_upgrad
     name = deployment.name
     before = deployment.read()
     old_job = before["status"]["jobStatus"]["jobId"]
-    conf = {
-        "cluster": deployment.spec,
-        "parallelism": 4,
-        "strategy": "auto",
-        "job_id": None,
-        "jar_id": None,
-        "entry_class": None,
-        "metrics": None,
-        "args": [],
-    }
+    conf = rescale_conf(deployment.spec, parallelism=4)
     run_id = create_run(RESCALE_DAG, name, conf)
     log = tmp_path / "rescale.log"
 

@@ -34,6 +34,7 @@ from dag_support import (
     LocalSandbox,
     deferrals,
     provider_sleeps,
+    rescale_conf,
     task_states,
     use_sandbox,
 )
@@ -149,7 +150,7 @@ class Job:
         return [vertex.parallelism for vertex in self.rest.job(job_id or self.id).vertices]
 
     def conf(self, **params: Any) -> dict[str, Any]:
-        return _conf(self.spec, **{"job_id": self.id, **params})
+        return rescale_conf(self.spec, **{"job_id": self.id, **params})
 
 
 @pytest.fixture(scope="module")
@@ -172,19 +173,6 @@ def running_at(parallelism: int) -> pytest.MarkDecorator:
     """The test's ``job`` fixture: the cluster's one job, every vertex at ``parallelism``
     (on as many TaskManagers as that needs), whatever ran before."""
     return pytest.mark.parametrize("job", [parallelism], indirect=True, ids=[f"at{parallelism}"])
-
-
-def _conf(cluster: dict[str, Any], **params: Any) -> dict[str, Any]:
-    """A run's config with every param (a run keeps the previous run's value of a param
-    its config leaves out)."""
-    defaults = {
-        "strategy": "auto",
-        "job_id": None,
-        "jar_id": None,
-        "entry_class": None,
-        "metrics": None,
-    }
-    return {"cluster": cluster, **defaults, "args": [], **params}
 
 
 def _result(dag_run: Any) -> dict[str, Any]:
@@ -393,7 +381,7 @@ def test_a_job_failing_mid_rescale_fails_the_task_with_the_jobs_state(
 
         with ThreadPoolExecutor(max_workers=1) as meanwhile:
             killed = meanwhile.submit(kill_once_scaled)
-            conf = _conf(found.spec, job_id=job_id, parallelism=4, strategy="in_place")
+            conf = rescale_conf(found.spec, job_id=job_id, parallelism=4, strategy="in_place")
             dag_run = run_dag("flink_test_rescale_deferred", conf)
             killed.result(timeout=60)
         out = capfd.readouterr().out
@@ -443,7 +431,7 @@ def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
     deployment = FlinkDeploymentUnderTest(spec).deploy()
     before = deployment.status()["jobStatus"]["jobId"]
 
-    dag_run = run_dag(dag_id, _conf(spec, parallelism=4))
+    dag_run = run_dag(dag_id, rescale_conf(spec, parallelism=4))
     assert task_states(dag_run) == {"rescale": "success"}
     # Deferred, the wait for the reconciled FlinkDeployment ran in the trigger.
     assert deferrals(caplog).get("rescale", 0) == (1 if dag_id.endswith("deferred") else 0)
@@ -463,7 +451,7 @@ def test_an_operator_target_is_rescaled_by_patching_its_flinkdeployment(
     assert result["job_id"] == after["status"]["jobStatus"]["jobId"] != before
     assert result["savepoint_path"] == after["status"]["jobStatus"]["upgradeSavepointPath"]
 
-    again = run_dag("flink_test_rescale", _conf(spec, parallelism=4))
+    again = run_dag("flink_test_rescale", rescale_conf(spec, parallelism=4))
     assert task_states(again) == {"rescale": "success"}
     assert _result(again)["strategy"] == "none"
 
@@ -474,7 +462,7 @@ def test_an_operator_target_rescale_killed_after_the_patch_waits_for_it_on_retry
 ) -> None:
     spec = application_spec("opkill", tmp_path / "savepoints")
     deployment = FlinkDeploymentUnderTest(spec).deploy().read
-    run_id = create_run("flink_test_rescale", "opkill-run", _conf(spec, parallelism=4))
+    run_id = create_run("flink_test_rescale", "opkill-run", rescale_conf(spec, parallelism=4))
     log = tmp_path / "task.log"
     first = TaskProcess("flink_test_rescale", "rescale", run_id, log=log)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_support import LocalSandbox
+from dag_support import LocalSandbox, rescale_conf
 from flink_session import SessionCluster, quiet, session_cluster
 from polling import wait_until
 from task_process import TaskProcess, create_run, needs_task_process
@@ -45,16 +45,9 @@ class Cluster(SessionCluster):
     """The session cluster, and what the rescale tests read of it."""
 
     def conf(self, **params: Any) -> dict[str, Any]:
-        return {
-            "cluster": self.spec,
-            "strategy": "auto",
-            "job_id": None,
-            "jar_id": self.jar_id,
-            "entry_class": SQL_RUNNER_CLASS,
-            "metrics": None,
-            "args": ["--script", str(self.script)],
-            **params,
-        }
+        script = ["--script", str(self.script)]
+        given = {"jar_id": self.jar_id, "entry_class": SQL_RUNNER_CLASS, "args": script}
+        return rescale_conf(self.spec, **{**given, **params})
 
     def intent(self) -> Intent | None:
         return intent_of(self.jobmanager())
@@ -271,16 +264,7 @@ def test_an_application_cluster_killed_after_the_redeploy_converges(
 
     try:
         (old,) = wait_until(quiet(running), 120, "the application's job RUNNING")
-        conf = {
-            "cluster": spec,
-            "parallelism": 4,
-            "strategy": "savepoint_restart",
-            "job_id": None,
-            "jar_id": None,
-            "entry_class": None,
-            "metrics": None,
-            "args": [],
-        }
+        conf = rescale_conf(spec, parallelism=4, strategy="savepoint_restart")
         create_run(DAG, "kill-redeploy", conf)
         log = tmp_path / "redeploy.log"
         first = TaskProcess(DAG, "rescale", "kill-redeploy", log=log)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from dag_support import orders_jar, task_states
+from dag_support import orders_jar, rescale_conf, task_states
 from kubernetes import client, config
 
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
@@ -111,16 +111,7 @@ def test_an_application_cluster_is_rescaled_by_redeploying_it_from_a_savepoint(
     out = capfd.readouterr().out
     assert task_states(deployed) == {"deploy": "success"}, out[-4000:]
     old_job = deployed.get_task_instance("deploy").xcom_pull(task_ids="deploy")["job_id"]
-    conf = {
-        "cluster": spec,
-        "parallelism": 4,
-        "strategy": "savepoint_restart",
-        "job_id": None,
-        "jar_id": None,
-        "entry_class": None,
-        "args": [],
-        "metrics": None,
-    }
+    conf = rescale_conf(spec, parallelism=4, strategy="savepoint_restart")
     dag_run = run_dag("flink_test_rescale", conf)
     out = capfd.readouterr().out
     assert task_states(dag_run) == {"rescale": "success"}, out[-6000:]
