@@ -8,6 +8,7 @@ what the retry left. :func:`session_cluster` builds one and deletes it afterward
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from dag_support import LocalSandbox
 from polling import wait_until
 
-from airflow_provider_flink_k8s.exceptions import FlinkK8sError
+from airflow_provider_flink_k8s.exceptions import FlinkK8sError, FlinkRestError
 from airflow_provider_flink_k8s.flinkrest import FlinkRestService
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -29,7 +30,7 @@ from airflow_provider_flink_k8s.sandbox.flink import (
 )
 from airflow_provider_flink_k8s.spec import load_cluster
 
-__all__ = ["SessionCluster", "quiet", "session_cluster"]
+__all__ = ["SessionCluster", "quiet", "session_cluster", "wait_quietly"]
 
 
 def quiet(check: Callable[[], Any]) -> Callable[[], Any]:
@@ -56,6 +57,7 @@ class SessionCluster:
         self.jar_id = jar_id
         self.script = script
         self.savepoints = Path(spec["savepoint_dir"].removeprefix("file://"))
+        self.slots = int(spec["taskmanager"]["slots"])
 
     def jobmanager(self) -> dict[str, Any]:
         found = self.kube.get_object(DEPLOYMENT, "default", f"{self.name}-jobmanager")
@@ -79,6 +81,59 @@ class SessionCluster:
         wait_until(quiet(lambda: rest.job(job).all_vertices_running), 90, "the job RUNNING")
         return job
 
+    def job_at(self, parallelism: int) -> str:
+        """The id of the cluster's only unfinished job, once it runs every vertex at
+        ``parallelism`` on the TaskManagers that needs (``slots`` each).
+
+        The running job is kept when it already does; otherwise every unfinished job is
+        cancelled, the TaskManager Deployment scaled to the count needed (waiting until
+        Flink has registered exactly those slots, all free) and the uploaded jar submitted
+        again at ``parallelism``. A test that starts with it stands alone: it does not
+        rely on what an earlier test left.
+        """
+        taskmanagers = -(-parallelism // self.slots)
+        found = self._running_at(parallelism, taskmanagers)
+        if found is not None:
+            return found
+        for job in self.rest.jobs():
+            if not job.is_terminal:
+                with contextlib.suppress(FlinkRestError):  # 409: it ended meanwhile
+                    self.rest.cancel(job.id)
+        wait_quietly(lambda: all(job.is_terminal for job in self.rest.jobs()), 60, "no job left")
+        self.kube.scale_taskmanagers(load_cluster(self.spec), taskmanagers)
+        slots = taskmanagers * self.slots
+
+        def registered() -> bool:
+            overview = self.rest.overview()
+            return (overview.taskmanagers, overview.slots_total, overview.slots_available) == (
+                taskmanagers,
+                slots,
+                slots,
+            )
+
+        wait_quietly(registered, 120, f"{taskmanagers} TaskManager(s), {slots} free slots, no more")
+        job_id = self.rest.run_jar(
+            self.jar_id, SQL_RUNNER_CLASS, ["--script", str(self.script)], parallelism=parallelism
+        )
+        found = wait_quietly(
+            lambda: self._running_at(parallelism, taskmanagers), 90, f"the job at {parallelism}"
+        )
+        assert found == job_id, (found, job_id)
+        return job_id
+
+    def _running_at(self, parallelism: int, taskmanagers: int) -> str | None:
+        """The only unfinished job, if it runs every vertex at ``parallelism`` on exactly
+        ``taskmanagers`` TaskManagers (as the Deployment asks for)."""
+        unfinished = [job.id for job in self.rest.jobs() if not job.is_terminal]
+        if len(unfinished) != 1:
+            return None
+        details = self.rest.job(unfinished[0])
+        at = {vertex.parallelism for vertex in details.vertices} == {parallelism}
+        deployment = self.kube.get_object(DEPLOYMENT, "default", f"{self.name}-taskmanager")
+        replicas = ((deployment or {}).get("spec") or {}).get("replicas")
+        scaled = replicas == taskmanagers == self.rest.overview().taskmanagers
+        return details.id if details.all_vertices_running and at and scaled else None
+
     def savepoint_folders(self, job_id: str | None = None) -> set[Path]:
         """The savepoints written into the spec's ``savepoint_dir`` (of ``job_id`` only:
         Flink names a savepoint's folder ``savepoint-<first 6 digits of the job id>-...``)."""
@@ -94,6 +149,12 @@ class SessionCluster:
     def remaining(self) -> tuple[str, ...]:
         """The cluster's objects still in Kubernetes (empty once it is gone, pods too)."""
         return self.kube.remaining_objects(self.name, "default")
+
+
+def wait_quietly(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """:func:`wait_until`, taking a Flink or Kubernetes error (a JobManager starting, a
+    job going away) for "not yet"."""
+    return wait_until(quiet(check), timeout, what, interval=0.3)
 
 
 @contextmanager

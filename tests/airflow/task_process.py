@@ -8,6 +8,14 @@ every run, so the ids the provider derives from the task instance are the same),
 :meth:`TaskProcess.kill_when` SIGKILLs it -- no ``on_kill``, no ``finally`` -- once the
 test sees the step boundary it waits for (an annotation written, a job stopped...).
 
+:class:`TriggererProcess` is Airflow's own ``airflow triggerer``: ``airflow tasks test``
+runs a deferred task's trigger in its own process, so a test that restarts the triggerer
+kills the task process while its trigger waits, hands the deferred task instance to a real
+triggerer (:func:`hand_to_triggerer`: the state a worker leaves after deferring), kills
+that triggerer mid-wait, starts another, and once its event has scheduled the task
+instance runs it again: ``airflow tasks test`` then resumes it at the deferral's
+``next_method`` with the event, as a worker does.
+
 The processes inherit the test session's Airflow home, DAGs folder and the
 ``kubernetes_default`` connection that points at the sandbox.
 """
@@ -28,7 +36,17 @@ from typing import Any, TypeVar
 import pytest
 from polling import wait_until
 
-__all__ = ["TaskProcess", "create_run", "kill_test", "needs_task_process", "task_result"]
+__all__ = [
+    "TaskProcess",
+    "TriggererProcess",
+    "create_run",
+    "deferred_to",
+    "hand_to_triggerer",
+    "resumed_with",
+    "kill_test",
+    "needs_task_process",
+    "task_result",
+]
 
 _T = TypeVar("_T")
 _AIRFLOW = [sys.executable, "-m", "airflow"]
@@ -164,3 +182,116 @@ class TaskProcess:
 
     def __str__(self) -> str:
         return f"airflow tasks test {self.dag_id} {self.task_id} {self.run_id}"
+
+
+def _task_instance(dag_id: str, run_id: str, task_id: str, session: Any) -> Any:
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import select
+
+    query = select(TaskInstance).where(
+        TaskInstance.dag_id == dag_id,
+        TaskInstance.run_id == run_id,
+        TaskInstance.task_id == task_id,
+    )
+    return session.scalars(query).one()
+
+
+def deferred_to(
+    dag_id: str, run_id: str, task_id: str, next_method: str | None = None
+) -> tuple[int, int | None] | None:
+    """``(trigger id, triggerer job id or None)`` of the task instance's pending deferral
+    (to ``next_method``, if given), read from the metadata database; ``None`` while it is
+    not deferred, or its trigger has fired already (its event is in ``next_kwargs``)."""
+    from airflow.models.trigger import Trigger
+    from airflow.sdk.serde import deserialize
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        ti = _task_instance(dag_id, run_id, task_id, session)
+        if ti.trigger_id is None or next_method not in (None, ti.next_method):
+            return None
+        if "event" in dict(deserialize(ti.next_kwargs or {})):
+            return None
+        trigger = session.get(Trigger, ti.trigger_id)
+        return (ti.trigger_id, trigger.triggerer_id if trigger is not None else None)
+
+
+def hand_to_triggerer(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+    """Leave the task instance as a worker does after its task deferred: ``deferred``,
+    its trigger unassigned (``airflow tasks test`` marks it queued while it runs the
+    trigger in line). Its ``next_method`` and ``next_kwargs`` as stored."""
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    with create_session() as session:
+        ti = _task_instance(dag_id, run_id, task_id, session)
+        assert ti.trigger_id is not None and ti.next_method, "the task never deferred"
+        ti.state = TaskInstanceState.DEFERRED
+        trigger = session.get(Trigger, ti.trigger_id)
+        trigger.triggerer_id = None
+        return {"next_method": ti.next_method, "next_kwargs": ti.next_kwargs}
+
+
+def resumed_with(dag_id: str, run_id: str, task_id: str) -> dict[str, Any] | None:
+    """The event a triggerer delivered to the task instance (its ``next_kwargs``), once
+    the task instance is scheduled to resume; ``None`` before."""
+    from airflow.sdk.serde import deserialize
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    with create_session() as session:
+        ti = _task_instance(dag_id, run_id, task_id, session)
+        if ti.state != TaskInstanceState.SCHEDULED or ti.trigger_id is not None:
+            return None
+        return dict(deserialize(ti.next_kwargs or {}))
+
+
+class TriggererProcess:
+    """``airflow triggerer`` as a child process of its own session.
+
+    A lost triggerer's triggers go to another one once its heartbeat is older than
+    ``[triggerer] triggerer_health_check_threshold``; both are seconds here, so that a
+    restart hands the trigger over at once.
+
+    :param log: where its output goes.
+    """
+
+    HEALTH_CHECK_THRESHOLD = 3
+
+    def __init__(self, *, log: Path) -> None:
+        self.log = log
+        env = {
+            **os.environ,
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(
+                self.HEALTH_CHECK_THRESHOLD
+            ),
+        }
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [*_AIRFLOW, "triggerer"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+            )
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL it and the trigger runner it started: the triggerer lost mid-wait."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def stop(self) -> None:
+        """SIGTERM it (a graceful shutdown), SIGKILL after 60 s."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.kill()

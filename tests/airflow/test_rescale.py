@@ -18,7 +18,6 @@ strategy) fails the task with ``RescaleFailed`` naming the job, not a timeout.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -38,18 +37,16 @@ from dag_support import (
     task_states,
     use_sandbox,
 )
-from flink_session import SessionCluster, quiet, session_cluster
+from flink_session import SessionCluster, quiet, session_cluster, wait_quietly
 from operator_target import FlinkDeploymentUnderTest, application_spec
 from polling import wait_until
 from task_process import TaskProcess, create_run, kill_test
 
-from airflow_provider_flink_k8s.exceptions import FlinkRestError
 from airflow_provider_flink_k8s.kube.resources import DEPLOYMENT
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.sandbox import SandboxServer
 from airflow_provider_flink_k8s.sandbox.flink import SQL_RUNNER_CLASS
 from airflow_provider_flink_k8s.sandbox.flink.process import live_processes
-from airflow_provider_flink_k8s.spec import load_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -73,72 +70,10 @@ FLINK_CONFIGURATION = {
 }
 
 
-def _wait(check: Any, timeout: float, what: str) -> Any:
-    """:func:`wait_until`, taking a Flink or Kubernetes error (a JobManager starting, a
-    job going away) for "not yet"."""
-    return wait_until(quiet(check), timeout, what, interval=0.3)
-
-
-class Cluster(SessionCluster):
-    """The module's session cluster, and the one job on it a test asks for."""
-
-    def job_at(self, parallelism: int) -> str:
-        """The id of the cluster's only unfinished job, once it runs every vertex at
-        ``parallelism`` on the TaskManagers that needs (``SLOTS`` slots each).
-
-        The running job is kept when it already does; otherwise every unfinished job is
-        cancelled, the TaskManager Deployment scaled to the count needed (waiting until
-        Flink has registered exactly those slots, all free) and the uploaded jar submitted
-        again at ``parallelism``.
-        """
-        taskmanagers = -(-parallelism // SLOTS)
-        found = self._running_at(parallelism, taskmanagers)
-        if found is not None:
-            return found
-        for job in self.rest.jobs():
-            if not job.is_terminal:
-                with contextlib.suppress(FlinkRestError):  # 409: it ended meanwhile
-                    self.rest.cancel(job.id)
-        _wait(lambda: all(job.is_terminal for job in self.rest.jobs()), 60, "no job left")
-        self.kube.scale_taskmanagers(load_cluster(self.spec), taskmanagers)
-        slots = taskmanagers * SLOTS
-
-        def registered() -> bool:
-            overview = self.rest.overview()
-            return (overview.taskmanagers, overview.slots_total, overview.slots_available) == (
-                taskmanagers,
-                slots,
-                slots,
-            )
-
-        _wait(registered, 120, f"{taskmanagers} TaskManager(s), {slots} free slots, no more")
-        job_id = self.rest.run_jar(
-            self.jar_id, SQL_RUNNER_CLASS, ["--script", str(self.script)], parallelism=parallelism
-        )
-        found = _wait(
-            lambda: self._running_at(parallelism, taskmanagers), 90, f"the job at {parallelism}"
-        )
-        assert found == job_id, (found, job_id)
-        return job_id
-
-    def _running_at(self, parallelism: int, taskmanagers: int) -> str | None:
-        """The only unfinished job, if it runs every vertex at ``parallelism`` on exactly
-        ``taskmanagers`` TaskManagers (as the Deployment asks for)."""
-        unfinished = [job.id for job in self.rest.jobs() if not job.is_terminal]
-        if len(unfinished) != 1:
-            return None
-        details = self.rest.job(unfinished[0])
-        at = {vertex.parallelism for vertex in details.vertices} == {parallelism}
-        deployment = self.kube.get_object(DEPLOYMENT, "default", f"{NAME}-taskmanager") or {}
-        replicas = (deployment.get("spec") or {}).get("replicas")
-        scaled = replicas == taskmanagers == self.rest.overview().taskmanagers
-        return details.id if details.all_vertices_running and at and scaled else None
-
-
 class Job:
     """The job a test rescales, on the module's cluster."""
 
-    def __init__(self, cluster: Cluster, job_id: str):
+    def __init__(self, cluster: SessionCluster, job_id: str):
         self.cluster = cluster
         self.spec = cluster.spec
         self.rest = cluster.rest
@@ -154,17 +89,17 @@ class Job:
 
 
 @pytest.fixture(scope="module")
-def cluster(local_sandbox: LocalSandbox) -> Iterator[Cluster]:
+def cluster(local_sandbox: LocalSandbox) -> Iterator[SessionCluster]:
     """A session cluster with the adaptive scheduler (TaskManagers of ``SLOTS`` slots)
     and the SQL runner's jar uploaded; started once for the module (the costly part)."""
     with session_cluster(
         local_sandbox, NAME, slots=SLOTS, flink_configuration=FLINK_CONFIGURATION
     ) as found:
-        yield Cluster(found.spec, found.rest, found.jar_id, found.script)
+        yield found
 
 
 @pytest.fixture
-def job(request: pytest.FixtureRequest, cluster: Cluster) -> Job:
+def job(request: pytest.FixtureRequest, cluster: SessionCluster) -> Job:
     """The SQL runner's job at the parallelism the test asks for with :func:`running_at`."""
     return Job(cluster, cluster.job_at(int(request.param)))
 
@@ -297,10 +232,10 @@ def _restart_without_metrics(job: Job) -> None:
     time.sleep(FETCH_INTERVAL + 1)
     job.rest.job(job.id)
     job.rest.cancel(job.id)
-    _wait(lambda: job.rest.overview().slots_available == SLOTS, 60, "the job's slots free")
+    wait_quietly(lambda: job.rest.overview().slots_available == SLOTS, 60, "the job's slots free")
     args = ["--script", str(job.script)]
     job.id = job.rest.run_jar(job.jar_id, SQL_RUNNER_CLASS, args, parallelism=2)
-    _wait(lambda: job.rest.job(job.id).all_vertices_running, 60, "the new job RUNNING")
+    wait_quietly(lambda: job.rest.job(job.id).all_vertices_running, 60, "the new job RUNNING")
 
 
 @running_at(2)

@@ -2,7 +2,8 @@
 converges.
 
 One session cluster with the adaptive scheduler (TaskManagers of 2 slots) runs the SQL
-runner; each test rescales its job in a task process of its own (``airflow tasks test``
+runner; each test starts from the job it needs (``SessionCluster.job_at``: alone or in any
+order), rescales it in a task process of its own (``airflow tasks test``
 on a fixed run id), SIGKILLs it at a step boundary seen from outside -- the savepoint
 triggered, the old job stopped, the new job submitted, the resource requirements set --
 and runs the same task instance again. The retry must end with exactly one RUNNING job at
@@ -70,9 +71,7 @@ def cluster(local_sandbox: LocalSandbox, dag_bag: Any) -> Iterator[Cluster]:
         "jobmanager.adaptive-scheduler.rescale-trigger.max-delay": "1 s",
     }
     with session_cluster(local_sandbox, NAME, slots=2, flink_configuration=adaptive) as found:
-        cluster = Cluster(found.spec, found.rest, found.jar_id, found.script)
-        cluster.run_job(parallelism=2)
-        yield cluster
+        yield Cluster(found.spec, found.rest, found.jar_id, found.script)
 
 
 def _killed_then_retried(
@@ -143,7 +142,7 @@ def _savepoint_triggered(cluster: Cluster) -> Any:
 def test_savepoint_restart_killed_after_the_savepoint_was_triggered(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    old = cluster.only_running_job()
+    old = cluster.job_at(2)
     before = cluster.savepoint_folders()
     conf = cluster.conf(parallelism=4, strategy="savepoint_restart", job_id=old)
     retry = _killed_then_retried(
@@ -168,7 +167,7 @@ def test_savepoint_restart_killed_after_the_savepoint_was_triggered(
 
 
 def test_savepoint_restart_killed_after_the_job_stopped(cluster: Cluster, tmp_path: Path) -> None:
-    old = cluster.only_running_job()
+    old = cluster.job_at(4)
     before = cluster.savepoint_folders()
     conf = cluster.conf(parallelism=2, strategy="savepoint_restart", job_id=old)
     _killed_then_retried(
@@ -185,7 +184,7 @@ def test_savepoint_restart_killed_after_the_job_stopped(cluster: Cluster, tmp_pa
 
 
 def test_savepoint_restart_killed_after_the_resubmit(cluster: Cluster, tmp_path: Path) -> None:
-    old = cluster.only_running_job()
+    old = cluster.job_at(2)
     before = cluster.savepoint_folders()
     conf = cluster.conf(parallelism=4, strategy="savepoint_restart", job_id=old)
 
@@ -200,7 +199,7 @@ def test_savepoint_restart_killed_after_the_resubmit(cluster: Cluster, tmp_path:
 
 
 def test_in_place_killed_after_the_requirements_were_set(cluster: Cluster, tmp_path: Path) -> None:
-    job = cluster.only_running_job()
+    job = cluster.job_at(4)
     assert cluster.taskmanager_replicas() == 2
     conf = cluster.conf(parallelism=2, strategy="in_place", job_id=job)
 

@@ -11,7 +11,11 @@ at a step boundary seen from outside, and runs the same task instance again:
   once the delete was sent (the JobManager going away, so Flink no longer answers): the
   retry deletes everything, exactly one savepoint was written, and the task returns its
   path;
-- without a savepoint, killed once the delete was sent: the retry deletes everything.
+- without a savepoint, killed once the delete was sent: the retry deletes everything;
+- deferred (``deferrable=True``) while its stop-with-savepoint is pending, handed to a
+  real ``airflow triggerer`` that is SIGKILLed mid-wait: a second triggerer takes the
+  trigger over, its one event resumes the task at ``next_method``, and the teardown ends
+  with the first try's stop and savepoint.
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ import pytest
 from dag_support import LocalSandbox
 from flink_session import SessionCluster, quiet, session_cluster
 from polling import wait_until
-from task_process import TaskProcess, create_run, needs_task_process, task_result
+from task_process import (
+    TaskProcess,
+    TriggererProcess,
+    create_run,
+    deferred_to,
+    hand_to_triggerer,
+    needs_task_process,
+    resumed_with,
+    task_result,
+)
 
 from airflow_provider_flink_k8s.exceptions import FlinkRestNotFound
 from airflow_provider_flink_k8s.flinkrest import SavepointStatus
@@ -63,6 +76,32 @@ def _resume(process: FlinkProcess) -> None:
     """SIGCONT a Flink process the test stopped, unless it is gone (its pod deleted)."""
     if process.is_alive():
         os.kill(process.pid, signal.SIGCONT)
+
+
+def _stalled_taskmanager(cluster: SessionCluster) -> FlinkProcess:
+    """The cluster's one TaskManager process, SIGSTOPped: a long GC pause or a frozen
+    node, so that a stop-with-savepoint stays pending until the test resumes it."""
+    (taskmanager,) = [
+        process
+        for process in live_processes()
+        if process.name.startswith(f"default/{cluster.name}-taskmanager") and process.is_alive()
+    ]
+    os.kill(taskmanager.pid, signal.SIGSTOP)
+    return taskmanager
+
+
+def _stop_pending(cluster: SessionCluster, job: str, trigger: str) -> SavepointStatus | None:
+    """The stop's savepoint trigger, once Flink knows it and the job still runs."""
+    try:
+        status = cluster.rest.savepoint_status(job, trigger)
+    except FlinkRestNotFound:
+        return None
+    return status if cluster.rest.job(job).state == "RUNNING" else None
+
+
+PATIENT = {"heartbeat.timeout": "180000", "pekko.ask.timeout": "180 s"}
+"""Flink waits for a stalled TaskManager (heartbeat and RPC timeouts longer than the
+stall) instead of failing the job over."""
 
 
 def _killed_then_retried(
@@ -165,36 +204,21 @@ def test_a_teardown_without_savepoint_killed_after_the_delete_was_sent_deletes_e
 def test_a_teardown_killed_mid_stop_with_savepoint_follows_that_stop_on_retry(
     local_sandbox: LocalSandbox, dag_bag: Any, tmp_path: Path
 ) -> None:
-    # A TaskManager that stalls (a long GC pause, a frozen node) keeps the stop pending
-    # for as long as the test needs: Flink waits for it (heartbeat and RPC timeouts
-    # longer than the stall) instead of failing the job over.
-    patient = {"heartbeat.timeout": "180000", "pekko.ask.timeout": "180 s"}
     with session_cluster(
-        local_sandbox, "tdkill-stopping", slots=1, flink_configuration=patient
+        local_sandbox, "tdkill-stopping", slots=1, flink_configuration=PATIENT
     ) as cluster:
         job = cluster.run_job(parallelism=1)
         run_id = cluster.name
         create_run(WITH_SAVEPOINT, run_id, {"cluster": cluster.spec})
         trigger = stable_id(f"{WITH_SAVEPOINT}/teardown/{run_id}/-1", "stop", job)
-        (taskmanager,) = [
-            process
-            for process in live_processes()
-            if process.name.startswith(f"default/{cluster.name}-taskmanager") and process.is_alive()
-        ]
-
-        def stopping() -> SavepointStatus | None:
-            """The stop's savepoint trigger, once Flink knows it and the job still runs."""
-            try:
-                status = cluster.rest.savepoint_status(job, trigger)
-            except FlinkRestNotFound:
-                return None
-            return status if cluster.rest.job(job).state == "RUNNING" else None
-
-        os.kill(taskmanager.pid, signal.SIGSTOP)
+        taskmanager = _stalled_taskmanager(cluster)
         held = None
         try:
             first = TaskProcess(WITH_SAVEPOINT, "teardown", run_id, log=tmp_path / "first.log")
-            pending = first.kill_when(quiet(stopping), "the stop-with-savepoint pending")
+            pending = first.kill_when(
+                quiet(lambda: _stop_pending(cluster, job, trigger)),
+                "the stop-with-savepoint pending",
+            )
             assert first.process.returncode == -9
             assert not pending.completed, pending
             assert not _delete_sent(cluster)
@@ -224,3 +248,85 @@ def test_a_teardown_killed_mid_stop_with_savepoint_follows_that_stop_on_retry(
         assert isinstance(location, str) and _folder(location) == folder
         assert f"Job {job} stopped; savepoint {location}" in retry.output
         _run_again_is_a_no_op(cluster, tmp_path, WITH_SAVEPOINT)
+
+
+DEFERRED = "flink_test_deferred"
+STOPPED = "execute_stopped"
+"""Where the teardown resumes once its stop-with-savepoint has completed."""
+
+
+def _assigned(
+    dag_id: str, run_id: str, task_id: str, *, besides: int | None = None
+) -> tuple[int, int] | None:
+    """``(trigger id, triggerer job id)`` once a triggerer other than ``besides`` holds
+    the task instance's trigger."""
+    found = deferred_to(dag_id, run_id, task_id, STOPPED)
+    if found is None or found[1] is None or found[1] == besides:
+        return None
+    return (found[0], found[1])
+
+
+def test_a_deferred_teardown_survives_its_triggerer_killed_mid_wait(
+    local_sandbox: LocalSandbox, dag_bag: Any, tmp_path: Path
+) -> None:
+    with session_cluster(
+        local_sandbox, "tdkill-triggerer", slots=1, flink_configuration=PATIENT
+    ) as cluster:
+        job = cluster.run_job(parallelism=1)
+        run_id = cluster.name
+        create_run(DEFERRED, run_id, {"cluster": cluster.spec})
+        trigger = stable_id(f"{DEFERRED}/teardown/{run_id}/-1", "stop", job)
+        taskmanager = _stalled_taskmanager(cluster)
+        triggerers: list[TriggererProcess] = []
+        try:
+            try:
+                # The task stops the job with a savepoint and defers; `airflow tasks test`
+                # runs the trigger in line, so its process is the first triggerer: killed
+                # while the stop is pending, the task instance handed to real triggerers.
+                first = TaskProcess(DEFERRED, "teardown", run_id, log=tmp_path / "first.log")
+                first.kill_when(
+                    lambda: (
+                        deferred_to(DEFERRED, run_id, "teardown", STOPPED)
+                        and quiet(lambda: _stop_pending(cluster, job, trigger))()
+                    ),
+                    "the task deferred, its stop pending",
+                )
+                deferral = hand_to_triggerer(DEFERRED, run_id, "teardown")
+                triggerers.append(TriggererProcess(log=tmp_path / "triggerer-1.log"))
+                trigger_row, lost = wait_until(
+                    lambda: _assigned(DEFERRED, run_id, "teardown"),
+                    120,
+                    "the first triggerer running the trigger",
+                )
+                # Mid-wait: the stop still pending (the TaskManager stalled).
+                assert _stop_pending(cluster, job, trigger) is not None
+                triggerers[0].kill()
+                assert resumed_with(DEFERRED, run_id, "teardown") is None, "fired too early"
+                triggerers.append(TriggererProcess(log=tmp_path / "triggerer-2.log"))
+                taken = wait_until(
+                    lambda: _assigned(DEFERRED, run_id, "teardown", besides=lost),
+                    120,
+                    "the trigger taken over by the second triggerer",
+                )
+                assert taken[0] == trigger_row  # the same trigger, not a new deferral
+            finally:
+                _resume(taskmanager)
+            event = wait_until(
+                lambda: resumed_with(DEFERRED, run_id, "teardown"), 120, "the trigger's event"
+            )
+        finally:
+            for triggerer in triggerers:
+                triggerer.stop()
+        # One event, from the trigger the first try deferred with: the task resumes at
+        # its next_method with it (not a fresh execute, which would pick the stop up).
+        assert deferral["next_method"] == STOPPED, deferral
+        outcome = event["event"]["outcome"]
+        assert outcome["status"] == "ready", outcome  # the savepoint completed
+        resumed = TaskProcess(DEFERRED, "teardown", run_id, log=tmp_path / "resumed.log")
+        assert resumed.finish() == "success", resumed.output[-8000:]
+        assert "Stopping job" not in resumed.output
+        assert "Picking up the stop-with-savepoint" not in resumed.output
+        assert cluster.remaining() == ()
+        (folder,) = cluster.savepoint_folders()
+        location = task_result(DEFERRED, run_id, "teardown")
+        assert isinstance(location, str) and _folder(location) == folder

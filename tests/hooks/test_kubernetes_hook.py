@@ -657,10 +657,18 @@ def test_a_reset_connection_is_retried(twin: Twin, namespace: str, sandbox_fault
 def test_a_lasting_500_gives_up_after_the_attempts(
     twin: Twin, namespace: str, sandbox_faults: Any
 ) -> None:
-    failing = sandbox_faults.fail(500, path="/events", times=None)
-    with pytest.raises(KubernetesApiError) as caught:
-        twin.events(namespace)
-    assert (caught.value.status, caught.value.reason) == (500, "InternalError")
+    # Every attempt must reach the server for the rule under test to decide the outcome.
+    # A connection the loaded CI host itself failed to open (seen once, on the async
+    # twin: ClientConnectorError) is not that rule: the scenario is then run once more.
+    for _ in range(2):
+        failing = sandbox_faults.fail(500, path="/events", times=None)
+        with pytest.raises(KubernetesApiError) as caught:
+            twin.events(namespace)
+        sandbox_faults.remove(failing.id)
+        if caught.value.status is not None:
+            break
+    error = caught.value
+    assert (error.status, error.reason) == (500, "InternalError"), str(error)
     assert failing.matched == FAST.attempts
 
 
