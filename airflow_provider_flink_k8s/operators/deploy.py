@@ -54,6 +54,10 @@ __all__ = ["FlinkDeployOperator"]
 
 OnExists = Literal["update", "fail", "adopt"]
 _AIRFLOW_ENDED = "__fail__"
+DEPLOY_ERROR_XCOM = "deploy_error"
+"""The XCom key under which a failed deploy keeps its error while its cleanup is deferred:
+Airflow keeps a task instance's XComs across its deferrals (not across tries), and
+replaces the deferral's own kwargs when it ends the deferral itself."""
 """The ``next_method`` Airflow resumes a task with when it ended the deferral itself (its
 deferral timeout, a trigger that crashed): ``resume_execution`` raises its error."""
 
@@ -105,7 +109,9 @@ class FlinkDeployOperator(FlinkClusterOperator):
     With ``deferrable`` that wait is deferred too: the task sends the deletion, defers on
     the cluster being gone (within ``timeout``) and resumes in
     :meth:`execute_after_cleanup`, which fails with the deploy's own error (same type
-    and fields: it travels as a JSON record, :func:`~.exceptions.error_record`).
+    and fields: the task instance keeps it as a JSON record in its XCom
+    ``deploy_error``, :func:`~.exceptions.error_record`, so that it outlives the
+    deferral even when Airflow ends that one itself).
     ``keep_failed_cluster=True`` keeps it for debugging (the log says how to remove it).
     Only the objects whose record names this task instance are deleted, as they are at
     the moment of deleting: a cluster another run created, or one without the record, is
@@ -231,6 +237,12 @@ class FlinkDeployOperator(FlinkClusterOperator):
         try:
             return super().resume_execution(next_method, next_kwargs, context)
         except _deferral_errors() as error:
+            recorded = self._deploy_error(context)
+            if recorded is not None:
+                # What Airflow ended was the cleanup's wait: the deletion was sent, the
+                # deploy's own error is what the task fails with.
+                self.log.warning("Airflow ended the wait for the deletion: %s", error)
+                raise recorded from None
             self._after_failure(context, error)
             raise
 
@@ -253,7 +265,22 @@ class FlinkDeployOperator(FlinkClusterOperator):
                 waited,
                 outcome.verdict.message,
             )
-        raise error_from_record(resume.get("error") or {}, known=_deferral_errors())
+        recorded = self._deploy_error(context)
+        if recorded is None:  # its XCom removed meanwhile: the log above still has it
+            raise DeploymentFailed(
+                "DeployFailed", "the deploy failed (its error is in the task log above)"
+            )
+        raise recorded
+
+    @staticmethod
+    def _deploy_error(context: Context) -> BaseException | None:
+        """The deploy's own error, as :meth:`_after_failure` recorded it before deferring
+        on the cleanup; ``None`` when this try recorded none."""
+        ti = context["ti"]
+        record = ti.xcom_pull(task_ids=ti.task_id, key=DEPLOY_ERROR_XCOM)
+        if not isinstance(record, Mapping):
+            return None
+        return error_from_record(record, known=_deferral_errors())
 
     def on_kill(self) -> None:
         """Delete the cluster if this task instance created it, unless
@@ -423,7 +450,8 @@ class FlinkDeployOperator(FlinkClusterOperator):
         cluster if this task instance created it (:meth:`_delete_own`) and wait until it
         is gone -- in the worker, or with ``deferrable`` deferred: the deletion is sent,
         the task defers on the ``deleted`` wait (within ``timeout``) and resumes in
-        :meth:`execute_after_cleanup`, which raises ``error`` again from its JSON record.
+        :meth:`execute_after_cleanup`, which raises ``error`` again from its JSON record
+        (the task instance's XCom :data:`DEPLOY_ERROR_XCOM`).
 
         :raises TaskDeferred: when it deferred.
         """
@@ -445,13 +473,11 @@ class FlinkDeployOperator(FlinkClusterOperator):
             "The deploy failed (the task fails with this error once the deletion is over)",
             exc_info=error,
         )
+        context["ti"].xcom_push(key=DEPLOY_ERROR_XCOM, value=error_record(error))
         self.defer_wait(
             self.cluster_wait("deleted"),
             timeout=self.timeout,
-            resume={
-                "error": error_record(error),
-                "deleted": [str(key) for key in deleted.deleted],
-            },
+            resume={"deleted": [str(key) for key in deleted.deleted]},
             method_name=self.execute_after_cleanup.__name__,
         )
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from dag_support import deferrals, provider_sleeps, task_states
+from polling import wait_until
 
 from airflow_provider_flink_k8s.exceptions import DeploymentFailed, error_record
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
@@ -337,10 +336,10 @@ def test_on_kill_deletes_only_a_cluster_this_task_instance_created(
     operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), keep_failed_cluster=keep)
     operator._task_key = ME  # what execute() records before it writes anything
     operator.on_kill()
-    deadline = time.monotonic() + 30
-    while deleted and _left(name) and time.monotonic() < deadline:
-        time.sleep(0.2)  # on_kill does not wait for the deletion
-    assert (_left(name) == []) is deleted
+    if deleted:  # on_kill does not wait for the deletion
+        wait_until(lambda: _left(name) == [], 30, f"cluster {name} gone")
+    else:
+        assert _left(name) != []
     _remove(name)
 
 
@@ -369,11 +368,9 @@ def test_a_deferral_airflow_ends_itself_deletes_the_cluster_too(
     for manifest in manifests:
         manifest["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = ME
     FlinkKubernetesHook().apply(manifests)
-    dag_id, task_id, run_id, map_index = ME.split("/")
-    ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=int(map_index))
     operator = FlinkDeployOperator(task_id="deploy", cluster=_spec(name), timeout=30)
     with pytest.raises((TaskDeferralError, TaskDeferralTimeout)):
-        operator.resume_execution("__fail__", {"error": error}, {"ti": ti})  # type: ignore[typeddict-item]
+        operator.resume_execution("__fail__", {"error": error}, _context())
     assert _left(name) == []
 
 
@@ -407,11 +404,27 @@ def _release(name: str) -> None:
 
 
 HOLD = "tests.flink-k8s.io/hold"
-_CONTEXT: Any = {
-    "ti": SimpleNamespace(
-        dag_id=ME.split("/")[0], task_id="deploy", run_id=ME.split("/")[2], map_index=-1
-    )
-}
+
+
+class _TaskInstance:
+    """The task instance ``ME`` as an operator's context holds it: its ids, and its own
+    XComs (what Airflow keeps for it across its deferrals)."""
+
+    def __init__(self) -> None:
+        self.dag_id, self.task_id, self.run_id, map_index = ME.split("/")
+        self.map_index = int(map_index)
+        self.xcoms: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = json.loads(json.dumps(value))  # stored as JSON, as Airflow does
+
+    def xcom_pull(self, task_ids: str, key: str) -> Any:
+        assert task_ids == self.task_id
+        return self.xcoms.get(key)
+
+
+def _context(ti: _TaskInstance | None = None) -> Any:
+    return {"ti": ti or _TaskInstance()}
 
 
 def test_a_deferrable_deploy_airflow_ended_defers_once_for_its_cleanup_and_never_again(
@@ -423,41 +436,47 @@ def test_a_deferrable_deploy_airflow_ended_defers_once_for_its_cleanup_and_never
     defer on it again: no loop."""
     task_deferred, deferral_error, deferral_timeout = _deferral_classes()
     _mine("resume-defer", hold=True)
+    ti = _TaskInstance()
     operator = FlinkDeployOperator(
         task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
     )
     with pytest.raises(task_deferred) as deferred:
-        operator.resume_execution("__fail__", {"error": "Trigger timeout"}, _CONTEXT)
+        operator.resume_execution("__fail__", {"error": "Trigger timeout"}, _context(ti))
     assert deferred.value.method_name == "execute_after_cleanup"
     trigger = deferred.value.trigger
     assert trigger.wait.kind == "deleted" and not trigger.delete_on_kill
-    # The error travels as plain JSON in the trigger's kwargs (what the triggerer stores).
+    # The deploy's error is kept as a JSON record in the task instance's XCom, which
+    # outlives the deferral (Airflow replaces the deferral's kwargs when it ends it).
+    assert ti.xcoms["deploy_error"]["type"].endswith(".TaskDeferralTimeout")
     kwargs = json.loads(json.dumps(trigger.serialize()[1]))
-    assert kwargs["context"]["error"]["type"].endswith(".TaskDeferralTimeout")
+    assert "error" not in kwargs["context"]
     assert provider_sleeps(worker_sleeps) == []  # sent, not waited for
     # The held Deployment is still there, being deleted; the rest is gone or going.
     assert "Deployment/resume-defer-jobmanager" in _left("resume-defer")
 
-    # Airflow ends the cleanup's deferral too: nothing new to delete, no deferral.
+    # Airflow ends the cleanup's deferral too (its trigger crashed): the task fails with
+    # the deploy's own error, and nothing is deleted or deferred anew.
     again = FlinkDeployOperator(
         task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
     )
+    with pytest.raises(deferral_timeout, match="Trigger timeout"):
+        again.resume_execution("__fail__", {"error": "Trigger failure"}, _context(ti))
+
+    # Airflow ends a readiness deferral of a try that recorded no error: the deletion
+    # is under way already, so it fails with Airflow's error without deferring again.
     with pytest.raises(deferral_error):
-        again.resume_execution("__fail__", {"error": "Trigger failure"}, _CONTEXT)
+        again.resume_execution("__fail__", {"error": "Trigger failure"}, _context())
 
     # The trigger reports the deletion over: the original error, and nothing else runs.
     _release("resume-defer")
-    deadline = time.monotonic() + 30
-    while _left("resume-defer") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _left("resume-defer") == []
+    wait_until(lambda: _left("resume-defer") == [], 30, "the cluster gone")
     done = Verdict(Lifecycle.READY, Reason.DELETED, "cluster resume-defer: nothing is left")
     event = {"outcome": Outcome(done).to_event(), "context": kwargs["context"]}
     resumed = FlinkDeployOperator(
         task_id="deploy", cluster=_spec("resume-defer"), timeout=30, deferrable=True
     )
-    with pytest.raises(deferral_timeout):
-        resumed.resume_execution("execute_after_cleanup", {"event": event}, _CONTEXT)
+    with pytest.raises(deferral_timeout, match="Trigger timeout"):
+        resumed.resume_execution("execute_after_cleanup", {"event": event}, _context(ti))
 
 
 def test_a_cleanup_whose_deletion_is_not_over_in_time_fails_with_the_deploys_error(
@@ -472,13 +491,12 @@ def test_a_cleanup_whose_deletion_is_not_over_in_time_fails_with_the_deploys_err
     outcome = Outcome.timeout(
         Verdict.progressing(Reason.DELETING, left), waited=timedelta(seconds=30)
     )
-    event = {
-        "outcome": outcome.to_event(),
-        "context": {"error": error_record(error), "deleted": ["Deployment/late-jobmanager"]},
-    }
+    event = {"outcome": outcome.to_event(), "context": {"deleted": ["Deployment/late-jobmanager"]}}
+    ti = _TaskInstance()
+    ti.xcom_push("deploy_error", error_record(error))
     operator = FlinkDeployOperator(task_id="deploy", cluster=_spec("late"), deferrable=True)
     with pytest.raises(DeploymentFailed) as raised:
-        operator.execute_after_cleanup(_CONTEXT, event)
+        operator.execute_after_cleanup(_context(ti), event)
     assert (raised.value.reason, raised.value.message, raised.value.details) == (
         "ImagePullBackOff",
         "JobManager pod cannot pull",
@@ -519,7 +537,4 @@ def test_a_deploy_over_an_earlier_clusters_objects_still_being_deleted_waits_for
         assert f"ConfigMap/{anchor['metadata']['name']}" not in left, left
     finally:
         hook.patch_object(DEPLOYMENT, "default", held, {"metadata": {"finalizers": None}})
-    deadline = time.monotonic() + 30
-    while _left(name) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _left(name) == []
+    wait_until(lambda: _left(name) == [], 30, f"cluster {name} gone")
