@@ -6,6 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest-xdist workers of `make test`: each runs whole test modules (--dist loadfile), so
+# a module's cluster fixture stays in one process; every worker has its own Airflow home
+# and sandbox. Most of the suite waits on JVMs and clusters, so two workers halve it on
+# two cores.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-kill test-floor coverage lint typecheck constraints clean
 
@@ -22,7 +27,7 @@ demo: $(STAMP)
 # the tasks' subprocesses too): `make test` starts the data afresh, `make test-kill` adds
 # to it, `make coverage` reports it and enforces the floor (CI runs all three).
 test: $(STAMP)
-	$(PY) -m pytest --cov --cov-report=
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=
 
 # The kill tests (marker `kill`): a worker SIGKILLed at a step boundary then retried, a
 # JobManager killed under a waiting task. Slow, so not in `make test`; CI runs both.

@@ -43,6 +43,7 @@ __all__ = [
     "checkpoints",
     "config",
     "delete_jar",
+    "jar_plan",
     "jars",
     "job",
     "job_exceptions",
@@ -318,6 +319,27 @@ def run_jar(
     return RestCall("POST", path, _job_id, body=_compact(body), idempotent=False)
 
 
+def jar_plan(
+    jar_id: str,
+    entry_class: str | None = None,
+    args: Sequence[str] = (),
+    parallelism: int | None = None,
+) -> RestCall[dict[str, Any]]:
+    """``POST /jars/:jarid/plan``: the job graph the jar's program builds with these
+    arguments, without running it (the answer's ``plan``). Flink runs the program's
+    ``main`` up to its ``execute`` to build it, so a class the jar lacks, or arguments
+    the program refuses, fail here as they would fail ``/run``. Changes nothing."""
+    if parallelism is not None and parallelism < 1:
+        raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+    body = {
+        "entryClass": entry_class,
+        "programArgsList": list(args),
+        "parallelism": parallelism,
+    }
+    path = f"/jars/{_segment(jar_id)}/plan"
+    return RestCall("POST", path, _plan, body=_compact(body))
+
+
 def delete_jar(jar_id: str) -> RestCall[None]:
     """``DELETE /jars/:jarid`` (Flink answers 400 for a jar it does not have)."""
     return RestCall("DELETE", f"/jars/{_segment(jar_id)}", _nothing)
@@ -356,6 +378,13 @@ def _aggregated_metrics(body: Any) -> dict[str, dict[str, float]]:
 
 def _request_id(body: Any) -> str:
     return str(body["request-id"])
+
+
+def _plan(body: Any) -> dict[str, Any]:
+    plan = body["plan"]
+    if not isinstance(plan, dict):
+        raise TypeError(f"a plan is an object, not {type(plan).__name__}")
+    return plan
 
 
 def _job_id(body: Any) -> str:

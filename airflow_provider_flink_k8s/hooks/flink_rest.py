@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from airflow.providers.common.compat.sdk import BaseHook
@@ -388,6 +388,18 @@ class FlinkRestHook(BaseHook):
             job_id=job_id,
         )
         return self._call(call)
+
+    def jar_plan(
+        self,
+        jar_id: str,
+        entry_class: str | None = None,
+        args: Sequence[str] = (),
+        parallelism: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST /jars/:jarid/plan``: the job graph the jar's program builds with these
+        arguments, without running anything -- a check that ``/run`` with them would
+        build a job (:func:`~airflow_provider_flink_k8s.flinkrest.requests.jar_plan`)."""
+        return self._call(calls.jar_plan(jar_id, entry_class, args, parallelism))
 
     def delete_jar(self, jar_id: str) -> None:
         """``DELETE /jars/:jarid`` (Flink answers 400 for a jar it does not have)."""

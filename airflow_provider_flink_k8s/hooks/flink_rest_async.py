@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection
@@ -295,6 +295,16 @@ class AsyncFlinkRestHook(BaseHook):
             job_id=job_id,
         )
         return await self._call(call)
+
+    async def jar_plan(
+        self,
+        jar_id: str,
+        entry_class: str | None = None,
+        args: Sequence[str] = (),
+        parallelism: int | None = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`FlinkRestHook.jar_plan`."""
+        return await self._call(calls.jar_plan(jar_id, entry_class, args, parallelism))
 
     async def delete_jar(self, jar_id: str) -> None:
         """Async :meth:`FlinkRestHook.delete_jar`."""

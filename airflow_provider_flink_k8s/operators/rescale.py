@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow_provider_flink_k8s.exceptions import (
     DeploymentFailed,
     FlinkK8sError,
+    FlinkRestError,
     FlinkRestNotFound,
+    FlinkRestUnavailable,
     ResourceConflict,
     SpecError,
     SpecProblem,
@@ -87,8 +89,12 @@ class FlinkRescaleOperator(FlinkClusterOperator):
       job again from the savepoint at the new parallelism -- a session cluster resubmits
       the job's jar (``jar_id``, ``entry_class``, ``args``: Flink's REST API does not tell
       which jar a job came from), an application cluster is redeployed with
-      ``job.parallelism`` and ``job.initial_savepoint``. If the restart fails, the error
-      names the savepoint so the job can be restored by hand.
+      ``job.parallelism`` and ``job.initial_savepoint``. Before a session job is stopped,
+      Flink is asked whether that jar, class and arguments build a job
+      (``/jars/:jarid/plan``, which submits nothing): a jar it does not have, a class the
+      jar lacks or arguments the program refuses fail the task naming ``jar_id``,
+      ``entry_class`` or ``args``, with the job still running. If the restart fails
+      anyway, the error names the savepoint so the job can be restored by hand.
     - ``auto``: ``in_place`` with the adaptive scheduler, else ``savepoint_restart``.
 
     For the operator target the FlinkDeployment is patched as the Flink Kubernetes Operator
@@ -326,7 +332,7 @@ class FlinkRescaleOperator(FlinkClusterOperator):
         session = cluster.mode == "session"
         if plan.strategy == "savepoint_restart":
             if session:
-                self._submission()
+                self._check_submission(rest, plan.new_parallelism)
             self._check_savepoint_dir(rest, cluster)
         restart = plan.strategy == "savepoint_restart"
         salt = retry_salt(previous, owner, job.id)
@@ -652,6 +658,25 @@ class FlinkRescaleOperator(FlinkClusterOperator):
             )
         return str(jar_id), entry_class, program_args(args)
 
+    def _check_submission(self, rest: FlinkRestHook, parallelism: int) -> None:
+        """Ask Flink whether the jar, class and arguments the restart resubmits build a
+        job (``/jars/:jarid/plan``: the program's ``main`` runs up to its ``execute``,
+        nothing is submitted) -- before the job is stopped, so that a wrong ``jar_id``,
+        ``entry_class`` or ``args`` fails the task with the stream still running."""
+        jar_id, entry_class, args = self._submission()
+        try:
+            rest.jar_plan(jar_id, entry_class, args, parallelism)
+        except FlinkRestUnavailable:
+            raise  # Flink did not answer: not a verdict on the arguments
+        except FlinkRestError as error:
+            said = ("; ".join(error.errors) or error.message).rstrip(".")
+            raise _problem(
+                _submission_field(said),
+                f"Flink cannot build the job to restart from jar {jar_id} (entry_class "
+                f"{entry_class or 'from its manifest'}, args {args}): {said}. Nothing was "
+                "stopped",
+            ) from error
+
     def _check_savepoint_dir(self, rest: FlinkRestHook, cluster: FlinkCluster) -> None:
         if cluster.savepoint_dir:
             return
@@ -854,6 +879,18 @@ _WAITS = WAITS | {"await_metrics"}
 """The planner's waits, and the wait for the load metrics before planning ``"auto"``."""
 _MAX_REPEATS = 3
 _MAX_WAIT_REPEATS = 10
+
+
+def _submission_field(flink_said: str) -> str:
+    """The argument Flink's refusal of a plan is about, as its message tells: the jar
+    (not uploaded, or deleted), the entry class (not in the jar, no manifest entry), or
+    else what the program made of its arguments."""
+    said = flink_said.lower()
+    if "jar file" in said and "does not exist" in said:
+        return "jar_id"
+    if "entry point class" in said or "classnotfound" in said or "main-class" in said:
+        return "entry_class"
+    return "args"
 
 
 def _vertices(job: JobDetails) -> list[VertexState]:

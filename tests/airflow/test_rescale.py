@@ -114,6 +114,15 @@ def _result(dag_run: Any) -> dict[str, Any]:
     return dag_run.get_task_instance("rescale").xcom_pull(task_ids="rescale")
 
 
+def _restart(job: Job) -> dict[str, Any]:
+    """What a savepoint_restart of the SQL runner's job resubmits (its jar, as uploaded)."""
+    return {
+        "jar_id": job.jar_id,
+        "entry_class": SQL_RUNNER_CLASS,
+        "args": ["--script", str(job.script)],
+    }
+
+
 @running_at(2)
 def test_bad_inputs_fail_before_any_change(
     job: Job, run_dag: Any, capfd: pytest.CaptureFixture[str]
@@ -127,13 +136,33 @@ def test_bad_inputs_fail_before_any_change(
             {"parallelism": 4, "strategy": "savepoint_restart"},
             "jar_id: savepoint_restart of a session cluster's job resubmits its jar",
         ),
+        # Flink itself is asked (/jars/:id/plan) whether the restart's jar, class and
+        # arguments build a job -- before the job is stopped.
+        (
+            {"parallelism": 4, "strategy": "savepoint_restart", **_restart(job)}
+            | {"entry_class": "com.example.NotInTheJar"},
+            "entry_class: Flink cannot build the job to restart from jar",
+        ),
+        (
+            {"parallelism": 4, "strategy": "savepoint_restart", **_restart(job)}
+            | {"args": ["--script", "/nowhere/missing.sql"]},
+            "args: Flink cannot build the job to restart from jar",
+        ),
+        (
+            {"parallelism": 4, "strategy": "savepoint_restart", **_restart(job)}
+            | {"jar_id": "gone.jar"},
+            "jar_id: Flink cannot build the job to restart from jar gone.jar",
+        ),
     ]
     for params, _ in cases:
         dag_run = run_dag("flink_test_rescale", job.conf(**params))
         assert task_states(dag_run) == {"rescale": "failed"}, params
     out = capfd.readouterr().out
     for params, message in cases:
-        assert message in out, params
+        assert message in out, (params, out[-3000:])
+    assert "Nothing was stopped" in out
+    # Nothing changed: the same job runs at 2, no savepoint was taken.
+    assert job.cluster.savepoint_folders(job.id) == set()
     assert job.rest.job(job.id).state == "RUNNING"
     assert job.parallelisms() == [2] * len(job.parallelisms())
     assert job.rest.overview().taskmanagers == 1

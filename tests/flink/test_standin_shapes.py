@@ -171,6 +171,12 @@ def scenario(rest: Recorder, usrlib: Path) -> None:
         "parallelism": 1,
         "jobId": JOB,
     }
+    plan = {key: value for key, value in run.items() if key != "jobId"}
+    rest.record("plan", "POST", f"/jars/{jar_id}/plan", plan)
+    lacking = {**plan, "entryClass": "com.example.NotInTheJar"}
+    rest.record("plan of a class the jar lacks", "POST", f"/jars/{jar_id}/plan", lacking)
+    rest.record("plan of an unknown jar", "POST", "/jars/nope.jar/plan", {"entryClass": "x.Y"})
+    rest.record("run a class the jar lacks", "POST", f"/jars/{jar_id}/run", lacking)
     rest.record("run", "POST", f"/jars/{jar_id}/run", run)
     rest.record("run again (same job id)", "POST", f"/jars/{jar_id}/run", run)
     rest.record("run an unknown jar", "POST", "/jars/nope.jar/run", {"entryClass": "x.Y"})

@@ -199,21 +199,7 @@ class StandInCluster:
 
     def run_jar(self, jar_id: str, request: Mapping[str, Any]) -> dict[str, str]:
         """``POST /jars/:jarid/run``: a new job from an uploaded jar."""
-        jar = self.jars.get(jar_id)
-        if jar is None:
-            raise server_error(
-                "java.util.concurrent.CompletionException: "
-                "org.apache.flink.runtime.rest.handler.RestHandlerException: "
-                f"Jar file {self.jars.folder}/{jar_id} does not exist"
-            )
-        entry = request.get("entryClass") or (jar.entry_classes[0] if jar.entry_classes else None)
-        if not entry:
-            raise handler_error(
-                400,
-                "Could not execute application.",
-                ["org.apache.flink.client.program.ProgramInvocationException: Neither a "
-                 "'Main-Class', nor a 'program-class' entry was found in the jar file."],
-            )  # fmt: skip
+        entry = self._entry_class(jar_id, request)
         job_id = str(request.get("jobId") or uuid.uuid4().hex).lower()
         self.advance()
         if not _JOB_ID.match(job_id):
@@ -232,6 +218,47 @@ class StandInCluster:
             restored_from=request.get("savepointPath") or None,
         )
         return {"jobid": job_id, "applicationId": job_id}
+
+    def plan(self, jar_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /jars/:jarid/plan``: the job graph a run with ``request`` would submit,
+        nothing submitted."""
+        entry = self._entry_class(jar_id, request)
+        default = int(self.configuration.get("parallelism.default", "1"))
+        graph = StandInJob.submit(
+            uuid.uuid4().hex,
+            entry,
+            int(request.get("parallelism") or default),
+            adaptive=self.adaptive,
+            now_ms=self.now_ms(),
+        )
+        return {"plan": graph.plan_json()}
+
+    def _entry_class(self, jar_id: str, request: Mapping[str, Any]) -> str:
+        """The class a plan or run of ``jar_id`` starts (the request's, else the jar's
+        manifest's), refused as Flink refuses it: no such jar, no class named, a class
+        the jar lacks."""
+        jar = self.jars.get(jar_id)
+        if jar is None:
+            raise server_error(
+                "java.util.concurrent.CompletionException: "
+                "org.apache.flink.runtime.rest.handler.RestHandlerException: "
+                f"Jar file {self.jars.folder}/{jar_id} does not exist"
+            )
+        entry = request.get("entryClass") or (jar.entry_classes[0] if jar.entry_classes else None)
+        if not entry:
+            raise handler_error(
+                400,
+                "Could not execute application.",
+                ["org.apache.flink.client.program.ProgramInvocationException: Neither a "
+                 "'Main-Class', nor a 'program-class' entry was found in the jar file."],
+            )  # fmt: skip
+        if jar.classes and str(entry) not in jar.classes:
+            raise server_error(
+                "java.util.concurrent.CompletionException: "
+                "org.apache.flink.client.program.ProgramInvocationException: The program's "
+                f"entry point class '{entry}' was not found in the jar file."
+            )
+        return str(entry)
 
     def submit(
         self, job_id: str, name: str, parallelism: int | None, restored_from: str | None = None

@@ -1,5 +1,6 @@
 """Jars uploaded to a stand-in JobManager (``/jars``): kept in memory, with the entry
-classes their manifest names, as Flink's ``JarListHandler`` lists them."""
+classes their manifest names, as Flink's ``JarListHandler`` lists them, and the classes
+they hold (a plan or run of a class the jar lacks is refused, as Flink refuses it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,22 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-__all__ = ["JarStore", "UploadedJar", "manifest_entry_classes"]
+__all__ = ["JarStore", "UploadedJar", "jar_classes", "manifest_entry_classes"]
+
+
+def jar_classes(content: bytes) -> frozenset[str]:
+    """The binary names of the classes in a jar (``a.b.C`` for ``a/b/C.class``); empty
+    for a file that is not a jar."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return frozenset()
+    return frozenset(
+        name.removesuffix(".class").replace("/", ".")
+        for name in names
+        if name.endswith(".class") and not name.startswith("META-INF/")
+    )
 
 
 def manifest_entry_classes(content: bytes) -> tuple[str, ...]:
@@ -33,12 +49,14 @@ def manifest_entry_classes(content: bytes) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class UploadedJar:
-    """One upload: its id (``<uuid>_<file name>``), name, time and entry classes."""
+    """One upload: its id (``<uuid>_<file name>``), name, time, entry classes and the
+    classes it holds."""
 
     id: str
     name: str
     uploaded_ms: int
     entry_classes: tuple[str, ...]
+    classes: frozenset[str] = frozenset()
 
     def json(self) -> dict[str, Any]:
         entries = [{"name": name, "description": None} for name in self.entry_classes]
@@ -59,7 +77,11 @@ class JarStore:
         """Store an upload; the path Flink reports (``filename`` of the answer)."""
         name = PurePosixPath(filename).name or "upload.jar"
         jar = UploadedJar(
-            f"{uuid.uuid4()}_{name}", name, int(time.time() * 1000), manifest_entry_classes(content)
+            f"{uuid.uuid4()}_{name}",
+            name,
+            int(time.time() * 1000),
+            manifest_entry_classes(content),
+            jar_classes(content),
         )
         self._jars[jar.id] = jar
         return f"{self.folder}/{jar.id}"

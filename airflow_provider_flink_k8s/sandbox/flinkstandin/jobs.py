@@ -295,7 +295,7 @@ class StandInJob:
             "metrics": _idle_vertex_metrics(vertex.status == "RUNNING"),
         }
 
-    def _plan_json(self) -> dict[str, Any]:
+    def plan_json(self) -> dict[str, Any]:
         """The job graph: each vertex reads the one before it (hash-partitioned)."""
         nodes: list[dict[str, Any]] = []
         for index, vertex in enumerate(self.vertices):
@@ -332,7 +332,7 @@ class StandInJob:
             "timestamps": dict(self.timestamps),
             "vertices": [self._vertex_json(vertex, now_ms) for vertex in self.vertices],
             "status-counts": self._status_counts(),
-            "plan": self._plan_json(),
+            "plan": self.plan_json(),
             "pending-operators": 0,
         }
 

@@ -228,6 +228,10 @@ async def _run(request: web.Request, cluster: StandInCluster, m: re.Match[str]) 
     return 200, cluster.run_jar(m["jar"], await _json_body(request))
 
 
+async def _plan(request: web.Request, cluster: StandInCluster, m: re.Match[str]) -> tuple[int, Any]:
+    return 200, cluster.plan(m["jar"], await _json_body(request))
+
+
 async def _delete_jar(
     request: web.Request, cluster: StandInCluster, m: re.Match[str]
 ) -> tuple[int, Any]:
@@ -248,6 +252,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", "/jars", _jars),
         ("POST", "/jars/upload", _upload),
         ("POST", r"/jars/(?P<jar>[^/]+)/run", _run),
+        ("POST", r"/jars/(?P<jar>[^/]+)/plan", _plan),
         ("DELETE", r"/jars/(?P<jar>[^/]+)", _delete_jar),
         ("GET", _JOB, _job),
         ("PATCH", _JOB, _cancel),

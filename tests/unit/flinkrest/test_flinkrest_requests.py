@@ -142,6 +142,21 @@ BUILT: list[tuple[str, RestCall[Any], tuple[str, str, dict[str, str], Any, bool]
         calls.run_jar(JAR),
         ("POST", f"/jars/{JAR}/run", {}, {"programArgsList": []}, False),
     ),
+    (
+        "plan",
+        calls.jar_plan(JAR, "flinkk8s.SqlRunner", ["--script", "a.sql"], 4),
+        (
+            "POST",
+            f"/jars/{JAR}/plan",
+            {},
+            {
+                "entryClass": "flinkk8s.SqlRunner",
+                "programArgsList": ["--script", "a.sql"],
+                "parallelism": 4,
+            },
+            True,
+        ),
+    ),
     ("delete-jar", calls.delete_jar(JAR), ("DELETE", f"/jars/{JAR}", {}, None, True)),
     (
         "odd-ids-are-quoted",
@@ -181,6 +196,7 @@ def test_savepoint_calls_carry_a_fresh_trigger_id_by_default() -> None:
     [
         lambda: calls.job(""),
         lambda: calls.run_jar(JAR, parallelism=0),
+        lambda: calls.jar_plan(JAR, parallelism=0),
         lambda: calls.trigger_savepoint(JOB, format_type="ZIP"),  # type: ignore[arg-type]
     ],
 )
@@ -190,6 +206,13 @@ def test_calls_refuse_what_flink_would(build: Any) -> None:
 
 
 # --- answers --------------------------------------------------------------------------------
+
+
+def test_a_plan_answer_is_its_job_graph() -> None:
+    graph = {"jid": JOB, "name": "j", "type": "STREAMING", "nodes": []}
+    assert calls.jar_plan(JAR).parse({"plan": graph}) == graph
+    with pytest.raises(TypeError):
+        calls.jar_plan(JAR).parse({"plan": []})
 
 
 def test_overview_and_taskmanagers() -> None:
