@@ -150,12 +150,15 @@ class Step:
     :param count: ``scale_taskmanagers``: the replicas; ``await_slots``: the task slots
         to be registered (at least); ``await_release``: the task slots left (at most).
     :param detail: a log line: why this step.
+    :param failed_job: ``failed``: the job whose failure ended the rescale, if one did
+        (the task reports its root exception).
     """
 
     action: Action
     intent: Intent
     detail: str = ""
     count: int | None = None
+    failed_job: str | None = None
 
     @property
     def waits(self) -> bool:
@@ -177,7 +180,8 @@ def _in_place(intent: Intent, seen: RescaleObservation) -> Step:
     job = seen.job
     if job is None or job.state in GLOBALLY_TERMINAL_JOB_STATES:
         state = "gone" if job is None else job.state
-        return _failed(intent, f"job {intent.job_id} is {state} during the rescale")
+        cause = f"job {intent.job_id} is {state} during the rescale"
+        return _failed(intent, cause, job.id if job is not None and job.state == "FAILED" else None)
     slots = seen.slots_per_taskmanager
     after = intent.taskmanagers_after
     requirements_set = seen.requirements is not None and dict(seen.requirements) == dict(
@@ -226,7 +230,8 @@ def _savepoint_restart(intent: Intent, seen: RescaleObservation) -> Step:
     if path is None:
         if old is None or old in GLOBALLY_TERMINAL_JOB_STATES:
             state = "gone" if old is None else old
-            return _failed(intent, f"job {intent.job_id} is {state} and no savepoint is known")
+            cause = f"job {intent.job_id} is {state} and no savepoint is known"
+            return _failed(intent, cause, intent.job_id if old == "FAILED" else None)
         if intent.step == "planned" or seen.savepoint is None:
             # Never sent, or sent and never reached Flink: the same trigger id again
             # starts at most one savepoint.
@@ -262,7 +267,7 @@ def _follow_new_job(intent: Intent, new: JobView, seen: RescaleObservation) -> S
             f"the restarted job {new.id} is {new.state}; restore it by hand from savepoint "
             f"{intent.savepoint_path}"
         )
-        return _failed(intent, cause)
+        return _failed(intent, cause, new.id if new.state in ("FAILED", "FAILING") else None)
     recorded = intent.model_copy(update={"new_job_id": new.id})
     if not new.running:
         return Step("await_job", recorded, f"job {new.id} RUNNING")
@@ -280,8 +285,8 @@ def _completed(savepoint: SavepointView | None) -> str | None:
 # -- the end -------------------------------------------------------------------------------
 
 
-def _failed(intent: Intent, cause: str) -> Step:
-    return Step("failed", intent.at("failed", error=cause), cause)
+def _failed(intent: Intent, cause: str, failed_job: str | None = None) -> Step:
+    return Step("failed", intent.at("failed", error=cause), cause, failed_job=failed_job)
 
 
 def _done(intent: Intent, job: JobView) -> Step:

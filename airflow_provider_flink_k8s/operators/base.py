@@ -37,7 +37,12 @@ from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.hooks.observer import ClusterObserver
-from airflow_provider_flink_k8s.observation import Lifecycle, Outcome, Verdict
+from airflow_provider_flink_k8s.observation import (
+    Lifecycle,
+    Outcome,
+    Verdict,
+    root_exception_of,
+)
 from airflow_provider_flink_k8s.observation.waits import WaitFor, WaitKind
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
@@ -332,6 +337,18 @@ class FlinkClusterMixin(BaseOperator):
             kube_options=self.kube_options,
         )
         return FlinkRestHook(service=service, retry=retry)
+
+    def root_exception(self, job_id: str) -> str | None:
+        """A failed job's root exception, as Flink's exception history tells it (read
+        once more: Flink may list a job FAILED a moment before its history has the
+        cause). ``None`` when Flink does not tell -- never an error of its own."""
+        try:
+            with self.rest_hook() as rest:
+                found = rest.job_exceptions(job_id).model_dump(mode="json", by_alias=True)
+        except FlinkK8sError as error:
+            self.log.info("Could not read the root exception of job %s: %s", job_id, error)
+            return None
+        return root_exception_of(found)
 
     def rest_url(self) -> str | None:
         """The base URL of Flink's REST API as this task reaches it, ``None`` if unknown."""

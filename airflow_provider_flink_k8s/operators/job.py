@@ -26,7 +26,6 @@ from airflow_provider_flink_k8s.observation import (
     GLOBALLY_TERMINAL_JOB_STATES,
     Outcome,
     Reason,
-    root_exception_of,
 )
 from airflow_provider_flink_k8s.operators.arguments import (
     ArgumentError,
@@ -357,23 +356,11 @@ class FlinkSubmitJobOperator(FlinkClusterOperator):
     def _finish(self, outcome: Outcome, job_id: str, *, ask_flink: bool = False) -> str:
         root = outcome.verdict.details.get("root_exception")
         if not root and ask_flink and outcome.verdict.reason is Reason.JOB_FAILED:
-            root = self._root_exception(job_id)
+            root = self.root_exception(job_id)
         if root:
             self.log.error("Root exception of job %s:\n%s", job_id, root)
         self.finish_wait(outcome)
         return job_id
-
-    def _root_exception(self, job_id: str) -> str | None:
-        """The failed job's root exception, read once more: Flink may list a job FAILED a
-        moment before its exception history has the cause, and the wait ends at the first
-        sight of FAILED. ``None`` when Flink does not tell (never an error of its own)."""
-        try:
-            with self.rest_hook() as rest:
-                found = rest.job_exceptions(job_id).model_dump(mode="json", by_alias=True)
-        except FlinkK8sError as error:
-            self.log.info("Could not read the root exception of job %s: %s", job_id, error)
-            return None
-        return root_exception_of(found)
 
     # -- operator target: a FlinkSessionJob -----------------------------------------------
 

@@ -260,17 +260,26 @@ class FlinkRescaleOperator(FlinkClusterOperator):
                     self.log.info("Rescale done: %s", result)
                     return result
                 if step.action == "failed":
-                    raise DeploymentFailed(
-                        "RescaleFailed",
-                        step.detail,
-                        details={"savepoint_path": intent.savepoint_path},
-                    )
+                    raise self._failure(step, intent)
                 progress.step(step.action, step.detail)
                 if step.waits:
                     self._await(context, cluster, intent, step, progress)
                 else:
                     self.log.info("Rescale step %s: %s", step.action, step.detail)
                     self._act(rest, cluster, intent, step)
+
+    def _failure(self, step: Step, intent: Intent) -> DeploymentFailed:
+        """The error of a rescale that cannot reach its goal; a job whose failure ended
+        it is named with its root exception (logged whole, its first line in the
+        message)."""
+        details: dict[str, Any] = {"savepoint_path": intent.savepoint_path}
+        message = step.detail
+        root = self.root_exception(step.failed_job) if step.failed_job else None
+        if root:
+            self.log.error("Root exception of job %s:\n%s", step.failed_job, root)
+            details["root_exception"] = root
+            message = f"{message}: {root.strip().splitlines()[0]}"
+        return DeploymentFailed("RescaleFailed", message, details=details)
 
     def _claim_when_measured(
         self,

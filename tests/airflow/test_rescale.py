@@ -357,7 +357,9 @@ def test_a_job_failing_mid_rescale_fails_the_task_with_the_jobs_state(
             "",
         )
         assert failure and "FAILED" in failure, out[-5000:]
-        print(failure)
+        # ... with Flink's root exception: logged whole, its first line in the message.
+        assert f"Root exception of job {job_id}" in out, out[-5000:]
+        assert "during the rescale: " in failure and "Exception" in failure, failure
         assert "DeploymentTimeout" not in out and "RescaleStuck" not in out, out[-5000:]
         assert deferrals(caplog)["rescale"] >= 1
 

@@ -134,7 +134,11 @@ def test_in_place_without_a_restart_since_the_start_has_no_downtime() -> None:
 def test_in_place_fails_when_the_job_ended() -> None:
     step = next_step(_intent(), _seen(_job(state="FAILED")))
     assert step.action == "failed" and "FAILED" in step.detail
-    assert next_step(_intent(), _seen(None)).action == "failed"
+    assert step.failed_job == OLD  # its root exception is reported
+    gone = next_step(_intent(), _seen(None))
+    assert gone.action == "failed" and gone.failed_job is None
+    canceled = next_step(_intent(), _seen(_job(state="CANCELED")))
+    assert canceled.action == "failed" and canceled.failed_job is None
 
 
 # -- savepoint and restart ----------------------------------------------------------------
@@ -202,7 +206,9 @@ def test_a_stopped_job_without_any_savepoint_fails() -> None:
     step = next_step(_restart(step="stopping"), _seen(_job(state="FINISHED")))
     assert step.action == "failed" and "no savepoint" in step.detail
     step = next_step(_restart(step="stopping"), _seen(_job(state="CANCELED")))
-    assert step.action == "failed"
+    assert step.action == "failed" and step.failed_job is None
+    step = next_step(_restart(step="stopping"), _seen(_job(state="FAILED")))
+    assert step.action == "failed" and step.failed_job == OLD
 
 
 def test_a_resubmitted_job_is_awaited_never_resubmitted() -> None:
@@ -233,6 +239,7 @@ def test_a_failed_resubmitted_job_fails_naming_the_savepoint() -> None:
     new = _job(NEW, state="FAILED")
     step = next_step(intent, _seen(None, jobs={NEW: "FAILED"}, new_job=new))
     assert step.action == "failed" and "file:/sp/1" in step.detail
+    assert step.failed_job == NEW
 
 
 def test_an_application_cluster_is_redeployed_then_awaited() -> None:
