@@ -1,11 +1,13 @@
 """An application FlinkDeployment on the stand-in Flink Kubernetes Operator, deployed and
-read the way the operator-target tests need it: one spec builder, one reader."""
+read the way the operator-target tests need it: one spec builder, one reader; and the
+operator's own session example (a session FlinkDeployment and its FlinkSessionJob)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import yaml
 from flink_session import quiet
 from polling import wait_until
 
@@ -14,7 +16,25 @@ from airflow_provider_flink_k8s.kube.resources import FLINK_DEPLOYMENT
 from airflow_provider_flink_k8s.manifests import render_manifests
 from airflow_provider_flink_k8s.spec import load_cluster
 
-__all__ = ["FlinkDeploymentUnderTest", "application_spec"]
+__all__ = ["FlinkDeploymentUnderTest", "application_spec", "deploy_session_example"]
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "flinkdeployments"
+
+
+def deploy_session_example() -> dict[str, Any]:
+    """Apply the operator's session example's FlinkDeployment and wait until the
+    operator reports it STABLE; its FlinkSessionJob (not applied)."""
+    deployment, job = yaml.safe_load_all((CORPUS / "session-cluster-and-job.yaml").read_text())
+    name = deployment["metadata"]["name"]
+    hook = FlinkKubernetesHook()
+    hook.apply(render_manifests(load_cluster(deployment)))
+
+    def stable() -> bool:
+        found = hook.get_object(FLINK_DEPLOYMENT, "default", name) or {}
+        return (found.get("status") or {}).get("lifecycleState") == "STABLE"
+
+    wait_until(quiet(stable), 60, f"{name} STABLE")
+    return dict(job)
 
 
 def application_spec(name: str, savepoints: Path, **fields: Any) -> dict[str, Any]:

@@ -15,7 +15,10 @@ patch is seen on the FlinkDeployment, and runs the same task instance again:
 - the savepoint, killed once ``savepointTriggerNonce`` is set: the retry does not set it
   again and returns the savepoint of that nonce; exactly one savepoint was taken;
 - the teardown with a final savepoint, killed once ``job.state: suspended`` is set: the
-  retry waits for the suspend, deletes everything and returns the one savepoint's path.
+  retry waits for the suspend, deletes everything and returns the one savepoint's path;
+- a FlinkSessionJob submit (the operator's own session example), killed once the
+  FlinkSessionJob is applied: the retry applies the same spec (no new generation) and
+  returns the job the operator started for it -- one job.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from typing import Any
 
 import pytest
 from dag_support import rescale_conf
-from operator_target import FlinkDeploymentUnderTest, application_spec
+from operator_target import FlinkDeploymentUnderTest, application_spec, deploy_session_example
 from task_process import TaskProcess, create_run, needs_task_process, task_result
 
+from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
+from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
 from airflow_provider_flink_k8s.observation.intent import intent_of
 from airflow_provider_flink_k8s.operators.job import stable_id
 from airflow_provider_flink_k8s.sandbox import SandboxServer
@@ -39,6 +44,7 @@ pytestmark = [pytest.mark.slow, *needs_task_process]
 RESCALE_DAG = "flink_test_rescale"
 SAVEPOINT_DAG = "flink_test_jobs_savepoint"
 TEARDOWN_DAG = "flink_test_jobs_teardown"
+SESSION_JOB_DAG = "flink_test_session_job"
 
 
 @pytest.fixture
@@ -221,3 +227,47 @@ def test_a_teardown_killed_after_the_suspend_patch_deletes_and_names_the_one_sav
     assert again.finish() == "success", again.output[-8000:]
     assert "was already gone" in again.output
     assert _savepoints(deployment) == {_folder(location)}
+
+
+def test_a_session_job_submit_killed_after_the_apply_returns_the_one_job(
+    simulated_sandbox: SandboxServer, dag_bag: Any, tmp_path: Path
+) -> None:
+    session_job = deploy_session_example()
+    name = session_job["metadata"]["name"]
+    hook = FlinkKubernetesHook()
+    run_id = create_run(SESSION_JOB_DAG, "otk-session-job", {"session_job": session_job})
+
+    def applied() -> dict[str, Any] | None:
+        # Listed, not read by name: only the task's reads by name are held (below).
+        found = hook.list_objects(FLINK_SESSION_JOB, "default")
+        return next((job for job in found if job["metadata"]["name"] == name), None)
+
+    # The operator starts the job right after the apply: the API server holds the task's
+    # reads of the FlinkSessionJob a while (a slow API server), so the kill lands after
+    # the apply, before the task has seen the job.
+    held = simulated_sandbox.faults.delay(2, method="GET", path=f"/flinksessionjobs/{name}$")
+    try:
+        log = tmp_path / "submit.log"
+        _killed(SESSION_JOB_DAG, "submit", run_id, log, applied, "the FlinkSessionJob applied")
+        generation = applied()["metadata"]["generation"]  # type: ignore[index]
+
+        retry = TaskProcess(SESSION_JOB_DAG, "submit", run_id, log=tmp_path / "retry.log")
+        assert retry.finish() == "success", retry.output[-8000:]
+    finally:
+        simulated_sandbox.faults.remove(held.id)
+    after = applied()
+    assert after is not None
+    # The same spec applied again changed nothing; the task returns the operator's job.
+    assert after["metadata"]["generation"] == generation
+    job_id = after["status"]["jobStatus"]["jobId"]
+    assert after["status"]["jobStatus"]["state"] == "RUNNING"
+    assert task_result(SESSION_JOB_DAG, run_id, "submit") == job_id
+
+    # Run again after success: the same job, nothing new.
+    again = TaskProcess(SESSION_JOB_DAG, "submit", run_id, log=tmp_path / "again.log")
+    assert again.finish() == "success", again.output[-8000:]
+    assert task_result(SESSION_JOB_DAG, run_id, "submit") == job_id
+    final = applied()
+    assert final is not None and final["metadata"]["generation"] == generation
+    assert final["status"]["jobStatus"]["jobId"] == job_id
+    hook.delete_object(FLINK_SESSION_JOB, "default", name)

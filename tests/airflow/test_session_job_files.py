@@ -8,48 +8,21 @@ run's config, unchanged; bad FlinkSessionJobs fail before anything is written.
 from __future__ import annotations
 
 import copy
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from dag_support import task_states
+from operator_target import deploy_session_example
 
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.kube.resources import FLINK_SESSION_JOB
-from airflow_provider_flink_k8s.manifests import render_manifests
-from airflow_provider_flink_k8s.observation import Lifecycle
-from airflow_provider_flink_k8s.observation.waits import WaitFor
 from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.spec import load_cluster
-
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "flinkdeployments"
 
 
 @pytest.fixture(scope="module")
 def session(simulated_sandbox: SandboxServer) -> dict[str, Any]:
-    """The example's session FlinkDeployment, deployed and READY; its FlinkSessionJob."""
-    deployment, job = yaml.safe_load_all((CORPUS / "session-cluster-and-job.yaml").read_text())
-    cluster = load_cluster(deployment)
-    hook = FlinkKubernetesHook()
-    hook.apply(render_manifests(cluster))
-    wait = WaitFor(name=cluster.name, namespace=cluster.namespace, target="operator")
-    deadline = time.monotonic() + 30
-    while True:
-        snapshot = hook.observe(cluster.name, cluster.namespace, target="operator")
-        verdict = wait.decide(snapshot, _now())
-        if verdict.lifecycle is Lifecycle.READY:
-            break
-        assert time.monotonic() < deadline, verdict.message
-        time.sleep(0.2)
-    return job
-
-
-def _now() -> Any:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
+    """The example's session FlinkDeployment, deployed and STABLE; its FlinkSessionJob."""
+    return deploy_session_example()
 
 
 def _same_user_fields(given: Any, applied: Any, where: str = "") -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,21 @@ def _stop_pending(cluster: SessionCluster, job: str, trigger: str) -> SavepointS
 PATIENT = {"heartbeat.timeout": "180000", "pekko.ask.timeout": "180 s"}
 """Flink waits for a stalled TaskManager (heartbeat and RPC timeouts longer than the
 stall) instead of failing the job over."""
+
+
+@contextmanager
+def _stalling(
+    local_sandbox: LocalSandbox, name: str, dag_id: str
+) -> Iterator[tuple[SessionCluster, str, str, FlinkProcess]]:
+    """A session cluster ``name`` running one job on one TaskManager, which is then
+    SIGSTOPped (:func:`_stalled_taskmanager`), and the run of ``dag_id`` (run id: the
+    cluster's name) that tears it down: ``(cluster, job id, the teardown's stop trigger
+    id, the TaskManager)``. Flink waits for the TaskManager (:data:`PATIENT`)."""
+    with session_cluster(local_sandbox, name, slots=1, flink_configuration=PATIENT) as cluster:
+        job = cluster.run_job(parallelism=1)
+        create_run(dag_id, cluster.name, {"cluster": cluster.spec})
+        trigger = stable_id(f"{dag_id}/teardown/{cluster.name}/-1", "stop", job)
+        yield cluster, job, trigger, _stalled_taskmanager(cluster)
 
 
 def _killed_then_retried(
@@ -204,14 +221,9 @@ def test_a_teardown_without_savepoint_killed_after_the_delete_was_sent_deletes_e
 def test_a_teardown_killed_mid_stop_with_savepoint_follows_that_stop_on_retry(
     local_sandbox: LocalSandbox, dag_bag: Any, tmp_path: Path
 ) -> None:
-    with session_cluster(
-        local_sandbox, "tdkill-stopping", slots=1, flink_configuration=PATIENT
-    ) as cluster:
-        job = cluster.run_job(parallelism=1)
+    with _stalling(local_sandbox, "tdkill-stopping", WITH_SAVEPOINT) as stalled:
+        cluster, job, trigger, taskmanager = stalled
         run_id = cluster.name
-        create_run(WITH_SAVEPOINT, run_id, {"cluster": cluster.spec})
-        trigger = stable_id(f"{WITH_SAVEPOINT}/teardown/{run_id}/-1", "stop", job)
-        taskmanager = _stalled_taskmanager(cluster)
         held = None
         try:
             first = TaskProcess(WITH_SAVEPOINT, "teardown", run_id, log=tmp_path / "first.log")
@@ -269,14 +281,9 @@ def _assigned(
 def test_a_deferred_teardown_survives_its_triggerer_killed_mid_wait(
     local_sandbox: LocalSandbox, dag_bag: Any, tmp_path: Path
 ) -> None:
-    with session_cluster(
-        local_sandbox, "tdkill-triggerer", slots=1, flink_configuration=PATIENT
-    ) as cluster:
-        job = cluster.run_job(parallelism=1)
+    with _stalling(local_sandbox, "tdkill-triggerer", DEFERRED) as stalled:
+        cluster, job, trigger, taskmanager = stalled
         run_id = cluster.name
-        create_run(DEFERRED, run_id, {"cluster": cluster.spec})
-        trigger = stable_id(f"{DEFERRED}/teardown/{run_id}/-1", "stop", job)
-        taskmanager = _stalled_taskmanager(cluster)
         triggerers: list[TriggererProcess] = []
         try:
             try:
