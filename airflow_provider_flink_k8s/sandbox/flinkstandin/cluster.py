@@ -223,14 +223,7 @@ class StandInCluster:
         """``POST /jars/:jarid/plan``: the job graph a run with ``request`` would submit,
         nothing submitted."""
         entry = self._entry_class(jar_id, request)
-        default = int(self.configuration.get("parallelism.default", "1"))
-        graph = StandInJob.submit(
-            uuid.uuid4().hex,
-            entry,
-            int(request.get("parallelism") or default),
-            adaptive=self.adaptive,
-            now_ms=self.now_ms(),
-        )
+        graph = self._accept(uuid.uuid4().hex, entry, request.get("parallelism"))
         return {"plan": graph.plan_json()}
 
     def _entry_class(self, jar_id: str, request: Mapping[str, Any]) -> str:
@@ -264,9 +257,18 @@ class StandInCluster:
         self, job_id: str, name: str, parallelism: int | None, restored_from: str | None = None
     ) -> StandInJob:
         """Accept a job (``parallelism``: ``None`` for ``parallelism.default``)."""
+        job = self._accept(job_id, name, parallelism, restored_from)
+        self.jobs[job_id] = job
+        return job
+
+    def _accept(
+        self, job_id: str, name: str, parallelism: Any, restored_from: str | None = None
+    ) -> StandInJob:
+        """The job the dispatcher would accept, under this cluster's configuration
+        (``parallelism.default``, ``pipeline.max-parallelism``); not registered."""
         default = int(self.configuration.get("parallelism.default", "1"))
         maximum = self.configuration.get("pipeline.max-parallelism")
-        job = StandInJob.submit(
+        return StandInJob.submit(
             job_id,
             name,
             int(parallelism or default),
@@ -275,8 +277,6 @@ class StandInCluster:
             max_parallelism=int(maximum) if maximum else None,
             restored_from=restored_from,
         )
-        self.jobs[job_id] = job
-        return job
 
     def cancel(self, job_id: str) -> None:
         """``PATCH /jobs/:jobid?mode=cancel``."""
