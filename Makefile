@@ -14,14 +14,18 @@ TEST_WORKERS ?= 2
 
 .PHONY: demo test test-kill test-floor coverage lint typecheck constraints clean
 
-$(STAMP): pyproject.toml constraints.txt
+# Both distributions of the repository, editable: the provider (with the test suite's
+# needs) and the sandbox (sandbox/, flink-k8s-sandbox) that the demo and the tests run on.
+$(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[sandbox,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ./sandbox -e ".[dev]"
 	touch $(STAMP)
 
+# The provider's pipeline example on the sandbox with real Flink (the sandbox builds the
+# SQL runner's jar and gives it to the DAG as its `jar` param).
 demo: $(STAMP)
-	$(PY) -m airflow_provider_flink_k8s.demo
+	$(VENV)/bin/flink-k8s-sandbox demo example_dags/flink_batch_to_stream.py --out out/demo
 
 # Both suites measure branch coverage of the provider (pyproject.toml's [tool.coverage];
 # the tasks' subprocesses too): `make test` starts the data afresh, `make test-kill` adds
@@ -53,7 +57,7 @@ typecheck: $(STAMP)
 
 # Re-pin every dependency after changing pyproject.toml.
 constraints: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	$(PY) -m pip freeze --all --exclude-editable | grep -vE '^(-e |pip==)' > constraints.txt
 
 clean:
 	rm -rf $(VENV) .venv-floor .cache out .coverage .coverage.*

@@ -52,13 +52,13 @@ from airflow_provider_flink_k8s.flinkrest import FlinkRestService, RetryPolicy
 from airflow_provider_flink_k8s.hooks.flink_rest import FlinkRestHook
 from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.manifests import label_selector, render_manifests, selector_labels
-from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.sandbox.clock import Timing
-from airflow_provider_flink_k8s.sandbox.flink import find_distribution, live_processes
-from airflow_provider_flink_k8s.sandbox.runtime.local import LocalRuntime
 from airflow_provider_flink_k8s.spec import load_cluster
+from flink_k8s_sandbox import SandboxServer
+from flink_k8s_sandbox.clock import Timing
+from flink_k8s_sandbox.flink import find_distribution, live_processes
+from flink_k8s_sandbox.runtime.local import LocalRuntime
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "flink"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from flink_support import render_pods, start_cluster
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cluster_startup.json"

@@ -40,7 +40,7 @@ SEQ = re.compile(rb'"seq":"(\d+)"')
 
 def _start(workdir: Path) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "FLINK_K8S_SANDBOX_STATE_DIR": str(workdir / "state")}
-    command = [sys.executable, "-m", "airflow_provider_flink_k8s.sandbox.cli", "up"]
+    command = [sys.executable, "-m", "flink_k8s_sandbox.cli", "up"]
     command += ["--kubeconfig", str(workdir / "kubeconfig")]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None

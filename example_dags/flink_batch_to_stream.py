@@ -5,8 +5,9 @@
     prepare_job -> deploy_session_cluster -> backfill -> submit_stream -> wait_running
                 -> rescale -> savepoint                      (teardown runs whatever happens)
 
-- ``prepare_job`` -- the batch step in Airflow: build the job artifact (the SQL runner jar;
-  give ``jar`` to use your own) and check the SQL parses into statements.
+- ``prepare_job`` -- the batch step in Airflow: check the job artifact (the ``jar`` param:
+  a jar whose ``flinkk8s.SqlRunner`` runs a SQL script, e.g. the one the sandbox builds)
+  and that each SQL script holds a statement to run.
 - ``deploy_session_cluster`` -- a session cluster sized from the params, checked against
   the nodes and quota first, waited for until every TaskManager and slot is registered.
 - ``backfill`` -- a bounded job (``sql/backfill.sql``) that must FINISH.
@@ -22,8 +23,9 @@
   cannot be taken, say).
 
 Trigger it from the UI with config to change the parallelism or the TaskManager size.
-Runs unchanged on the embedded sandbox (``make demo``) and on a real cluster: only the
-``kubernetes_default`` connection differs (see docs/airflow.md).
+Runs unchanged on the embedded sandbox (``make demo`` fills in ``jar`` and ``state_dir``)
+and on a real cluster: only the ``kubernetes_default`` connection and the params differ
+(see docs/airflow.md).
 """
 
 from __future__ import annotations
@@ -71,10 +73,11 @@ with DAG(
             title="Checkpoint and savepoint folder (a URI every Flink pod can reach)",
         ),
         "jar": Param(
-            "",
             type="string",
+            minLength=1,
             title="Job jar",
-            description="A local jar to upload; empty: build the bundled SQL runner.",
+            description="A local jar to upload whose flinkk8s.SqlRunner runs a SQL script "
+            "(`flink-k8s-sandbox demo` builds one).",
         ),
     },
 ) as dag:
@@ -86,13 +89,9 @@ with DAG(
             text = (HERE / "sql" / script).read_text(encoding="utf-8")
             if "INSERT INTO" not in text.upper():
                 raise ValueError(f"sql/{script} has no INSERT INTO statement to run")
-        if jar:
-            if not Path(jar).is_file():
-                raise FileNotFoundError(f"jar: no such file {jar}")
-            return jar
-        from airflow_provider_flink_k8s.sandbox.flink import build_sql_runner_jar
-
-        return str(build_sql_runner_jar())
+        if not Path(jar).is_file():
+            raise FileNotFoundError(f"jar: no such file {jar}")
+        return jar
 
     jar = prepare_job("{{ params.jar }}")
 

@@ -1,4 +1,4 @@
-"""DAGs for the failure-path tests (``tests/airflow/test_failure_paths.py``); the run's
+"""DAGs for the failure-path tests (``tests/operators/test_failure_paths.py``); the run's
 config names the cluster (a spec mapping) and the job.
 
 - ``flink_test_failures_savepoint``: savepoint the job ``params.job_id`` (``None``: the

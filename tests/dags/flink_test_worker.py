@@ -1,4 +1,4 @@
-"""A DAG for the test of the kill-test harness (tests/airflow/test_task_process.py): its
+"""A DAG for the test of the kill-test harness (tests/project/test_task_process.py): its
 task marks that it started, then works until the test SIGKILLs it -- or, on a second run,
 finds the mark and ends, as a resumed operation would."""
 

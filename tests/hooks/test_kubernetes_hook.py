@@ -36,11 +36,11 @@ from airflow_provider_flink_k8s.hooks.kubernetes import FlinkKubernetesHook
 from airflow_provider_flink_k8s.hooks.kubernetes_async import AsyncFlinkKubernetesHook
 from airflow_provider_flink_k8s.kube import ApplyOutcome, RetryPolicy, WatchEvent
 from airflow_provider_flink_k8s.manifests import render_manifests
-from airflow_provider_flink_k8s.sandbox import SandboxServer
-from airflow_provider_flink_k8s.sandbox.clock import Timing
-from airflow_provider_flink_k8s.sandbox.flinkoperator.crds import operator_crd_path
-from airflow_provider_flink_k8s.sandbox.state import WatchSettings
 from airflow_provider_flink_k8s.spec import FlinkCluster, load_cluster
+from flink_k8s_sandbox import SandboxServer
+from flink_k8s_sandbox.clock import Timing
+from flink_k8s_sandbox.flinkoperator.crds import operator_crd_path
+from flink_k8s_sandbox.state import WatchSettings
 
 REPO = Path(__file__).resolve().parents[2]
 FLINK_DEPLOYMENT_CRD = operator_crd_path("flinkdeployments")

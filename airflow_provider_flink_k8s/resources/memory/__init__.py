@@ -8,7 +8,7 @@ Each refused configuration raises :class:`FlinkConfigurationError` with the mess
 dies with, word for word.
 
 What "exactly" covers (all of it checked byte for byte against Flink's own BashJavaUtils by
-``tests/unit/resources/test_memory_oracle.py``):
+``tests/resources/test_memory_oracle.py``):
 
 * The derivation order of ``ProcessMemoryUtils``, ``TaskExecutorFlinkMemoryUtils`` and
   ``JobManagerFlinkMemoryUtils``: fine-grained sizes (TM task heap + managed size, JM heap)
