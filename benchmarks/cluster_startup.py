@@ -58,8 +58,10 @@ from flink_k8s_sandbox.clock import Timing
 from flink_k8s_sandbox.flink import find_distribution, live_processes
 from flink_k8s_sandbox.runtime.local import LocalRuntime
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-from flink_support import render_pods, start_cluster
+_REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(_REPO / "tests" / "support"), str(_REPO / "sandbox" / "tests" / "support")]
+from flink_processes import start_cluster  # noqa: E402
+from flink_support import render_pods  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cluster_startup.json"
 NAMESPACE = "bench"

@@ -119,7 +119,12 @@ def _result_lines(value: Any) -> list[str]:
         text = str(value)
     indent = " " * 6
     return textwrap.wrap(
-        text, _RESULT_WIDTH, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+        text,
+        _RESULT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 

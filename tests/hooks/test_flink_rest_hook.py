@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_support import render_pods, start_cluster
+from flink_processes import start_cluster
+from flink_support import render_pods
 from kubernetes import client, config
 from polling import wait_until
 

@@ -71,9 +71,10 @@ def _mentions(path: Path, package: str) -> list[str]:
     [
         (REPO / PROVIDER, SANDBOX),
         (REPO / "sandbox" / SANDBOX, PROVIDER),
+        (REPO / "sandbox" / "tests", PROVIDER),
         (REPO / "example_dags", SANDBOX),
     ],
-    ids=["provider", "sandbox", "example_dags"],
+    ids=["provider", "sandbox", "sandbox-tests", "example_dags"],
 )
 def test_neither_distribution_imports_the_other(folder: Path, other: str) -> None:
     files = sorted(folder.rglob("*.py"))

@@ -66,7 +66,10 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 def default_cache_dir() -> Path:
     """``.cache`` at the repository's root in a source checkout, else the user's cache."""
-    if (_PROJECT / "pyproject.toml").is_file() and (_PROJECT / "flink_k8s_sandbox").is_dir():
+    # A checkout: sandbox/ holds this distribution's pyproject.toml (an installed package's
+    # site-packages may hold some other project's stray one).
+    project = _PROJECT / "pyproject.toml"
+    if project.is_file() and 'name = "flink-k8s-sandbox"' in project.read_text(encoding="utf-8"):
         return _PROJECT.parent / ".cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "flink-k8s-sandbox"

@@ -1,7 +1,7 @@
-"""Real Flink processes from our manifests: a session cluster, a job's lifecycle, failures.
+"""Real Flink processes from a cluster's pods: a session cluster, a job's lifecycle, failures.
 
-One session cluster (a JobManager and two TaskManagers rendered from a spec, 2 slots
-each) serves the module; each test leaves it as it found it. The reaper tests at the end
+One session cluster (the JobManager and two TaskManagers of ``data/session_cluster.yaml``,
+2 slots each) serves the module; each test leaves it as it found it. The reaper tests at the end
 need no Java.
 """
 
@@ -19,34 +19,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from flink_support import ClusterPods, FlinkRest, render_pods, start_cluster
+from flink_processes import ClusterPods, FlinkRest, load_pods, start_cluster
 from polling import wait_until
 
-from airflow_provider_flink_k8s.resources import jobmanager_memory, taskmanager_memory
 from flink_k8s_sandbox.flink import (
     CLICKSTREAM_SQL,
     SQL_RUNNER_CLASS,
     FlinkProcess,
     FlinkProcessError,
+    find_distribution,
+    find_java,
     live_processes,
     start_flink_process,
 )
+from flink_k8s_sandbox.flink.resourceparams import ResourceParams, resource_params
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-SESSION_SPEC = {
-    "name": "demo",
-    "mode": "session",
-    "target": "standalone",
-    "jobmanager": {"memory": "1024m", "cpu": 0.5},
-    "taskmanager": {"memory": "1280m", "cpu": 1, "slots": 2, "replicas": 2},
-    "flink_configuration": {
-        # A killed TaskManager is noticed after two failed heartbeat RPCs (1 s apart).
-        "heartbeat.interval": "1000",
-        "execution.checkpointing.interval": "2s",
-    },
-}
 
 
 @dataclass
@@ -66,7 +55,7 @@ def _overview(rest: FlinkRest) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def session(flink_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     base = tmp_path_factory.mktemp("session")
-    pods = render_pods(SESSION_SPEC)
+    pods = load_pods("session_cluster")
     started = time.monotonic()
     jobmanager, taskmanagers = start_cluster(pods, base, taskmanagers=2)
     try:
@@ -98,37 +87,46 @@ def test_session_cluster_reports_two_taskmanagers_and_their_slots(session: Sessi
     }
 
 
+def _resource_params(process: FlinkProcess) -> ResourceParams:
+    """What BashJavaUtils answers for a running process's written conf/ and -D arguments."""
+    launch = process.launch
+    return resource_params(
+        launch.role,
+        launch.conf_dir,
+        launch.dynamic_properties,
+        distribution=find_distribution(),
+        java=find_java(),
+    )
+
+
+def _bytes(value: str) -> int:
+    return int(value.removesuffix("b"))
+
+
 @pytest.mark.slow
-def test_taskmanagers_report_the_memory_our_model_predicts(session: Session) -> None:
-    predicted = taskmanager_memory(session.pods.taskmanager.configuration)
-    expected = {
-        "frameworkHeap": predicted.framework_heap,
-        "taskHeap": predicted.task_heap,
-        "frameworkOffHeap": predicted.framework_off_heap,
-        "taskOffHeap": predicted.task_off_heap,
-        "networkMemory": predicted.network,
-        "managedMemory": predicted.managed,
-        "jvmMetaspace": predicted.jvm_metaspace,
-        "jvmOverhead": predicted.jvm_overhead,
-        "totalFlinkMemory": predicted.total_flink,
-        "totalProcessMemory": predicted.total_process,
-    }
+def test_taskmanagers_run_with_the_memory_flinks_bashjavautils_computes(session: Session) -> None:
+    derived = _resource_params(session.taskmanagers[0]).dynamic_properties()
 
     taskmanagers = session.rest.get("/taskmanagers")["taskmanagers"]
 
-    assert [tm["memoryConfiguration"] for tm in taskmanagers] == [expected, expected]
+    for taskmanager in taskmanagers:
+        memory = taskmanager["memoryConfiguration"]
+        assert memory["taskHeap"] == _bytes(derived["taskmanager.memory.task.heap.size"])
+        assert memory["managedMemory"] == _bytes(derived["taskmanager.memory.managed.size"])
+        assert memory["totalProcessMemory"] == 1280 << 20  # the pod's process size
     assert {tm["slotsNumber"] for tm in taskmanagers} == {2}
 
 
 @pytest.mark.slow
-def test_jobmanager_jvm_runs_with_our_memory_model(session: Session) -> None:
-    predicted = jobmanager_memory(session.pods.jobmanager.configuration)
+def test_the_jobmanager_jvm_runs_with_bashjavautils_options(session: Session) -> None:
+    params = _resource_params(session.jobmanager)
 
     options = session.rest.get("/jobmanager/environment")["jvm"]["options"]
     config = {item["key"]: item["value"] for item in session.rest.get("/jobmanager/config")}
 
-    assert options[: len(predicted.jvm_args().split())] == predicted.jvm_args().split()
-    assert config["jobmanager.memory.heap.size"] == f"{predicted.heap}b"
+    assert options[: len(params.jvm_args)] == list(params.jvm_args)
+    heap = params.dynamic_properties()["jobmanager.memory.heap.size"]
+    assert config["jobmanager.memory.heap.size"] == heap
     assert config["jobmanager.rpc.address"] == "127.0.0.1"
 
 

@@ -10,37 +10,20 @@ import threading
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flink_support import FlinkRest, render_pods, start_cluster
+from flink_processes import FlinkRest, load_pods, start_cluster
 from polling import wait_until
 
 from flink_k8s_sandbox.flink import (
     CLICKSTREAM_SQL,
     SQL_RUNNER_CLASS,
-    SQL_RUNNER_JAR,
     build_sql_runner_jar,
     find_distribution,
     find_java,
     stage_usrlib,
 )
-
-APPLICATION_SPEC: dict[str, Any] = {
-    "name": "clickstream",
-    "mode": "application",
-    "target": "standalone",
-    "jobmanager": {"memory": "1024m", "cpu": 0.5},
-    "taskmanager": {"memory": "1280m", "cpu": 1, "slots": 2, "replicas": 1},
-    "job": {
-        "jar_uri": f"local:///opt/flink/usrlib/{SQL_RUNNER_JAR}",
-        "entry_class": SQL_RUNNER_CLASS,
-        "args": ["--script", "/opt/flink/usrlib/clickstream.sql"],
-        "parallelism": 2,
-    },
-    "checkpoint_dir": "file:///tmp/flink/checkpoints",
-    "flink_configuration": {"execution.checkpointing.interval": "1s"},
-}
+from flink_k8s_sandbox.flink.sqlrunner import default_cache_dir
 
 
 def _manifest(jar: Path) -> str:
@@ -130,7 +113,7 @@ def test_an_unknown_argument_is_refused(flink_sql_runner_jar: Path) -> None:
 def test_the_demo_job_runs_in_application_mode(flink_sql_runner_jar: Path, tmp_path: Path) -> None:
     usrlib = stage_usrlib(tmp_path / "usrlib", jar=flink_sql_runner_jar)
     checkpoints = tmp_path / "checkpoints"
-    pods = render_pods(APPLICATION_SPEC)
+    pods = load_pods("application_cluster")
     assert pods.jobmanager.args[0] == "standalone-job"
 
     started = time.monotonic()
@@ -155,3 +138,17 @@ def test_the_demo_job_runs_in_application_mode(flink_sql_runner_jar: Path, tmp_p
     finally:
         for process in [*taskmanagers, jobmanager]:
             process.stop()
+
+
+def test_a_checkout_caches_the_jar_in_the_repository_and_an_install_in_the_users_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    repo = Path(__file__).resolve().parents[3]
+    assert default_cache_dir() == repo / ".cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    # An installed copy (site-packages may hold some other project's pyproject.toml).
+    site = tmp_path / "site-packages"
+    (site / "flink_k8s_sandbox").mkdir(parents=True)
+    (site / "pyproject.toml").write_text('[project]\nname = "other"\n')
+    monkeypatch.setattr("flink_k8s_sandbox.flink.sqlrunner._PROJECT", site)
+    assert default_cache_dir() == tmp_path / "flink-k8s-sandbox"
