@@ -143,8 +143,8 @@ def _flink_classpath() -> str:
             return os.pathsep.join([str(location / "lib" / "*"), str(bash_java_utils)])
     pytest.fail(
         "The memory oracle tests need Flink's jars (pyflink/lib/flink-dist-*.jar and "
-        "pyflink/bin/bash-java-utils.jar): install apache-flink-libraries, the project's "
-        "[sandbox] extra.",
+        "pyflink/bin/bash-java-utils.jar): install apache-flink-libraries (flink-k8s-sandbox, "
+        "which `make test` installs, depends on it).",
         pytrace=False,
     )
 

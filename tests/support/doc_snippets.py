@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _FILE_NAME = re.compile(r"`([\w./-]+\.ya?ml)`")
+_PATH = re.compile(r"`([\w./-]+\.\w+)`")
 BESIDE = {"migration": {"flink-deployment.yaml": "example_dags/specs/clickstream_operator.yaml"}}
 """Repository files a document's DAGs find beside them: ``{doc stem: {name: path}}``."""
 
@@ -34,6 +35,8 @@ class Snippet:
     """For a ``yaml`` block: the file name the prose before it gives."""
     switched: bool = False
     """Another provider's code, shown turning into the next block (not run)."""
+    path: str | None = None
+    """The last file path the prose before the block names in backticks, any kind."""
 
     @property
     def is_dag(self) -> bool:
@@ -51,6 +54,7 @@ def snippets(doc: Path) -> list[Snippet]:
     for match in _FENCE.finditer(text):
         prose = text[previous_end : match.start()]
         names = _FILE_NAME.findall(prose)
+        paths = _PATH.findall(prose)
         found.append(
             Snippet(
                 doc=doc,
@@ -60,6 +64,7 @@ def snippets(doc: Path) -> list[Snippet]:
                 names=names[-1] if names and match.group(1) == "yaml" else None,
                 switched=prose.rstrip().endswith("-->")
                 and prose.rstrip().rsplit("<!--", 1)[-1].strip().startswith("switched"),
+                path=paths[-1] if paths else None,
             )
         )
         previous_end = match.end()

@@ -64,8 +64,9 @@ JAVA_MODULE_OPTIONS: tuple[str, ...] = (
 )
 
 _NO_FLINK = (
-    "Flink's jars were not found: install apache-flink-libraries (the project's [sandbox] "
-    "extra), which provides pyflink/lib/flink-dist-*.jar and pyflink/bin/bash-java-utils.jar."
+    "Flink's jars were not found: install apache-flink-libraries (a dependency of "
+    "flink-k8s-sandbox), which provides pyflink/lib/flink-dist-*.jar and "
+    "pyflink/bin/bash-java-utils.jar."
 )
 _DIST_JAR = re.compile(r"flink-dist-(?P<version>[0-9][^/]*)\.jar")
 _SPEC_VERSION = re.compile(r"^\s*java\.specification\.version\s*=\s*(\S+)\s*$", re.MULTILINE)
