@@ -5,7 +5,7 @@ Two steps (``make protos`` runs the second):
 ``vendor --api DIR --apimachinery DIR --ref TAG``
     Copies the ``generated.proto`` files of the groups the sandbox decodes from git
     checkouts (or bare mirrors) of k8s.io/api and k8s.io/apimachinery at ``TAG`` into
-    ``flink_k8s_sandbox/protobuf/proto/k8s.io/...`` and writes ``gen/gofields.py``: what
+    ``sandbox/proto/k8s.io/...`` and writes ``gen/gofields.py``: what
     the .proto files do not say about the Kubernetes JSON form, read from the same tag's
     Go ``types.go`` (fields inlined into their parent's JSON, scalars whose zero value
     JSON keeps -- Go pointers and fields without ``omitempty`` --, JSON names that differ
@@ -28,9 +28,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "flink_k8s_sandbox" / "protobuf"
-PROTO_DIR = PACKAGE / "proto"
-GEN_DIR = PACKAGE / "gen"
+SANDBOX = Path(__file__).resolve().parents[1]
+# The .proto files stay out of the package: the runtime reads only protoc's output.
+PROTO_DIR = SANDBOX / "proto"
+GEN_DIR = SANDBOX / "flink_k8s_sandbox" / "protobuf" / "gen"
 GEN_MODULE = "flink_k8s_sandbox.protobuf.gen"
 
 # (repository, directory, Go package's protobuf package): the groups the sandbox serves.

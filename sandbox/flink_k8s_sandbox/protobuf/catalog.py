@@ -1,6 +1,6 @@
 """Which protobuf message holds an apiVersion + kind (pure).
 
-Only the built-in groups whose ``generated.proto`` is vendored (``proto/``) have one;
+Only the built-in groups whose ``generated.proto`` is vendored (``sandbox/proto/``) have one;
 custom resources never do, as in Kubernetes. The ``meta/v1`` kinds every group
 version registers (``Status``, ``DeleteOptions``, ...) are found under any of them.
 """
