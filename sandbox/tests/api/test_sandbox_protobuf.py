@@ -293,6 +293,28 @@ def test_protobuf_answers_only_when_nothing_else_is_accepted(
     assert watch[0] == 406
 
 
+def test_update_and_delete_options_bodies(
+    sandbox: SandboxServer, core: client.CoreV1Api, namespace: str
+) -> None:
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    assert _request(sandbox, "POST", path, encode_object(_config_map("edited")))[0] == 201
+    live = core.read_namespaced_config_map("edited", namespace)
+    replacement = {
+        **_config_map("edited"),
+        "metadata": {"name": "edited", "resourceVersion": live.metadata.resource_version},
+        "data": {"after": "put"},
+    }
+    code, _, body = _request(sandbox, "PUT", f"{path}/edited", encode_object(replacement))
+    assert code == 200 and json.loads(body)["data"] == {"after": "put"}
+    stale = _request(sandbox, "PUT", f"{path}/edited", encode_object(replacement))
+    assert stale[0] == 409  # the old resourceVersion: the JSON path's Conflict
+    options = {"apiVersion": "v1", "kind": "DeleteOptions", "dryRun": ["All"]}
+    assert _request(sandbox, "DELETE", f"{path}/edited", encode_object(options))[0] == 200
+    assert core.read_namespaced_config_map("edited", namespace).data == {"after": "put"}
+    options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": "other"}}
+    assert _request(sandbox, "DELETE", f"{path}/edited", encode_object(options))[0] == 409
+
+
 @pytest.mark.parametrize(
     ("accept", "protobuf"),
     [
