@@ -51,6 +51,8 @@ class _Special:
 
     to_json: Callable[[Any], Any]
     from_json: Callable[[Any, Any], None]
+    is_zero: Callable[[Any], bool] = lambda message: False
+    """Whether a value is Go's zero value, which the server reads as unset."""
 
 
 def _quantity_from(value: Any, message: Any) -> None:
@@ -151,8 +153,12 @@ _SPECIAL: dict[str, _Special] = {
     "k8s.io.apimachinery.pkg.api.resource.Quantity": _Special(
         lambda m: m.string or "0", _quantity_from
     ),
+    # A zero IntOrString in a non-pointer field (a Service's targetPort) is unset to the
+    # server, which defaults it: left out, so the sandbox's defaulting sees it missing.
     "k8s.io.apimachinery.pkg.util.intstr.IntOrString": _Special(
-        _int_or_string_to, _int_or_string_from
+        _int_or_string_to,
+        _int_or_string_from,
+        lambda m: m.type == 0 and m.intVal == 0,
     ),
     _META + "Time": _Special(_time_to(fraction=False), _time_from),
     _META + "MicroTime": _Special(_time_to(fraction=True), _time_from),
@@ -210,13 +216,20 @@ def to_json(message: Message) -> Any:
             converted: Any = {key: _value_to(value_field, item) for key, item in value.items()}
         elif _repeated(field):
             converted = [_value_to(field, item) for item in value]
-        elif field.type != FieldDescriptor.TYPE_MESSAGE and not value and field.name not in keep:
+        elif field.name not in keep and _is_zero(field, value):
             continue  # Go's non-pointer zero value: unset, as omitempty leaves it out
         else:
             converted = _value_to(field, value)
         if converted is not _ABSENT:
             result[renames.get(field.name, field.name)] = converted
     return result
+
+
+def _is_zero(field: Field, value: Any) -> bool:
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        return not value
+    special = _SPECIAL.get(field.message_type.full_name)
+    return special is not None and special.is_zero(value)
 
 
 def _value_to(field: Field, value: Any) -> Any:

@@ -56,6 +56,12 @@ def test_int_or_string_is_an_int_or_a_string() -> None:
     by_name.targetPort.type, by_name.targetPort.strVal = 1, "https"
     assert to_json(by_number) == {"port": 80, "targetPort": 8080}
     assert to_json(by_name) == {"port": 443, "targetPort": "https"}
+    unset = core.ServicePort(port=80)
+    unset.targetPort.SetInParent()  # Go's zero IntOrString: the server defaults it
+    assert to_json(unset) == {"port": 80}
+    strategy = apps.RollingUpdateDeployment()
+    strategy.maxSurge.type, strategy.maxSurge.intVal = 0, 0  # *IntOrString: 0 is a value
+    assert to_json(strategy) == {"maxSurge": 0}
     back = core.ServicePort()
     from_json({"port": 443, "targetPort": "https"}, back)
     assert (back.targetPort.type, back.targetPort.strVal) == (1, "https")
