@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # two cores.
 TEST_WORKERS ?= 2
 
-.PHONY: demo test test-kill test-floor coverage lint typecheck constraints clean
+.PHONY: demo test test-kill test-floor coverage lint typecheck constraints protos clean
 
 # Both distributions of the repository, editable: the provider (with the test suite's
 # needs) and the sandbox (sandbox/, flink-k8s-sandbox) that the demo and the tests run on.
@@ -55,9 +55,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The sandbox's Kubernetes protobuf modules (sandbox/flink_k8s_sandbox/protobuf/gen) from
+# the vendored .proto files. protoc comes from grpcio-tools, installed for this only (the
+# runtime needs just protobuf); --no-deps keeps the pinned grpcio/protobuf. To vendor
+# another release: sandbox/scripts/k8s_protos.py vendor --help.
+GRPCIO_TOOLS ?= grpcio-tools==1.85.4
+protos: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps $(GRPCIO_TOOLS)
+	$(PY) sandbox/scripts/k8s_protos.py compile
+
 # Re-pin every dependency after changing pyproject.toml.
 constraints: $(STAMP)
-	$(PY) -m pip freeze --all --exclude-editable | grep -vE '^(-e |pip==)' > constraints.txt
+	$(PY) -m pip freeze --all --exclude-editable | grep -vE '^(-e |pip==|grpcio-tools==)' > constraints.txt
 
 clean:
 	rm -rf $(VENV) .venv-floor .cache out .coverage .coverage.*

@@ -2,11 +2,14 @@
 
 The middleware turns :class:`~.errors.ApiError` into its ``Status`` (with the error's
 headers), unknown routes into a 404 ``Status``, and anything unexpected into a 500
-``InternalError`` -- a client never sees an HTML error page.
+``InternalError`` -- a client never sees an HTML error page. Responses are JSON; a
+client whose ``Accept`` takes only protobuf gets the same object as protobuf, or 406
+when it has no protobuf form (custom resources, discovery, watch streams).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -22,6 +25,7 @@ from flink_k8s_sandbox.discovery import (
 )
 from flink_k8s_sandbox.handlers import STATE, json_response, resource_request
 from flink_k8s_sandbox.openapi import group_version_document, openapi_root
+from flink_k8s_sandbox.protobuf import PROTOBUF, ProtobufError, encode_object, only_protobuf
 from flink_k8s_sandbox.state import ApiState
 
 __all__ = ["build_app"]
@@ -51,6 +55,40 @@ async def _statuses(request: web.Request, handler: Handler) -> web.StreamRespons
     except Exception as error:
         _LOG.exception("sandbox request %s %s failed", request.method, request.path)
         return _status_response(errors.internal_error(str(error)))
+
+
+def _not_acceptable() -> errors.ApiError:
+    message = "only the following media types are accepted: application/json, application/yaml"
+    return errors.ApiError(errors.status_failure(406, "NotAcceptable", message, {}))
+
+
+def _as_protobuf(response: web.Response) -> web.Response:
+    """``response``'s JSON object as protobuf (same status and headers)."""
+    obj = json.loads(response.body) if isinstance(response.body, bytes) else None
+    try:
+        if not isinstance(obj, dict):
+            raise ProtobufError("not an object")
+        body = encode_object(obj)
+    except ProtobufError:
+        return _status_response(_not_acceptable())
+    converted = web.Response(body=body, status=response.status, content_type=PROTOBUF)
+    for name, value in response.headers.items():
+        if name not in ("Content-Type", "Content-Length"):
+            converted.headers.add(name, value)
+    return converted
+
+
+@web.middleware
+async def _negotiate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Protobuf for a client that takes nothing else; JSON (client-go's choice) otherwise."""
+    if not only_protobuf(request.headers.get("Accept", "")):
+        return await handler(request)
+    if request.query.get("watch") in ("1", "true"):
+        return _status_response(_not_acceptable())  # a protobuf watch stream is not served
+    response = await handler(request)
+    if isinstance(response, web.Response) and response.content_type == "application/json":
+        return _as_protobuf(response)
+    return response
 
 
 async def _version(request: web.Request) -> web.Response:
@@ -106,7 +144,7 @@ def build_app(
         fault injection); their :class:`~.errors.ApiError` become ``Status`` responses.
     :param routes: served before the generic resource routes (review APIs, admin paths).
     """
-    stack: list[Middleware] = [_statuses, *middlewares]
+    stack: list[Middleware] = [_negotiate, _statuses, *middlewares]
     app = web.Application(middlewares=stack, client_max_size=16 * 1024 * 1024)
     app[STATE] = state
     app.add_routes(routes)

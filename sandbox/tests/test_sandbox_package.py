@@ -34,12 +34,14 @@ PURE_MODULES = [
     "flink_k8s_sandbox.podstatus",
     "flink_k8s_sandbox.podgrace",
     "flink_k8s_sandbox.podfaults",
+    "flink_k8s_sandbox.protobuf",
 ]
 
 PACKAGES = [
     "flink_k8s_sandbox",
     "flink_k8s_sandbox.flink",
     "flink_k8s_sandbox.flinkstandin",
+    "flink_k8s_sandbox.protobuf",
     "flink_k8s_sandbox.runtime",
     "flink_k8s_sandbox.workloads",
 ]

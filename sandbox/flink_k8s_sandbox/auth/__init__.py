@@ -3,8 +3,9 @@
 Off by default (every request allowed, as with ``--authorization-mode=AlwaysAllow``);
 ``SandboxServer(auth=True)`` / ``flink-k8s-sandbox up --auth`` enforces RBAC and serves
 HTTPS. The pure pieces (:mod:`.attributes`, :mod:`.rbac`, :mod:`.reviews`,
-:mod:`.protobuf`, :mod:`.users`) import no asyncio or aiohttp; :class:`AccessControl`
-and :data:`USER` (the aiohttp side, :mod:`.access`) load lazily.
+:mod:`.users`) import no asyncio or aiohttp; :class:`AccessControl` and :data:`USER`
+(the aiohttp side, :mod:`.access`) load lazily. Protobuf review bodies (what kubectl
+sends) are read by :mod:`flink_k8s_sandbox.protobuf`.
 """
 
 from __future__ import annotations

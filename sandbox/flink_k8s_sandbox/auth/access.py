@@ -28,7 +28,6 @@ from aiohttp import web
 
 from flink_k8s_sandbox import errors
 from flink_k8s_sandbox.auth.attributes import Attributes, request_attributes
-from flink_k8s_sandbox.auth.protobuf import PROTOBUF, decode_review
 from flink_k8s_sandbox.auth.rbac import Decision, authorize, forbidden, rules_for
 from flink_k8s_sandbox.auth.reviews import (
     access_review,
@@ -49,6 +48,7 @@ from flink_k8s_sandbox.auth.users import (
 )
 from flink_k8s_sandbox.handlers import STATE, json_response
 from flink_k8s_sandbox.mutations import APPLY_PATCH
+from flink_k8s_sandbox.protobuf import PROTOBUF, decode_object
 from flink_k8s_sandbox.routing import parse_path
 from flink_k8s_sandbox.state import ApiState
 
@@ -74,7 +74,7 @@ async def _json_body(request: web.Request) -> Obj:
     raw = await request.read()
     try:
         protobuf = request.content_type == PROTOBUF
-        body = decode_review(raw) if protobuf else json.loads(raw or b"{}")
+        body = decode_object(raw) if protobuf else json.loads(raw or b"{}")
     except ValueError as error:
         raise errors.bad_request(f"the object provided is unrecognized: {error}") from error
     if not isinstance(body, dict):

@@ -120,16 +120,6 @@ def test_get_lists_with_selectors(kubectl: Kubectl, namespace: str) -> None:
     assert names.stdout == "configmap/b\n"
 
 
-def test_protobuf_bodies_are_refused(kubectl: Kubectl, namespace: str) -> None:
-    """``kubectl create <kind>`` sends protobuf, which the sandbox does not decode (yet)."""
-    result = kubectl("create", "configmap", "x", "-n", namespace, check=False)
-    assert result.returncode == 1
-    assert result.stderr == (
-        "error: failed to create configmap: the body of the request was in an unknown format - "
-        "accepted media types include: application/json, application/yaml\n"
-    )
-
-
 def test_delete_waits_through_a_watch_list(
     kubectl: Kubectl, core: client.CoreV1Api, namespace: str
 ) -> None:

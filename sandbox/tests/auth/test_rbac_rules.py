@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from flink_k8s_sandbox.auth.attributes import Attributes, request_attributes
-from flink_k8s_sandbox.auth.protobuf import decode_review
 from flink_k8s_sandbox.auth.rbac import authorize, forbidden, rule_allows
 from flink_k8s_sandbox.auth.users import UserInfo, service_account_user
+from flink_k8s_sandbox.protobuf import decode_object
 
 ALICE = UserInfo("alice", groups=("dev", "system:authenticated"))
 
@@ -275,7 +275,7 @@ def test_decode_review_reads_what_kubectl_sends() -> None:
     review = _field(2, _field(1, attributes))
     type_meta = _field(1, b"authorization.k8s.io/v1") + _field(2, b"SelfSubjectAccessReview")
     body = b"k8s\x00" + _field(1, type_meta) + _field(2, review)
-    assert decode_review(body) == {
+    assert decode_object(body) == {
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SelfSubjectAccessReview",
         "spec": {
@@ -290,5 +290,5 @@ def test_decode_review_reads_what_kubectl_sends() -> None:
     }
     token = _field(2, _field(1, b"api") + _field(4, 3600))
     type_meta = _field(1, b"authentication.k8s.io/v1") + _field(2, b"TokenRequest")
-    decoded = decode_review(b"k8s\x00" + _field(1, type_meta) + _field(2, token))
+    decoded = decode_object(b"k8s\x00" + _field(1, type_meta) + _field(2, token))
     assert decoded["spec"] == {"audiences": ["api"], "expirationSeconds": 3600}

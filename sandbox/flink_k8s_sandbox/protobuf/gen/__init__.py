@@ -1,0 +1,13 @@
+"""protoc output for the vendored Kubernetes definitions (see ../README.md)."""
+
+from flink_k8s_sandbox.protobuf.gen import api_apps_v1_pb2 as api_apps_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import api_authentication_v1_pb2 as api_authentication_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import api_authorization_v1_pb2 as api_authorization_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import api_autoscaling_v1_pb2 as api_autoscaling_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import api_core_v1_pb2 as api_core_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import api_rbac_v1_pb2 as api_rbac_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import apimachinery_api_resource_pb2 as apimachinery_api_resource_pb2
+from flink_k8s_sandbox.protobuf.gen import apimachinery_meta_v1_pb2 as apimachinery_meta_v1_pb2
+from flink_k8s_sandbox.protobuf.gen import apimachinery_runtime_pb2 as apimachinery_runtime_pb2
+from flink_k8s_sandbox.protobuf.gen import apimachinery_runtime_schema_pb2 as apimachinery_runtime_schema_pb2
+from flink_k8s_sandbox.protobuf.gen import apimachinery_util_intstr_pb2 as apimachinery_util_intstr_pb2
