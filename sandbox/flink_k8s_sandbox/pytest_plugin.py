@@ -11,7 +11,7 @@ Installed with the distribution (entry point ``pytest11``), so a suite needs no
   containers whose JobManagers answer Flink's REST API (no JVM), and the stand-in Flink
   Kubernetes Operator with its CRDs. ``--k8s-sandbox-runtime local`` runs Flink
   containers as real Flink processes instead (Java 17).
-* ``k8s_sandbox_kubeconfig`` -- the path of a kubeconfig for it (context ``sandbox``).
+* ``k8s_sandbox_kubeconfig`` -- the path of a kubeconfig for it.
 * ``flink_ready`` -- fails (never skips) the test without Java 17 or Flink's jars.
 * ``flink_sql_runner_jar`` -- the bundled SQL runner job (``flinkk8s.SqlRunner``), built
   once with ``javac`` and cached: a jar to give a DAG's ``jar`` param or upload to Flink.
