@@ -12,14 +12,15 @@ STAMP := $(VENV)/.installed
 # two cores.
 TEST_WORKERS ?= 2
 
-.PHONY: demo test test-kill test-floor coverage lint typecheck constraints protos clean
+.PHONY: demo test test-kill test-floor coverage lint typecheck docs constraints protos clean
 
 # Both distributions of the repository, editable: the provider (with the test suite's
-# needs) and the sandbox (sandbox/, flink-k8s-sandbox) that the demo and the tests run on.
+# needs and the docs site's) and the sandbox (sandbox/, flink-k8s-sandbox) that the demo
+# and the tests run on.
 $(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ./sandbox -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ./sandbox -e ".[dev,docs]"
 	touch $(STAMP)
 
 # The provider's pipeline example on the sandbox with real Flink (the sandbox builds the
@@ -48,6 +49,14 @@ coverage: $(STAMP)
 test-floor:
 	PYTHON=$(PYTHON) bash .ci/airflow_floor.sh
 
+# The documentation site: docs/*.md, README.md and the API reference of both packages
+# (docs/conf.py), built afresh (-E) with every warning an error (-W; -n: every
+# cross-reference resolves) into $(DOCS_OUT); tests/docs/test_docs_site.py builds it too.
+DOCS_OUT ?= out/docs
+
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -b html -E -W -n --keep-going -d $(DOCS_OUT)-doctrees docs $(DOCS_OUT)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -69,4 +78,4 @@ constraints: $(STAMP)
 	$(PY) -m pip freeze --all --exclude-editable | grep -vE '^(-e |pip==|grpcio-tools==)' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .venv-floor .cache out .coverage .coverage.*
+	rm -rf $(VENV) .venv-floor .cache out .coverage .coverage.* docs/api/generated

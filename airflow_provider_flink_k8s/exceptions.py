@@ -26,26 +26,26 @@ Later layers (hooks, sensors) add their branches here, so a DAG author can catch
 
 Four kinds of failure, each raised as one branch, whatever task or layer meets it:
 
-=====================  ===============================  =====================================
-kind                   raised as                        carries; what to do
-=====================  ===============================  =====================================
-a bad argument         :class:`SpecError` (a task's     the field and the rule it breaks;
-                       own argument: its subclass       nothing was sent or changed: fix the
-                       :class:`ArgumentError`; Flink's  argument and run again
+=====================  =================================  =====================================
+kind                   raised as                          carries; what to do
+=====================  =================================  =====================================
+a bad argument         :class:`SpecError` (a task's       the field and the rule it breaks;
+                       own argument: its subclass         nothing was sent or changed: fix the
+                       :class:`ArgumentError`; Flink's    argument and run again
                        configuration rules:
                        :class:`FlinkConfigurationError`)
-a refused request      :class:`KubernetesApiError`      the API's status, reason and message
-                       (:class:`ResourceConflict`,      (:class:`ResourceConflict`: someone
-                       :class:`ResourceNotFound`),      else owns or changed the object);
-                       :class:`FlinkRestError`; no      ``...Unavailable``: retried already,
-                       answer: ``...Unavailable``       a task retry may succeed
-a failed cluster/job   :class:`DeploymentFailed`,       ``reason`` (``CrashLoopBackOff``,
-                       :class:`SavepointFailed`         ``JobFailed``...), the message, the
-                                                        cause (``details``, ``cause``, the
-                                                        ``__cause__`` error)
-a timeout              :class:`DeploymentTimeout`       the last ``reason`` waited on, the
-                                                        seconds waited
-=====================  ===============================  =====================================
+a refused request      :class:`KubernetesApiError`        the API's status, reason and message
+                       (:class:`ResourceConflict`,        (:class:`ResourceConflict`: someone
+                       :class:`ResourceNotFound`),        else owns or changed the object);
+                       :class:`FlinkRestError`; no        ``...Unavailable``: retried already,
+                       answer: ``...Unavailable``         a task retry may succeed
+a failed cluster/job   :class:`DeploymentFailed`,         ``reason`` (``CrashLoopBackOff``,
+                       :class:`SavepointFailed`           ``JobFailed``...), the message, the
+                                                          cause (``details``, ``cause``, the
+                                                          ``__cause__`` error)
+a timeout              :class:`DeploymentTimeout`         the last ``reason`` waited on, the
+                                                          seconds waited
+=====================  =================================  =====================================
 
 A request whose precondition the user must meet is a bad argument, not a failure: a
 savepoint or rescale of "the cluster's job" on a cluster running no RUNNING job, or

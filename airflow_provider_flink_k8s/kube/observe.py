@@ -2,13 +2,13 @@
 
 Which objects belong to a cluster depends on the target:
 
-==========  ==========================================  =====================================
-target      Deployments and pods                        also
-==========  ==========================================  =====================================
+==========  ===========================================  =====================================
+target      Deployments and pods                         also
+==========  ===========================================  =====================================
 standalone  the cluster's labels (``cluster_selector``)  --
 operator    Flink's native labels ``app=<name>``,        the FlinkDeployment ``<name>`` (absent
             ``type=flink-native-kubernetes``             while its CRD is not installed)
-==========  ==========================================  =====================================
+==========  ===========================================  =====================================
 
 Events are read with field selectors, only about the pods that are not Ready (the
 classifiers explain those with them: scheduling failures, warnings, the autoscaler), so a

@@ -122,8 +122,8 @@ class WatchCursor:
         )
 
     def watch_request(self, remaining: float) -> ApiRequest:
-        """The next watch request: from :attr:`resource_version`, at most ``remaining``
-        seconds (and :attr:`window`) long, bookmarks asked for."""
+        """The next watch request: from ``resource_version``, at most ``remaining``
+        seconds (and ``window``) long, bookmarks asked for."""
         seconds = max(1, math.ceil(min(remaining, self.window)))
         base = self.list_request()
         query = (
@@ -166,7 +166,7 @@ class WatchCursor:
 
     def advance(self, line: bytes | str) -> WatchEvent | KubernetesApiError | None:
         """Take one watch line: the event to report, the error an ``ERROR`` event carries
-        (other than 410, which only sets :attr:`needs_list`), or ``None``."""
+        (other than 410, which only sets ``needs_list``), or ``None``."""
         try:
             document = json.loads(line)
         except ValueError:

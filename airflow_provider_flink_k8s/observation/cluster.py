@@ -195,9 +195,9 @@ def classify_cluster(
     The first matching row decides; failures come before progress, the most specific
     cause first (pod-level causes are ordered as in :mod:`.pods`):
 
-    ===  ==========================================  ===========  ==========================
-    #    observation                                 lifecycle    reason
-    ===  ==========================================  ===========  ==========================
+    ===  ===========================================  ===========  ==========================
+    #    observation                                  lifecycle    reason
+    ===  ===========================================  ===========  ==========================
     1    no JobManager or TaskManager Deployment      MISSING      NotDeployed
     2    a Deployment is being deleted                DELETED      Deleted
     3    a Deployment has not observed its spec       PROGRESSING  RolloutInProgress
@@ -216,7 +216,7 @@ def classify_cluster(
     12   fewer TaskManagers registered than expected  PROGRESSING  TaskManagersMissing
     13   fewer slots registered than expected         PROGRESSING  SlotsMissing
     14   otherwise                                    READY        Ready
-    ===  ==========================================  ===========  ==========================
+    ===  ===========================================  ===========  ==========================
 
     Rows 7-13 turn into FAILED/``ProgressDeadlineExceeded`` when ``progress_deadline``
     is given and :func:`last_progress` is longer ago than that: Kubernetes' own

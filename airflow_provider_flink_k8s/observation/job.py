@@ -329,9 +329,9 @@ def classify_cluster_job(
 ) -> Verdict:
     """Classify a job of a standalone cluster from a snapshot.
 
-    ===  ============================================  ===========  ==============
-    #    observation                                   lifecycle    reason
-    ===  ============================================  ===========  ==============
+    ===  =============================================  ===========  ==============
+    #    observation                                    lifecycle    reason
+    ===  =============================================  ===========  ==============
     1    rows 1-3 of ``classify_cluster`` (missing,     as there
          deleted, spec not observed)
     2    a pod or Deployment failure (rows 4-6)         FAILED       its cause
@@ -340,7 +340,7 @@ def classify_cluster_job(
     4    the job FAILED (not awaited) less than         PROGRESSING  JobPending
          :data:`CAUSE_GRACE` ago, its root exception
          not recorded yet
-    5    the job is listed                              :func:`classify_job`
+    5    the job is listed                              from         :func:`classify_job`
     6    the JobManager's REST API does not answer      PROGRESSING  RestUnavailable
     7    not listed, but ``seen`` (the same job id)     FAILED       JobLost
          says another JobManager pod (uid) or the
@@ -350,7 +350,7 @@ def classify_cluster_job(
          listed it answers now (a restart that the
          pod's status does not show yet)
     9    otherwise (not submitted yet)                  PROGRESSING  JobNotFound
-    ===  ============================================  ===========  ==============
+    ===  =============================================  ===========  ==============
 
     Row 7 needs the wait to have seen the job (``seen``, kept by the wait loop with
     :meth:`JobSighting.after`), the REST API to answer and exactly one active JobManager

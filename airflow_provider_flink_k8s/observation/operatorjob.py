@@ -47,9 +47,10 @@ def classify_session_job(
     2    being deleted, ``lifecycleState`` DELETING/DELETED  DELETED      Deleted
     3    ``observedGeneration`` < ``metadata.generation``    PROGRESSING  Reconciling
     4    ``error`` while FAILED or CREATED (refused spec,    FAILED       FlinkDeployment-
-         no session cluster)                                               Error
-    5    ``jobStatus.state`` set                             :func:`classify_job` (a FAILED
-                                                             job quotes ``error``)
+         no session cluster)                                              Error
+    5    ``jobStatus.state`` set                             from         :func:`classify_job`
+                                                                          (a FAILED job quotes
+                                                                          ``error``)
     6    ``lifecycleState`` SUSPENDED                        FAILED       Suspended
     7    otherwise (not reconciled, not submitted yet)       PROGRESSING  Reconciling
     ===  ==================================================  ===========  ================

@@ -186,13 +186,13 @@ def stamp_owner(
 def failure_action(ownership: Ownership, *, keep_failed_cluster: bool) -> FailureAction:
     """What a failed or killed deploy does with its cluster.
 
-    ======================  =====================  ==========
+    ======================  =======================  ==========
     cluster                 ``keep_failed_cluster``  action
-    ======================  =====================  ==========
-    ours                    ``False``              DELETE
-    ours                    ``True``               KEEP
-    not ours                either                 LEAVE
-    ======================  =====================  ==========
+    ======================  =======================  ==========
+    ours                    ``False``                DELETE
+    ours                    ``True``                 KEEP
+    not ours                either                   LEAVE
+    ======================  =======================  ==========
     """
     if not ownership.ours:
         return FailureAction.LEAVE
@@ -367,14 +367,14 @@ def cleanup_action(
     moment of deleting (``None`` where absent); it deletes only the objects recording
     ``task``.
 
-    ==========================================  =====================  ==========
+    ==========================================  =======================  ==========
     the cluster's objects                       ``keep_failed_cluster``  action
-    ==========================================  =====================  ==========
-    none exists                                 either                 ``None``
-    none records this task instance             either                 LEAVE
-    some record this task instance              ``False``              DELETE
-    some record this task instance              ``True``               KEEP
-    ==========================================  =====================  ==========
+    ==========================================  =======================  ==========
+    none exists                                 either                   ``None``
+    none records this task instance             either                   LEAVE
+    some record this task instance              ``False``                DELETE
+    some record this task instance              ``True``                 KEEP
+    ==========================================  =======================  ==========
     """
     existing = [obj for obj in live if obj is not None]
     if not existing:

@@ -4,27 +4,27 @@
 problem, most important first. Failures (ordered by cause, then JobManager before
 TaskManager, then most restarted, then pod name):
 
-======================================  ===========================================  =========
-cause                                    when                                         lifecycle
-======================================  ===========================================  =========
-``ErrImagePull``, ``ImagePullBackOff``,  a container waits with that reason           FAILED
+=======================================  ============================================  ===========
+cause                                    when                                          lifecycle
+=======================================  ============================================  ===========
+``ErrImagePull``, ``ImagePullBackOff``,  a container waits with that reason            FAILED
 ``InvalidImageName``                     (at once: Kubernetes retries, but a wrong
                                          image or missing pull secret needs a fix)
-``CreateContainerConfigError``,          a container waits with that reason           FAILED
+``CreateContainerConfigError``,          a container waits with that reason            FAILED
 ``CreateContainerError``,                (a missing ConfigMap/Secret key, a bad
 ``RunContainerError``                    command)
 ``CrashLoopBackOff`` (``OOMKilled`` if   a container waits in ``CrashLoopBackOff``     FAILED
 the last termination was an OOM kill)    with ``restartCount >= crashloop_restarts``
                                          -- fewer: PROGRESSING (a JobManager may
                                          restart once while its dependencies start)
-``Unschedulable``                        ``PodScheduled`` is False/``Unschedulable``    FAILED
+``Unschedulable``                        ``PodScheduled`` is False/``Unschedulable``   FAILED
                                          for ``unschedulable_grace`` or longer (from
                                          the condition's ``lastTransitionTime``, else
                                          the pod's creation; at once without either)
                                          and no capacity is on its way -- otherwise
                                          PROGRESSING
-``PodsNotReady``                         anything else keeps a pod from being Ready   PROGRESSING
-======================================  ===========================================  =========
+``PodsNotReady``                         anything else keeps a pod from being Ready    PROGRESSING
+=======================================  ============================================  ===========
 
 Unschedulable waits a grace period although the scheduler reports it at once: transient
 causes (a PersistentVolumeClaim still binding, a node draining) clear within seconds.

@@ -128,8 +128,9 @@ def classify_tasks_running(
     3    RUNNING, every task running (or no task counts  READY        Ready
          reported)
     4    RUNNING, some tasks still deploying             PROGRESSING  JobPending
-    5    any other state                                 :func:`classify_job` for RUNNING
-                                                         (ended: FAILED; else PROGRESSING)
+    5    any other state                                 from         :func:`classify_job` for
+                                                                      RUNNING (ended: FAILED;
+                                                                      else PROGRESSING)
     ===  ==============================================  ===========  ===============
 
     :param job: the job, as ``/jobs/overview`` lists it (``None``: not listed).

@@ -15,13 +15,13 @@ job (Flink's REST API) and the cluster, then asks this module what to do:
 
 Strategy rules (:func:`choose_strategy`):
 
-==================  ====================================  =========================
-asked               adaptive scheduler, p <= max          otherwise
-==================  ====================================  =========================
-``auto``            ``in_place``                          ``savepoint_restart``
-``in_place``        ``in_place``                          refused (a clear error)
-``savepoint_restart``  ``savepoint_restart``              ``savepoint_restart``
-==================  ====================================  =========================
+=====================  ==================================  =========================
+asked                  adaptive scheduler, p <= max        otherwise
+=====================  ==================================  =========================
+``auto``               ``in_place``                        ``savepoint_restart``
+``in_place``           ``in_place``                        refused (a clear error)
+``savepoint_restart``  ``savepoint_restart``               ``savepoint_restart``
+=====================  ==================================  =========================
 
 A job already running every vertex at the target is a no-op (strategy ``none``).
 """
@@ -58,6 +58,7 @@ __all__ = [
 
 Strategy = Literal["auto", "in_place", "savepoint_restart"]
 STRATEGIES: tuple[str, ...] = ("auto", "in_place", "savepoint_restart")
+"""The rescale strategies a task accepts."""
 SCHEDULER_KEY = "jobmanager.scheduler"
 _MAX_PARALLELISM_LIMIT = 2**15
 

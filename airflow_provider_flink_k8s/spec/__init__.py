@@ -1,4 +1,4 @@
-"""What a DAG author writes: the :class:`FlinkCluster` spec and how to load it.
+"""What a DAG author writes: the :class:`~.spec.FlinkCluster` spec and how to load it.
 
 A spec can also be read from the Flink Kubernetes Operator's own manifests:
 :meth:`FlinkCluster.from_flink_deployment` (also what :func:`load_cluster` does with a

@@ -1,4 +1,4 @@
-"""Where a cluster runs, and what that changes: one :class:`ClusterTarget` per target.
+"""Where a cluster runs, and what that changes: one :class:`~.targets.ClusterTarget` per target.
 
 A spec's ``target`` names one of them. Code that behaves differently per target asks the
 target (:func:`target_of`) instead of comparing its name, so the differences live here,

@@ -104,7 +104,7 @@ class SandboxServer:
         :class:`.runtime.local.LocalRuntime`); the server closes it when it stops.
     :param timing: simulated container start delay, restart back-off, probe scale.
     :param workloads: run the Deployment/ReplicaSet controllers, the scheduler and the
-        kubelet (:mod:`.simulation`); per-pod faults go to :attr:`pod_faults`.
+        kubelet (:mod:`.simulation`); per-pod faults go to ``pod_faults``.
     :param auth: enforce RBAC on bearer-token users (:mod:`.auth`); the kubeconfig the
         server writes then carries the admin token (:attr:`auth` ``.admin_token``).
     :param tokens: static bearer tokens and their users.

@@ -3,7 +3,7 @@
 :class:`WorkloadSimulation` builds, for one server, the Deployment and ReplicaSet
 controllers, the scheduler and the kubelet (with its container runtime), sharing one
 :class:`~.clock.Timers` on the server's loop and one :class:`~.events.EventRecorder`.
-The server adds :attr:`WorkloadSimulation.controllers` to its
+The server adds ``WorkloadSimulation.controllers`` to its
 :class:`~.controllers.ControllerManager` and awaits :meth:`WorkloadSimulation.close`
 when it stops.
 """

@@ -16,7 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+_FENCE = re.compile(r"^```([\w{}-]*)\n(.*?)^```", re.S | re.M)
 _FILE_NAME = re.compile(r"`([\w./-]+\.ya?ml)`")
 _PATH = re.compile(r"`([\w./-]+\.\w+)`")
 BESIDE = {"migration": {"flink-deployment.yaml": "example_dags/specs/clickstream_operator.yaml"}}

@@ -40,8 +40,8 @@ package ports JDK 17's ``FloatingDecimal.dtoa`` (``int``/``long`` wrap-around in
 including the ``%.3f`` of ``MemorySize.toHumanReadableString``, which rounds half-up on
 those digits (``1.0005`` gives ``1.001`` where C's ``printf`` gives ``1.000``).
 
-Messages: the TaskManager path prefixes Flink's own checks with ``TaskManager memory
-configuration failed: ``; the JobManager path of Flink 2.3 has no such prefix, so
+Messages: the TaskManager path prefixes Flink's own checks with ``"TaskManager memory
+configuration failed: "``; the JobManager path of Flink 2.3 has no such prefix, so
 JobManager messages carry none either. Parse errors of non-memory options (``Could not
 parse value ...``) and ``long overflow`` are never prefixed, as in Flink.
 

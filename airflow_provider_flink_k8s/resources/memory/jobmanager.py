@@ -127,7 +127,7 @@ def jobmanager_memory(config: Mapping[str, str]) -> JobManagerMemory:
     """Derive a JobManager's memory from a Flink configuration, as Flink 2.3 does.
 
     Flink 2.3 reports JobManager failures without a prefix (the TaskManager path has
-    ``TaskManager memory configuration failed: ``); so does this function.
+    ``"TaskManager memory configuration failed: "``); so does this function.
 
     :param config: Flink keys to string values, e.g.
         ``{"jobmanager.memory.process.size": "1600m"}``; unrelated keys are ignored.

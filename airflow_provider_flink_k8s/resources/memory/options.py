@@ -194,6 +194,7 @@ TM_OPTIONS = ProcessOptions(
     TM_OVERHEAD_MAX,
     TM_OVERHEAD_FRACTION,
 )
+"""The options of a TaskManager's process memory."""
 JM_OPTIONS = ProcessOptions(
     (JM_HEAP,),
     JM_FLINK,
@@ -203,3 +204,4 @@ JM_OPTIONS = ProcessOptions(
     JM_OVERHEAD_MAX,
     JM_OVERHEAD_FRACTION,
 )
+"""The options of a JobManager's process memory."""

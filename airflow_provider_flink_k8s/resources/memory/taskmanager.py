@@ -4,7 +4,7 @@ Flink's six components (framework heap and off-heap, task heap and off-heap, net
 managed) come from the fine-grained sizes, else the total Flink size, else the total
 process size; then CPU cores and slots. :class:`TaskManagerMemory` is the result, with the
 JVM options and ``-D`` properties BashJavaUtils prints. Flink's own checks fail with the
-prefix ``TaskManager memory configuration failed: ``.
+prefix ``"TaskManager memory configuration failed: "``.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 PARALLELISM_OVERRIDES_KEY = "pipeline.jobvertex-parallelism-overrides"
+"""Flink's key for per-vertex parallelism (``vertex-id:parallelism`` pairs)."""
 
 INT_MAX = 2**31 - 1
 """Java's Integer.MAX_VALUE: Flink's parallelisms are ints."""

@@ -58,6 +58,7 @@ Obj = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 StateCall = Callable[[Callable[[ApiState], Any]], Any]
 USER = web.RequestKey("sandbox_user", UserInfo)
+"""The authenticated user of a request (``request[USER]``), set by :class:`AccessControl`."""
 _SERVICE_ACCOUNTS = ("", "serviceaccounts")
 _ALLOW_ALL = [
     {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},

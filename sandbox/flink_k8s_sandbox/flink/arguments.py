@@ -9,11 +9,11 @@ it does not know; everything from there on is left over -- the job's arguments f
 
 Options per entrypoint (from the parser factories in ``flink-dist-2.3.0.jar``):
 
-=================  =====================================================================
-all                ``-c``/``--configDir <dir>``, ``-D <key>=<value>`` (or ``-D<key>=<value>``)
-``standalone-job`` ``-j``/``--job-classname``, ``-jid``/``--job-id``, ``--jars`` (one or
-                   more), ``-s``/``--fromSavepoint``, ``-n``/``--allowNonRestoredState``
-=================  =====================================================================
+==================  =====================================================================
+all                 ``-c``/``--configDir <dir>``, ``-D <key>=<value>`` (or ``-D<key>=<value>``)
+``standalone-job``  ``-j``/``--job-classname``, ``-jid``/``--job-id``, ``--jars`` (one or
+                    more), ``-s``/``--fromSavepoint``, ``-n``/``--allowNonRestoredState``
+==================  =====================================================================
 
 Flink 2 dropped the ``--host``/``--webui-port`` options (and the script's positional
 ``<host> [<webui-port>]`` that fed them); such tokens end the options here as in Flink.

@@ -9,15 +9,15 @@ in the configuration is left as the pod has it. :func:`flink_java_options` reads
 
 Ports by name, and the key each one sets (:data:`PORT_KEYS`):
 
-===========  ====================================  ===================================
-name         JobManager (session, standalone-job)  TaskManager
-===========  ====================================  ===================================
-``rpc``      ``jobmanager.rpc.port``               ``taskmanager.rpc.port``
-``blob``     ``blob.server.port``                  --
-``rest``     ``rest.port``                         --
-``data``     --                                    ``taskmanager.data.port``
-``metrics``  ``metrics.internal.query-service.port`` (both)
-===========  ====================================  ===================================
+===========  =======================================  ===================================
+name         JobManager (session, standalone-job)     TaskManager
+===========  =======================================  ===================================
+``rpc``      ``jobmanager.rpc.port``                  ``taskmanager.rpc.port``
+``blob``     ``blob.server.port``                     --
+``rest``     ``rest.port``                            --
+``data``     --                                       ``taskmanager.data.port``
+``metrics``  ``metrics.internal.query-service.port``  (both)
+===========  =======================================  ===================================
 """
 
 from __future__ import annotations

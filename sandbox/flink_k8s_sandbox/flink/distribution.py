@@ -3,7 +3,7 @@
 The ``pyflink`` package (a namespace package, no ``__init__.py``) carries the parts of a
 Flink binary distribution a JobManager and TaskManager need: ``lib/`` (``flink-dist``,
 the table jars, log4j), ``opt/``, ``plugins/`` and ``bin/bash-java-utils.jar``. It does
-not carry ``bin/*.sh`` or ``conf/``: :mod:`.command` does what those scripts do, and the
+not carry ``bin/*.sh`` or ``conf/``: :mod:`.launch` does what those scripts do, and the
 one piece of the default ``conf/config.yaml`` a JVM needs is :data:`JAVA_MODULE_OPTIONS`.
 """
 
@@ -62,6 +62,7 @@ JAVA_MODULE_OPTIONS: tuple[str, ...] = (
     "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
     "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED",
 )
+"""The JVM options of the default ``conf/config.yaml`` (``env.java.opts.all``)."""
 
 _NO_FLINK = (
     "Flink's jars were not found: install apache-flink-libraries (a dependency of "

@@ -305,7 +305,8 @@ def start_flink_process(
     :param distribution: Flink's jars (default: :func:`.distribution.find_distribution`).
     :param java: the JVM (default: :func:`.distribution.find_java`).
     :raises FlinkDistributionError: without a JDK or Flink's jars.
-    :raises FlinkConfigurationError: when Flink would refuse the memory configuration.
+    :raises .resourceparams.FlinkConfigurationError: when Flink would refuse the memory
+        configuration.
     :raises ValueError: for unusable arguments.
     """
     distribution = distribution or find_distribution()

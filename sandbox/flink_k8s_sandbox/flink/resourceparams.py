@@ -103,7 +103,7 @@ def resource_params(
     distribution: FlinkDistribution,
     java: JavaRuntime,
 ) -> ResourceParams:
-    """Run BashJavaUtils for ``role`` over ``conf_dir/config.yaml`` and the pod's ``-D``s.
+    """Run BashJavaUtils for ``role`` over ``conf_dir/config.yaml`` and the pod's ``-D`` properties.
 
     :raises FlinkConfigurationError: with Flink's message when it refuses the configuration.
     """

@@ -2,11 +2,12 @@
 
 :class:`StandInCluster` holds the uploaded jars, the jobs (:mod:`.jobs`) and the savepoint
 operations of one simulated JobManager; its TaskManagers come from a callable
-(:mod:`.membership`: the Ready TaskManager pods whose JobManager address leads to it), read
-on every call, so a TaskManager registers when its pod turns Ready and leaves when it
-stops being Ready. Every method first lets time pass (:meth:`StandInCluster.advance`):
-jobs and savepoints move on one step at a time, as far as the slots allow. The answers are
-Flink 2.x's JSON (:mod:`.views` for the cluster-wide ones).
+(:func:`~.simulatedflink.registered_taskmanagers`: the Ready TaskManager pods whose
+JobManager address leads to it), read on every call, so a TaskManager registers when its
+pod turns Ready and leaves when it stops being Ready. Every method first lets time pass
+(:meth:`StandInCluster.advance`): jobs and savepoints move on one step at a time, as far
+as the slots allow. The answers are Flink 2.x's JSON (:mod:`.views` for the cluster-wide
+ones).
 
 Savepoints go to the request's directory, else ``execution.checkpointing.savepoint-dir``
 (or the legacy ``state.savepoints.dir``), as ``<dir>/savepoint-<6 of the job id>-<12

@@ -7,9 +7,9 @@ the object root; ``<pod>`` is ``spec`` (Pod), ``template.spec`` (PodTemplate),
 ReplicationController) or ``spec.jobTemplate.spec.template.spec`` (CronJob); ``<c>`` is
 ``<pod>.containers``, ``<pod>.initContainers`` or ``<pod>.ephemeralContainers``.
 
-====================================================  ===============  ========================
-list                                                  SMP merge key    SSA list-map keys
-====================================================  ===============  ========================
+=====================================================  ===============  ========================
+list                                                   SMP merge key    SSA list-map keys
+=====================================================  ===============  ========================
 ``metadata.finalizers`` (every kind, also templates)   set              set
 ``metadata.ownerReferences``                           ``uid``          ``uid``
 ``<c>``, ``<pod>.imagePullSecrets``                    ``name``         ``name``
@@ -27,7 +27,7 @@ Node, Namespace, PersistentVolumeClaim)
 ``status.podIPs``, ``status.hostIPs`` (Pod)            ``ip``           ``ip``
 ``status.addresses`` (Node)                            ``type``         ``type``
 ``spec.podCIDRs`` (Node)                               set              set
-====================================================  ===============  ========================
+=====================================================  ===============  ========================
 
 Every other list is atomic (replaced whole): ``args``, ``command``, ``envFrom``,
 ``tolerations``, ``containerStatuses``, ``readinessGates``... A missing ``protocol`` key

@@ -1,4 +1,4 @@
-"""Container runtimes the sandbox's kubelet can drive (see :mod:`.base` for the interface).
+"""Container runtimes the sandbox's kubelet can drive (see :mod:`~.runtime.base` for the interface).
 
 :func:`create_runtime` builds one by name; ``simulated`` is always available. A later
 runtime (``local``: a real process per container) registers itself in :data:`RUNTIMES`.

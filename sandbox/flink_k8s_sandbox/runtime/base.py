@@ -128,7 +128,7 @@ class ContainerExit:
 @dataclass(frozen=True)
 class ProbeResult:
     """One probe's outcome; ``message`` is what the ``Unhealthy`` event says after
-    ``Readiness probe failed: ``."""
+    ``"Readiness probe failed: "``."""
 
     success: bool
     message: str = ""

@@ -4,8 +4,9 @@ Label selectors (:mod:`.labels`) follow apimachinery ``pkg/labels/selector.go``:
 lexer, the same parser (``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``,
 ``k``, ``!k``, ``k>5``, ``k<5``; comma is AND; blanks are skipped) and the same error
 wording (:mod:`.validation`), which the server returns as a 400 BadRequest. Requirements
-are kept sorted by key, as Kubernetes sorts them, so :meth:`LabelSelector.__str__` prints
-what ``kubectl`` and a Scale's ``status.selector`` show.
+are kept sorted by key, as Kubernetes sorts them, so ``str()`` of a
+:class:`.labels.LabelSelector` prints what ``kubectl`` and a Scale's ``status.selector``
+show.
 
 Field selectors (:mod:`.fields`) follow ``pkg/fields/selector.go``: only ``=``, ``==`` and
 ``!=``, terms split on unescaped commas, values unescaped (``\\,``, ``\\=``, ``\\\\``), no
