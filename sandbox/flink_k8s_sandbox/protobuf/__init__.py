@@ -2,7 +2,7 @@
 
 kubectl's typed clients send built-in objects as ``application/vnd.kubernetes.protobuf``.
 The ``generated.proto`` files of k8s.io/api and k8s.io/apimachinery (``sandbox/proto/``
-in the source tree, see the README there; the release is :data:`K8S_REF`) are compiled
+in the source tree, see the README there; the release is ``K8S_REF``) are compiled
 into ``gen/`` and read by the ``protobuf`` runtime; :mod:`.jsonmap` converts between
 those messages and the Kubernetes JSON form, so a protobuf request becomes exactly the
 JSON object the rest of the server already handles.

@@ -7,11 +7,11 @@ protobuf's JSON mapping (so ``json_format`` is not used):
 * a field is present only when the message has it (proto2 presence), and a scalar
   holding its zero value is left out unless Go's JSON would keep it: Go writes every
   non-pointer field to protobuf, so an empty string there means "unset", as
-  ``omitempty`` does in JSON (:data:`.gen.gofields.KEEP_ZERO` lists the exceptions,
+  ``omitempty`` does in JSON (``gen.gofields.KEEP_ZERO`` lists the exceptions,
   read from the Go types);
 * messages Go embeds inline (``Volume``'s ``VolumeSource``, ``Probe``'s handler) are
-  flattened into their parent (:data:`.gen.gofields.INLINE`), and the few JSON names
-  that differ from the protobuf names are renamed (:data:`.gen.gofields.JSON_NAMES`);
+  flattened into their parent (``gen.gofields.INLINE``), and the few JSON names
+  that differ from the protobuf names are renamed (``gen.gofields.JSON_NAMES``);
 * the apimachinery types with their own JSON form: ``resource.Quantity`` (a string),
   ``intstr.IntOrString`` (an int or a string), ``metav1.Time`` / ``MicroTime`` (RFC 3339,
   absent when zero), ``metav1.Duration`` (Go's duration string), ``runtime.RawExtension``
