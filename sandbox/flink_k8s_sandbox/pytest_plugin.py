@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -58,16 +58,15 @@ def k8s_sandbox(
     """A running sandbox shared by the session (see the module docstring)."""
     from flink_k8s_sandbox.server import SandboxServer
 
+    options: dict[str, Any] = {"flink_operator": True}
     if request.config.getoption(_RUNTIME) == "local":
         from flink_k8s_sandbox.clock import Timing
         from flink_k8s_sandbox.runtime.local import LocalRuntime
 
-        timing = Timing()
-        runtime = LocalRuntime(timing, workdir=tmp_path_factory.mktemp("k8s-sandbox-pods"))
-        with SandboxServer(runtime=runtime, timing=timing, flink_operator=True) as server:
-            yield server
-        return
-    with SandboxServer(flink_operator=True) as server:
+        timing = options["timing"] = Timing()
+        workdir = tmp_path_factory.mktemp("k8s-sandbox-pods")
+        options["runtime"] = LocalRuntime(timing, workdir=workdir)
+    with SandboxServer(**options) as server:
         yield server
 
 

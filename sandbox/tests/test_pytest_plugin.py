@@ -6,27 +6,17 @@ its own, as a user's project would: only the installed plugin is in play.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from user_suite import run_user_suite
 
 
 def _pytest(folder: Path, test: str, *args: str) -> subprocess.CompletedProcess[str]:
     (folder / "test_user.py").write_text(textwrap.dedent(test), encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_user_suite(folder, *args)
 
 
 def test_the_fixtures_give_a_served_sandbox_and_its_kubeconfig(tmp_path: Path) -> None:

@@ -8,12 +8,10 @@ only the installed provider and the installed sandbox's plugin.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from doc_snippets import REPO, snippets
+from user_suite import run_user_suite
 
 PAGE = REPO / "docs" / "testing.md"
 
@@ -24,18 +22,7 @@ def test_the_pages_project_passes_its_own_tests(tmp_path: Path) -> None:
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    # The user's environment: no Airflow settings or connections of this suite's.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    done = run_user_suite(tmp_path, "tests")
 
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     assert "1 passed" in done.stdout
